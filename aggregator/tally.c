@@ -1,0 +1,1112 @@
+/*  tally.c: the tally engine (see tally.h).
+
+    Every figure a view shows is kept up to date as declarations arrive, so
+    that applying one costs O(candidates) whatever the number of seats:
+      - seats and scopes are found through small open-addressing hash maps;
+      - parties get a dense id; each scope keeps an accumulator per party id
+        (seats, change, votes, and baseline votes over the seats that have
+        full figures), grown lazily so a new party costs nothing elsewhere;
+      - a seat's contribution to its scopes is added when it declares and
+        subtracted again when a revision replaces it or a retraction
+        withdraws it (s_seat_contribute with sign +1 / -1);
+      - a seat's view (winner, majority, shares...) is computed once, when
+        the declaration is applied.
+    tally_apply validates everything and allocates everything before it
+    touches the state, so a rejection (or an allocation failure) leaves the
+    tally exactly as it was.                                                 */
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tally.h"
+
+#define S_UK_SCOPE "UK"
+#define S_SPEAKER "Speaker"
+#define S_NO_SEAT SIZE_MAX
+
+
+//  ---------------------------------------------------------------------
+//  A map from borrowed strings to indexes: open addressing, linear probing,
+//  no removal (seats, parties and scopes only accumulate). The keys belong
+//  to whoever owns the named thing and must outlive the map.
+
+typedef struct {
+    const char *key;            //  NULL: empty slot
+    size_t value;
+} s_slot_t;
+
+typedef struct {
+    s_slot_t *slots;
+    size_t cap;                 //  a power of two
+    size_t count;
+} s_map_t;
+
+static uint64_t
+s_hash (const char *key)
+{
+    //  FNV-1a: short keys, good enough spread, no dependencies
+    uint64_t hash = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *) key; *p; p++) {
+        hash ^= *p;
+        hash *= 1099511628211ULL;
+    }
+    return hash;
+}
+
+static el_err_t
+s_map_init (s_map_t *map, size_t expected)
+{
+    size_t cap = 16;
+    while (cap < expected * 2)
+        cap *= 2;
+    map->slots = calloc (cap, sizeof (s_slot_t));
+    map->cap = cap;
+    map->count = 0;
+    return map->slots? EL_OK: EL_ERR_NOMEM;
+}
+
+static void
+s_map_free (s_map_t *map)
+{
+    free (map->slots);
+    map->slots = NULL;
+    map->cap = map->count = 0;
+}
+
+static bool
+s_map_get (const s_map_t *map, const char *key, size_t *value)
+{
+    size_t mask = map->cap - 1;
+    for (size_t i = s_hash (key) & mask; map->slots [i].key; i = (i + 1) & mask)
+        if (strcmp (map->slots [i].key, key) == 0) {
+            *value = map->slots [i].value;
+            return true;
+        }
+    return false;
+}
+
+//  Adds a key that is not in the map yet (callers look it up first).
+static el_err_t
+s_map_add (s_map_t *map, const char *key, size_t value)
+{
+    if ((map->count + 1) * 10 > map->cap * 7) {
+        //  Keep the load under 70%: rehash into twice the slots
+        s_map_t bigger;
+        if (s_map_init (&bigger, map->cap))
+            return EL_ERR_NOMEM;
+        for (size_t i = 0; i < map->cap; i++)
+            if (map->slots [i].key) {
+                size_t j = s_hash (map->slots [i].key) & (bigger.cap - 1);
+                while (bigger.slots [j].key)
+                    j = (j + 1) & (bigger.cap - 1);
+                bigger.slots [j] = map->slots [i];
+            }
+        bigger.count = map->count;
+        free (map->slots);
+        *map = bigger;
+    }
+    size_t mask = map->cap - 1;
+    size_t i = s_hash (key) & mask;
+    while (map->slots [i].key)
+        i = (i + 1) & mask;
+    map->slots [i].key = key;
+    map->slots [i].value = value;
+    map->count++;
+    return EL_OK;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Internal structures
+
+//  One party's figures within one scope.
+typedef struct {
+    int seats;
+    int change;                 //  gains - losses
+    uint64_t votes;
+    uint64_t base_votes;        //  baseline votes over the seats with figures
+} s_acc_t;
+
+typedef struct {
+    char *name;
+    size_t seats_total;
+    size_t declared;
+    uint64_t total_votes;
+    uint64_t base_total;        //  baseline votes over the same seats
+    s_acc_t *acc;               //  indexed by party id, `cap` entries
+    party_view_t *view;         //  filled by tally_scope, `cap` entries
+    size_t cap;
+} s_scope_t;
+
+//  One party of a seat in the baseline.
+typedef struct {
+    size_t party;               //  party id, after baseline Speaker attribution
+    uint32_t votes;
+} s_base_t;
+
+//  A held declaration's candidate, as sent (for duplicate detection).
+typedef struct {
+    char *name;
+    char *party_raw;            //  party code as sent ("Speaker" stays)
+    uint32_t votes;
+    bool elected;
+    size_t party;               //  party id, after Speaker attribution
+} s_cand_t;
+
+//  What a seat's accepted declaration derives to.
+typedef struct {
+    s_cand_t *cands;            //  canonical order (name, party, votes, elected)
+    size_t n_cands;
+    candidate_view_t *views;    //  most votes first; names point into cands
+    size_t *view_party;         //  party id of each view line
+    size_t winner;              //  party id
+    int64_t majority;
+    uint64_t valid_votes;
+    double turnout;
+} s_held_t;
+
+typedef struct {
+    char *ons_id;
+    char *name;
+    char *country;
+    char *region;
+    size_t scopes [3];
+    size_t n_scopes;
+    s_base_t *base;
+    size_t n_base;
+    uint64_t base_total;
+    size_t prev_winner;         //  party id, or S_NO_SEAT if no baseline figures
+
+    //  The last accepted declaration (or retraction)
+    uint32_t revision;          //  0: never declared
+    bool declared;
+    decl_kind_t kind;
+    revision_reason_t reason;
+    uint32_t electorate;
+    int64_t declared_at_ms;
+    s_held_t held;              //  empty unless declared
+} s_seat_t;
+
+struct tally {
+    char *speaker_as;           //  NULL: "Speaker" is a party of its own
+    char *baseline_speaker_as;
+
+    s_seat_t *seats;
+    size_t n_seats;
+    size_t declared;
+    s_map_t seat_map;
+
+    s_scope_t *scopes;
+    size_t n_scopes;
+    size_t scope_cap;
+    s_map_t country_map;        //  country name -> scope
+    s_map_t region_map;         //  region name (not a country of its own) -> scope
+
+    char **parties;             //  party id -> code (owned)
+    size_t n_parties;
+    size_t party_cap;
+    s_map_t party_map;
+    //  Scratch per party id for share changes; all zero between calls
+    uint32_t *scratch_cur;
+    uint32_t *scratch_base;
+    uint32_t *scratch_base_votes;
+};
+
+
+//  ---------------------------------------------------------------------
+//  Parties and scopes
+
+//  The party id of a code, adding the party if new. Returns EL_ERR_NOMEM
+//  on allocation failure.
+static el_err_t
+s_party_intern (tally_t *self, const char *code, size_t *id)
+{
+    if (s_map_get (&self->party_map, code, id))
+        return EL_OK;
+    if (self->n_parties == self->party_cap) {
+        size_t cap = self->party_cap? self->party_cap * 2: 32;
+        char **parties = realloc (self->parties, cap * sizeof (char *));
+        if (!parties)
+            return EL_ERR_NOMEM;
+        self->parties = parties;
+        //  Each array is stored as soon as it has grown, so that a later
+        //  failure leaves no dangling pointer (party_cap stays the minimum)
+        size_t extra = (cap - self->party_cap) * sizeof (uint32_t);
+        uint32_t *grown = realloc (self->scratch_cur, cap * sizeof (uint32_t));
+        if (!grown)
+            return EL_ERR_NOMEM;
+        memset (grown + self->party_cap, 0, extra);
+        self->scratch_cur = grown;
+        grown = realloc (self->scratch_base, cap * sizeof (uint32_t));
+        if (!grown)
+            return EL_ERR_NOMEM;
+        memset (grown + self->party_cap, 0, extra);
+        self->scratch_base = grown;
+        grown = realloc (self->scratch_base_votes, cap * sizeof (uint32_t));
+        if (!grown)
+            return EL_ERR_NOMEM;
+        memset (grown + self->party_cap, 0, extra);
+        self->scratch_base_votes = grown;
+        self->party_cap = cap;
+    }
+    char *copy = strdup (code);
+    if (!copy)
+        return EL_ERR_NOMEM;
+    if (s_map_add (&self->party_map, copy, self->n_parties)) {
+        free (copy);
+        return EL_ERR_NOMEM;
+    }
+    self->parties [self->n_parties] = copy;
+    *id = self->n_parties++;
+    return EL_OK;
+}
+
+//  The party code a candidate counts for: "Speaker" may be attributed.
+static const char *
+s_attribute (const char *party, const char *speaker_as)
+{
+    if (speaker_as && strcmp (party, S_SPEAKER) == 0)
+        return speaker_as;
+    return party;
+}
+
+//  Makes sure the scope has an accumulator for every party id known now.
+static el_err_t
+s_scope_reserve (s_scope_t *scope, size_t n_parties)
+{
+    if (scope->cap >= n_parties)
+        return EL_OK;
+    size_t cap = scope->cap? scope->cap: 16;
+    while (cap < n_parties)
+        cap *= 2;
+    s_acc_t *acc = realloc (scope->acc, cap * sizeof (s_acc_t));
+    if (!acc)
+        return EL_ERR_NOMEM;
+    memset (acc + scope->cap, 0, (cap - scope->cap) * sizeof (s_acc_t));
+    scope->acc = acc;
+    party_view_t *view = realloc (scope->view, cap * sizeof (party_view_t));
+    if (!view)
+        return EL_ERR_NOMEM;   //  acc stays larger than needed: harmless
+    scope->view = view;
+    scope->cap = cap;
+    return EL_OK;
+}
+
+static void
+s_add_u64 (uint64_t *total, uint64_t amount, int sign)
+{
+    if (sign > 0)
+        *total += amount;
+    else
+        *total -= amount;
+}
+
+//  Adds (sign +1) or removes (sign -1) a declared seat's contribution to
+//  each of its scopes. The scopes hold accumulators for every party id the
+//  seat names (reserved before the seat was committed).
+static void
+s_seat_contribute (tally_t *self, const s_seat_t *seat, int sign)
+{
+    assert (seat->declared);
+    const s_held_t *held = &seat->held;
+    for (size_t i = 0; i < seat->n_scopes; i++) {
+        s_scope_t *scope = &self->scopes [seat->scopes [i]];
+        if (sign > 0)
+            scope->declared++;
+        else
+            scope->declared--;
+        scope->acc [held->winner].seats += sign;
+        if (held->winner != seat->prev_winner) {
+            scope->acc [held->winner].change += sign;
+            if (seat->prev_winner != S_NO_SEAT)
+                scope->acc [seat->prev_winner].change -= sign;
+        }
+        if (seat->kind == DECL_RUSH)
+            continue;       //  a rush counts for seats only, not for votes
+        for (size_t c = 0; c < held->n_cands; c++)
+            s_add_u64 (&scope->acc [held->cands [c].party].votes,
+                       held->cands [c].votes, sign);
+        s_add_u64 (&scope->total_votes, held->valid_votes, sign);
+        for (size_t b = 0; b < seat->n_base; b++)
+            s_add_u64 (&scope->acc [seat->base [b].party].base_votes,
+                       seat->base [b].votes, sign);
+        s_add_u64 (&scope->base_total, seat->base_total, sign);
+    }
+}
+
+static void
+s_held_free (s_held_t *held)
+{
+    for (size_t i = 0; i < held->n_cands; i++) {
+        free (held->cands [i].name);
+        free (held->cands [i].party_raw);
+    }
+    free (held->cands);
+    free (held->views);
+    free (held->view_party);
+    memset (held, 0, sizeof (s_held_t));
+}
+
+
+//  ---------------------------------------------------------------------
+//  Construction
+
+static el_err_t
+s_scope_add (tally_t *self, const char *name, s_map_t *map, size_t *index)
+{
+    if (self->n_scopes == self->scope_cap) {
+        size_t cap = self->scope_cap? self->scope_cap * 2: 16;
+        s_scope_t *scopes = realloc (self->scopes, cap * sizeof (s_scope_t));
+        if (!scopes)
+            return EL_ERR_NOMEM;
+        self->scopes = scopes;
+        self->scope_cap = cap;
+    }
+    s_scope_t *scope = &self->scopes [self->n_scopes];
+    memset (scope, 0, sizeof (s_scope_t));
+    scope->name = strdup (name);
+    if (!scope->name)
+        return EL_ERR_NOMEM;
+    *index = self->n_scopes++;
+    if (map && s_map_add (map, scope->name, *index))
+        return EL_ERR_NOMEM;
+    return EL_OK;
+}
+
+//  Copies one baseline seat: names, scopes, parties and previous winner.
+static el_err_t
+s_seat_init (tally_t *self, s_seat_t *seat, const seat_result_t *source)
+{
+    seat->ons_id = strdup (source->ons_id);
+    seat->name = strdup (source->name? source->name: "");
+    seat->country = strdup (source->country? source->country: "");
+    seat->region = strdup (source->region? source->region: "");
+    if (!seat->ons_id || !seat->name || !seat->country || !seat->region)
+        return EL_ERR_NOMEM;
+    seat->prev_winner = S_NO_SEAT;
+    if (source->n_candidates) {
+        seat->base = calloc (source->n_candidates, sizeof (s_base_t));
+        if (!seat->base)
+            return EL_ERR_NOMEM;
+    }
+    uint32_t best = 0;
+    for (size_t i = 0; i < source->n_candidates; i++) {
+        const candidate_t *cand = &source->candidates [i];
+        if (!cand->party)
+            return EL_ERR_INVALID;
+        const char *code = s_attribute (cand->party, self->baseline_speaker_as);
+        size_t id;
+        if (s_party_intern (self, code, &id))
+            return EL_ERR_NOMEM;
+        seat->base [i].party = id;
+        seat->base [i].votes = cand->votes;
+        seat->base_total += cand->votes;
+        //  No baseline has had a tie; the first of equals wins, for determinism
+        if (seat->prev_winner == S_NO_SEAT || cand->votes > best) {
+            seat->prev_winner = id;
+            best = cand->votes;
+        }
+        seat->n_base++;
+    }
+    return EL_OK;
+}
+
+tally_t *
+tally_new (const results_t *baseline, const tally_options_t *opts)
+{
+    if (!baseline || baseline->n_seats == 0 || !baseline->seats)
+        return NULL;
+    tally_t *self = calloc (1, sizeof (tally_t));
+    if (!self)
+        return NULL;
+    size_t n_seats = baseline->n_seats;
+    //  An empty code would make the Speaker's votes anonymous: treat as NULL
+    if (opts && opts->speaker_as && *opts->speaker_as
+    && !(self->speaker_as = strdup (opts->speaker_as)))
+        goto failed;
+    if (opts && opts->baseline_speaker_as && *opts->baseline_speaker_as
+    && !(self->baseline_speaker_as = strdup (opts->baseline_speaker_as)))
+        goto failed;
+
+    self->seats = calloc (n_seats, sizeof (s_seat_t));
+    if (!self->seats
+    ||  s_map_init (&self->seat_map, n_seats)
+    ||  s_map_init (&self->country_map, 8)
+    ||  s_map_init (&self->region_map, 16)
+    ||  s_map_init (&self->party_map, 64))
+        goto failed;
+
+    for (size_t i = 0; i < n_seats; i++) {
+        const seat_result_t *source = &baseline->seats [i];
+        if (!source->ons_id)
+            goto failed;
+        size_t other;
+        if (s_map_get (&self->seat_map, source->ons_id, &other))
+            goto failed;        //  two seats under one id: not a baseline
+        s_seat_t *seat = &self->seats [i];
+        self->n_seats++;        //  counted first so that destroy frees it
+        if (s_seat_init (self, seat, source)
+        ||  s_map_add (&self->seat_map, seat->ons_id, i))
+            goto failed;
+    }
+
+    //  Scopes: the UK, then countries, then regions, by first appearance
+    size_t uk;
+    if (s_scope_add (self, S_UK_SCOPE, NULL, &uk))
+        goto failed;
+    for (size_t i = 0; i < n_seats; i++) {
+        s_seat_t *seat = &self->seats [i];
+        size_t index;
+        if (!s_map_get (&self->country_map, seat->country, &index)
+        &&  s_scope_add (self, seat->country, &self->country_map, &index))
+            goto failed;
+        seat->scopes [0] = uk;
+        seat->scopes [1] = index;
+        seat->n_scopes = 2;
+    }
+    for (size_t i = 0; i < n_seats; i++) {
+        s_seat_t *seat = &self->seats [i];
+        if (strcmp (seat->region, seat->country) == 0)
+            continue;
+        size_t index;
+        if (!s_map_get (&self->region_map, seat->region, &index)
+        &&  s_scope_add (self, seat->region, &self->region_map, &index))
+            goto failed;
+        seat->scopes [seat->n_scopes++] = index;
+    }
+    for (size_t i = 0; i < n_seats; i++)
+        for (size_t s = 0; s < self->seats [i].n_scopes; s++)
+            self->scopes [self->seats [i].scopes [s]].seats_total++;
+    for (size_t s = 0; s < self->n_scopes; s++)
+        if (s_scope_reserve (&self->scopes [s], self->n_parties))
+            goto failed;
+    return self;
+
+failed:
+    tally_destroy (&self);
+    return NULL;
+}
+
+void
+tally_destroy (tally_t **self_p)
+{
+    assert (self_p);
+    tally_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n_seats; i++) {
+        s_seat_t *seat = &self->seats [i];
+        free (seat->ons_id);
+        free (seat->name);
+        free (seat->country);
+        free (seat->region);
+        free (seat->base);
+        s_held_free (&seat->held);
+    }
+    free (self->seats);
+    for (size_t s = 0; s < self->n_scopes; s++) {
+        free (self->scopes [s].name);
+        free (self->scopes [s].acc);
+        free (self->scopes [s].view);
+    }
+    free (self->scopes);
+    for (size_t p = 0; p < self->n_parties; p++)
+        free (self->parties [p]);
+    free (self->parties);
+    free (self->scratch_cur);
+    free (self->scratch_base);
+    free (self->scratch_base_votes);
+    s_map_free (&self->seat_map);
+    s_map_free (&self->country_map);
+    s_map_free (&self->region_map);
+    s_map_free (&self->party_map);
+    free (self->speaker_as);
+    free (self->baseline_speaker_as);
+    free (self);
+    *self_p = NULL;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Applying a declaration
+
+static const char *
+s_str (const char *text)
+{
+    return text? text: "";
+}
+
+//  Fills a verdict: "ONS_ID rev N: message".
+static tally_status_t
+s_verdict (tally_verdict_t *verdict, tally_status_t status, el_reason_t reason,
+           const declaration_t *decl, const char *format, ...)
+    __attribute__ ((format (printf, 5, 6)));
+
+static tally_status_t
+s_verdict (tally_verdict_t *verdict, tally_status_t status, el_reason_t reason,
+           const declaration_t *decl, const char *format, ...)
+{
+    verdict->status = status;
+    verdict->reason = reason;
+    int used = snprintf (verdict->text, sizeof (verdict->text), "%.40s rev %u: ",
+                         decl->ons_id? decl->ons_id: "(no seat)", decl->revision);
+    if (used < 0)
+        used = 0;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (verdict->text + used, sizeof (verdict->text) - (size_t) used, format, args);
+    va_end (args);
+    return status;
+}
+
+//  The canonical order of candidates: name, party, votes, elected. Two
+//  declarations hold the same candidates iff their canonical lists match.
+static int
+s_canon_cmp (const char *name_a, const char *party_a, uint32_t votes_a, bool elected_a,
+             const char *name_b, const char *party_b, uint32_t votes_b, bool elected_b)
+{
+    int rc = strcmp (name_a, name_b);
+    if (rc == 0)
+        rc = strcmp (party_a, party_b);
+    if (rc == 0)
+        rc = (votes_a > votes_b) - (votes_a < votes_b);
+    if (rc == 0)
+        rc = (int) elected_a - (int) elected_b;
+    return rc;
+}
+
+static int
+s_candidate_ptr_cmp (const void *a, const void *b)
+{
+    const candidate_t *x = *(const candidate_t * const *) a;
+    const candidate_t *y = *(const candidate_t * const *) b;
+    return s_canon_cmp (s_str (x->name), x->party, x->votes, x->elected,
+                        s_str (y->name), y->party, y->votes, y->elected);
+}
+
+//  Most votes first; the winner (flagged when tied) leads; then by name.
+static int
+s_cand_rank_cmp (const void *a, const void *b)
+{
+    const s_cand_t *x = *(const s_cand_t * const *) a;
+    const s_cand_t *y = *(const s_cand_t * const *) b;
+    if (x->votes != y->votes)
+        return x->votes > y->votes? -1: 1;
+    if (x->elected != y->elected)
+        return x->elected? -1: 1;
+    int rc = strcmp (x->name, y->name);
+    return rc? rc: strcmp (x->party_raw, y->party_raw);
+}
+
+//  Checks a result or rush on its own (not against what is held). On
+//  success *order_p holds the candidates in canonical order (caller frees).
+static tally_status_t
+s_validate (const declaration_t *decl, const candidate_t ***order_p,
+            tally_verdict_t *verdict)
+{
+    size_t n = decl->n_candidates;
+    if (decl->kind == DECL_RUSH && n != 1)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_BAD_RUSH, decl,
+                          "a rush must name exactly one candidate, not %zu", n);
+    if (n == 0)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NO_CANDIDATES, decl,
+                          "no candidates");
+    if (!decl->candidates)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_MALFORMED, decl,
+                          "%zu candidates announced, none given", n);
+    for (size_t i = 0; i < n; i++)
+        if (!decl->candidates [i].party || !*decl->candidates [i].party)
+            return s_verdict (verdict, TALLY_REJECTED, EL_REASON_EMPTY_PARTY, decl,
+                              "candidate '%.40s' has no party code",
+                              s_str (decl->candidates [i].name));
+    //  A rush carries neither figures nor (necessarily) the electorate
+    if (decl->kind == DECL_RESULT && decl->electorate == 0)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_BAD_ELECTORATE, decl,
+                          "electorate is zero");
+
+    const candidate_t **order = malloc (n * sizeof (candidate_t *));
+    if (!order)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        order [i] = &decl->candidates [i];
+    qsort (order, n, sizeof (candidate_t *), s_candidate_ptr_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp (s_str (order [i]->name), s_str (order [i - 1]->name)) == 0
+        &&  strcmp (order [i]->party, order [i - 1]->party) == 0) {
+            s_verdict (verdict, TALLY_REJECTED, EL_REASON_DUPLICATE_CANDIDATE, decl,
+                       "candidate '%.40s' (%.20s) appears twice",
+                       s_str (order [i]->name), order [i]->party);
+            free (order);
+            return TALLY_REJECTED;
+        }
+    if (decl->kind == DECL_RESULT) {
+        uint64_t total = 0;
+        uint32_t top = 0;
+        size_t at_top = 0, elected_at_top = 0;
+        for (size_t i = 0; i < n; i++) {
+            const candidate_t *cand = &decl->candidates [i];
+            total += cand->votes;
+            if (cand->votes > top || i == 0) {
+                top = cand->votes;
+                at_top = 0;
+                elected_at_top = 0;
+            }
+            if (cand->votes == top) {
+                at_top++;
+                elected_at_top += cand->elected;
+            }
+        }
+        if (total > decl->electorate) {
+            s_verdict (verdict, TALLY_REJECTED, EL_REASON_VOTES_EXCEED_ELECTORATE, decl,
+                       "votes %llu exceed electorate %u",
+                       (unsigned long long) total, decl->electorate);
+            free (order);
+            return TALLY_REJECTED;
+        }
+        if (at_top > 1 && elected_at_top != 1) {
+            s_verdict (verdict, TALLY_REJECTED, EL_REASON_TIE_WITHOUT_ELECTED, decl,
+                       "%zu candidates tie on %u votes and %s",
+                       at_top, top, elected_at_top? "more than one is flagged elected":
+                                                     "none is flagged elected");
+            free (order);
+            return TALLY_REJECTED;
+        }
+    }
+    *order_p = order;
+    return TALLY_ACCEPTED;
+}
+
+//  True if the held declaration has the same kind, electorate and
+//  candidates (order-insensitive) as this one, given in canonical order.
+static bool
+s_same_content (const s_seat_t *seat, const declaration_t *decl,
+                const candidate_t **order)
+{
+    if (!seat->declared || seat->kind != decl->kind
+    ||  seat->electorate != decl->electorate
+    ||  seat->held.n_cands != decl->n_candidates)
+        return false;
+    for (size_t i = 0; i < decl->n_candidates; i++) {
+        const s_cand_t *held = &seat->held.cands [i];
+        if (s_canon_cmp (held->name, held->party_raw, held->votes, held->elected,
+                         s_str (order [i]->name), order [i]->party,
+                         order [i]->votes, order [i]->elected))
+            return false;
+    }
+    return true;
+}
+
+//  Decides a result or rush against the revision held. TALLY_ACCEPTED
+//  means: go ahead and replace.
+static tally_status_t
+s_check_revision (const s_seat_t *seat, const declaration_t *decl,
+                  const candidate_t **order, tally_verdict_t *verdict)
+{
+    if (seat->revision == 0)
+        return TALLY_ACCEPTED;
+    if (decl->revision < seat->revision)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_STALE_REVISION, decl,
+                          "revision %u already held", seat->revision);
+    bool held_full = seat->declared && seat->kind == DECL_RESULT;
+    if (decl->revision > seat->revision)
+        return TALLY_ACCEPTED;
+    //  Same revision
+    if (s_same_content (seat, decl, order))
+        return s_verdict (verdict, TALLY_DUPLICATE, EL_REASON_NONE, decl,
+                          "duplicate of the declaration held");
+    if (seat->declared && seat->kind == DECL_RUSH && decl->kind == DECL_RESULT)
+        return TALLY_ACCEPTED;      //  the figures arrive after the rush
+    if (held_full && decl->kind == DECL_RUSH)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_STALE_REVISION, decl,
+                          "a rush cannot replace the full result held at revision %u",
+                          seat->revision);
+    return s_verdict (verdict, TALLY_REJECTED, EL_REASON_REVISION_CONFLICT, decl,
+                      "differs from the %s held at the same revision",
+                      !seat->declared? "retraction":
+                      seat->kind == DECL_RUSH? "rush": "result");
+}
+
+//  Builds what the declaration derives to, without touching the seat or
+//  the scopes (only the party table may grow).
+static el_err_t
+s_build (tally_t *self, const s_seat_t *seat, const declaration_t *decl,
+         const candidate_t **order, s_held_t *held)
+{
+    size_t n = decl->n_candidates;
+    bool rush = decl->kind == DECL_RUSH;
+    const s_cand_t **rank = NULL;
+    el_err_t rc = EL_ERR_NOMEM;
+    memset (held, 0, sizeof (s_held_t));
+    held->cands = calloc (n, sizeof (s_cand_t));
+    held->views = calloc (n, sizeof (candidate_view_t));
+    held->view_party = calloc (n, sizeof (size_t));
+    rank = malloc (n * sizeof (s_cand_t *));
+    if (!held->cands || !held->views || !held->view_party || !rank)
+        goto cleanup;
+
+    for (size_t i = 0; i < n; i++) {
+        s_cand_t *cand = &held->cands [i];
+        held->n_cands++;
+        cand->name = strdup (s_str (order [i]->name));
+        cand->party_raw = strdup (order [i]->party);
+        if (!cand->name || !cand->party_raw)
+            goto cleanup;
+        cand->votes = order [i]->votes;
+        cand->elected = order [i]->elected;
+        if (s_party_intern (self, s_attribute (cand->party_raw, self->speaker_as),
+                            &cand->party))
+            goto cleanup;
+        if (!rush)
+            held->valid_votes += cand->votes;
+        rank [i] = cand;
+    }
+    qsort (rank, n, sizeof (s_cand_t *), s_cand_rank_cmp);
+    held->winner = rank [0]->party;
+    if (!rush) {
+        held->majority = n == 1? (int64_t) rank [0]->votes:
+                         (int64_t) rank [0]->votes - (int64_t) rank [1]->votes;
+        held->turnout = 100.0 * (double) held->valid_votes / (double) decl->electorate;
+    }
+
+    //  A party's share change needs it to stand exactly once in the seat,
+    //  now and in the baseline: count both in the zeroed scratch arrays
+    for (size_t b = 0; b < seat->n_base; b++) {
+        self->scratch_base [seat->base [b].party]++;
+        self->scratch_base_votes [seat->base [b].party] = seat->base [b].votes;
+    }
+    for (size_t i = 0; i < n; i++)
+        self->scratch_cur [held->cands [i].party]++;
+
+    for (size_t i = 0; i < n; i++) {
+        const s_cand_t *cand = rank [i];
+        candidate_view_t *view = &held->views [i];
+        view->name = cand->name;
+        view->party = self->parties [cand->party];
+        view->elected = i == 0;
+        held->view_party [i] = cand->party;
+        if (rush)
+            continue;       //  no figures: votes, share 0, no share change
+        view->votes = cand->votes;
+        if (held->valid_votes)
+            view->share = 100.0 * (double) cand->votes / (double) held->valid_votes;
+        if (self->scratch_cur [cand->party] == 1
+        &&  self->scratch_base [cand->party] == 1 && seat->base_total) {
+            double base_share = 100.0 * (double) self->scratch_base_votes [cand->party]
+                                      / (double) seat->base_total;
+            view->has_share_change = true;
+            view->share_change = view->share - base_share;
+        }
+    }
+    for (size_t b = 0; b < seat->n_base; b++) {
+        self->scratch_base [seat->base [b].party] = 0;
+        self->scratch_base_votes [seat->base [b].party] = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        self->scratch_cur [held->cands [i].party] = 0;
+    rc = EL_OK;
+
+cleanup:
+    free (rank);
+    if (rc)
+        s_held_free (held);
+    return rc;
+}
+
+static tally_status_t
+s_retract (tally_t *self, s_seat_t *seat, const declaration_t *decl,
+           tally_verdict_t *verdict)
+{
+    if (seat->revision == 0)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NOT_DECLARED, decl,
+                          "retraction of a seat never declared");
+    if (decl->revision < seat->revision)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_STALE_REVISION, decl,
+                          "revision %u already held", seat->revision);
+    if (decl->revision == seat->revision)
+        return seat->declared?
+            s_verdict (verdict, TALLY_REJECTED, EL_REASON_REVISION_CONFLICT, decl,
+                       "differs from the %s held at the same revision",
+                       seat->kind == DECL_RUSH? "rush": "result"):
+            s_verdict (verdict, TALLY_DUPLICATE, EL_REASON_NONE, decl,
+                       "duplicate of the retraction held");
+    if (!seat->declared)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NOT_DECLARED, decl,
+                          "retraction of a seat already retracted at revision %u",
+                          seat->revision);
+    s_seat_contribute (self, seat, -1);
+    s_held_free (&seat->held);
+    seat->declared = false;
+    seat->revision = decl->revision;
+    seat->reason = REVISION_RETRACTION;
+    seat->electorate = 0;
+    seat->declared_at_ms = decl->declared_at_ms;
+    self->declared--;
+    return s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl, "retracted");
+}
+
+tally_status_t
+tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
+{
+    assert (self);
+    assert (decl);
+    assert (verdict);
+    memset (verdict, 0, sizeof (tally_verdict_t));
+    verdict->seat = S_NO_SEAT;
+
+    size_t index;
+    if (!decl->ons_id || !s_map_get (&self->seat_map, decl->ons_id, &index))
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_UNKNOWN_SEAT, decl,
+                          "unknown constituency");
+    verdict->seat = index;
+    s_seat_t *seat = &self->seats [index];
+    if (decl->revision == 0)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_BAD_REVISION, decl,
+                          "revision must be 1 or more");
+    if ((int) decl->kind != DECL_RESULT && (int) decl->kind != DECL_RUSH)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_MALFORMED, decl,
+                          "unknown declaration kind %d", (int) decl->kind);
+    if ((int) decl->reason < REVISION_NONE || (int) decl->reason > REVISION_RETRACTION)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_MALFORMED, decl,
+                          "unknown revision reason %d", (int) decl->reason);
+    if (decl->reason == REVISION_RETRACTION)
+        return s_retract (self, seat, decl, verdict);
+
+    const candidate_t **order = NULL;
+    s_held_t held;
+    tally_status_t status = s_validate (decl, &order, verdict);
+    if (status != TALLY_ACCEPTED)
+        return status;
+    status = s_check_revision (seat, decl, order, verdict);
+    if (status != TALLY_ACCEPTED)
+        goto cleanup;
+
+    //  Allocate all that the commit needs, then commit (which cannot fail)
+    if (s_build (self, seat, decl, order, &held)) {
+        status = s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
+        goto cleanup;
+    }
+    for (size_t s = 0; s < seat->n_scopes; s++)
+        if (s_scope_reserve (&self->scopes [seat->scopes [s]], self->n_parties)) {
+            s_held_free (&held);
+            status = s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
+            goto cleanup;
+        }
+    bool was_declared = seat->declared;
+    if (was_declared) {
+        s_seat_contribute (self, seat, -1);
+        s_held_free (&seat->held);
+    }
+    else
+        self->declared++;
+    seat->held = held;
+    seat->declared = true;
+    seat->revision = decl->revision;
+    seat->kind = decl->kind;
+    seat->reason = decl->reason;
+    seat->electorate = decl->electorate;
+    seat->declared_at_ms = decl->declared_at_ms;
+    s_seat_contribute (self, seat, +1);
+
+    const char *winner = self->parties [held.winner];
+    if (seat->prev_winner == held.winner)
+        status = s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl, "%.20s hold%s",
+                           winner, decl->kind == DECL_RUSH? " (rush)": "");
+    else
+        status = s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl,
+                            "%.20s gain from %.20s%s", winner,
+                            seat->prev_winner == S_NO_SEAT? "nobody":
+                            self->parties [seat->prev_winner],
+                            decl->kind == DECL_RUSH? " (rush)": "");
+cleanup:
+    free (order);
+    return status;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Views
+
+size_t
+tally_seats_total (const tally_t *self)
+{
+    assert (self);
+    return self->n_seats;
+}
+
+size_t
+tally_declared (const tally_t *self)
+{
+    assert (self);
+    return self->declared;
+}
+
+long
+tally_seat_find (const tally_t *self, const char *ons_id)
+{
+    assert (self);
+    size_t index;
+    if (!ons_id || !s_map_get (&self->seat_map, ons_id, &index))
+        return -1;
+    return (long) index;
+}
+
+void
+tally_seat (const tally_t *self, size_t index, seat_view_t *view)
+{
+    assert (self);
+    assert (view);
+    memset (view, 0, sizeof (seat_view_t));
+    if (index >= self->n_seats)
+        return;
+    const s_seat_t *seat = &self->seats [index];
+    view->ons_id = seat->ons_id;
+    view->name = seat->name;
+    view->country = seat->country;
+    view->region = seat->region;
+    view->declared = seat->declared;
+    view->revision = seat->revision;
+    view->kind = seat->kind;
+    view->reason = seat->reason;
+    view->previous_winner = seat->prev_winner == S_NO_SEAT? NULL:
+                            self->parties [seat->prev_winner];
+    view->declared_at_ms = seat->declared_at_ms;
+    if (!seat->declared)
+        return;
+    view->winner = self->parties [seat->held.winner];
+    view->gain = seat->held.winner != seat->prev_winner;
+    view->majority = seat->held.majority;
+    view->electorate = seat->electorate;
+    view->valid_votes = seat->held.valid_votes;
+    view->turnout = seat->held.turnout;
+    view->candidates = seat->held.views;
+    view->n_candidates = seat->held.n_cands;
+}
+
+static int
+s_party_view_cmp (const void *a, const void *b)
+{
+    const party_view_t *x = a;
+    const party_view_t *y = b;
+    if (x->seats != y->seats)
+        return x->seats > y->seats? -1: 1;
+    if (x->votes != y->votes)
+        return x->votes > y->votes? -1: 1;
+    return strcmp (x->party, y->party);
+}
+
+size_t
+tally_scope_count (const tally_t *self)
+{
+    assert (self);
+    return self->n_scopes;
+}
+
+void
+tally_scope (tally_t *self, size_t index, scope_view_t *view)
+{
+    assert (self);
+    assert (view);
+    memset (view, 0, sizeof (scope_view_t));
+    if (index >= self->n_scopes)
+        return;
+    s_scope_t *scope = &self->scopes [index];
+    view->scope = scope->name;
+    view->declared = scope->declared;
+    view->seats_total = scope->seats_total;
+    view->majority_line = scope->seats_total / 2 + 1;
+    view->total_votes = scope->total_votes;
+
+    //  The two largest parties by votes, for the swing
+    size_t first = S_NO_SEAT, second = S_NO_SEAT;
+    size_t n = 0;
+    size_t limit = scope->cap < self->n_parties? scope->cap: self->n_parties;
+    for (size_t p = 0; p < limit; p++) {
+        const s_acc_t *acc = &scope->acc [p];
+        if (acc->seats == 0 && acc->change == 0 && acc->votes == 0)
+            continue;
+        party_view_t *line = &scope->view [n++];
+        line->party = self->parties [p];
+        line->seats = acc->seats;
+        line->change = acc->change;
+        line->votes = acc->votes;
+        double share = scope->total_votes?
+            100.0 * (double) acc->votes / (double) scope->total_votes: 0.0;
+        double base = scope->base_total?
+            100.0 * (double) acc->base_votes / (double) scope->base_total: 0.0;
+        line->share = share;
+        line->share_change = share - base;
+        if (acc->votes == 0)
+            continue;
+        if (first == S_NO_SEAT || acc->votes > scope->acc [first].votes
+        || (acc->votes == scope->acc [first].votes
+            && strcmp (self->parties [p], self->parties [first]) < 0)) {
+            second = first;
+            first = p;
+        }
+        else
+        if (second == S_NO_SEAT || acc->votes > scope->acc [second].votes
+        || (acc->votes == scope->acc [second].votes
+            && strcmp (self->parties [p], self->parties [second]) < 0))
+            second = p;
+    }
+    qsort (scope->view, n, sizeof (party_view_t), s_party_view_cmp);
+    view->parties = scope->view;
+    view->n_parties = n;
+
+    if (scope->declared && second != S_NO_SEAT) {
+        //  Butler swing: half the difference of the two changes in share,
+        //  reported from the party that did worse to the one that did better
+        double total = (double) scope->total_votes;
+        double base_total = (double) scope->base_total;
+        double change [2];
+        size_t pair [2] = { first, second };
+        for (int i = 0; i < 2; i++) {
+            const s_acc_t *acc = &scope->acc [pair [i]];
+            double base = base_total? 100.0 * (double) acc->base_votes / base_total: 0.0;
+            change [i] = 100.0 * (double) acc->votes / total - base;
+        }
+        double swing = (change [0] - change [1]) / 2.0;
+        view->has_swing = true;
+        if (swing >= 0) {
+            view->swing = swing;
+            view->swing_to = self->parties [first];
+            view->swing_from = self->parties [second];
+        }
+        else {
+            view->swing = -swing;
+            view->swing_to = self->parties [second];
+            view->swing_from = self->parties [first];
+        }
+    }
+}
+
+size_t
+tally_seat_scopes (const tally_t *self, size_t seat, size_t out [3])
+{
+    assert (self);
+    if (seat >= self->n_seats)
+        return 0;
+    const s_seat_t *s = &self->seats [seat];
+    for (size_t i = 0; i < s->n_scopes; i++)
+        out [i] = s->scopes [i];
+    return s->n_scopes;
+}
+
+long
+tally_scope_find (const tally_t *self, const char *name)
+{
+    assert (self);
+    if (!name)
+        return -1;
+    if (strcmp (name, S_UK_SCOPE) == 0)
+        return 0;
+    size_t index;
+    if (s_map_get (&self->country_map, name, &index)
+    ||  s_map_get (&self->region_map, name, &index))
+        return (long) index;
+    return -1;
+}
