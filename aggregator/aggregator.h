@@ -1,0 +1,36 @@
+/*  aggregator.h: the aggregator server. It receives declarations on a
+    ROUTER socket, validates and applies them with the tally, journals the
+    accepted ones (group commit: one fdatasync per batch), and only then
+    publishes the changed summaries and acknowledges. It serves snapshots of
+    the whole state (Clone pattern) and heartbeats once a second.           */
+#ifndef AGGREGATOR_H
+#define AGGREGATOR_H
+
+#include <stdbool.h>
+#include "wire.h"
+
+typedef struct {
+    const char *baseline;           /* results CSV of the previous election */
+    const char *speaker_as;         /* NULL: Speaker is a party of its own */
+    const char *baseline_speaker_as;
+    const char *ingest;             /* ROUTER bind endpoint */
+    const char *updates;            /* PUB bind endpoint */
+    const char *snapshot;           /* ROUTER bind endpoint */
+    const char *election;           /* election id declarations must carry */
+    Election__Mode mode;
+    const char *journal;            /* NULL: no journal (nothing survives a crash) */
+    bool truncate_corrupt;          /* start even if the journal is corrupt mid-file */
+    int heartbeat_ms;
+} aggregator_config_t;
+
+typedef struct aggregator aggregator_t;
+
+/*  Loads the baseline, recovers the journal, binds the sockets. NULL on
+    failure (logged). Caller owns it; free with aggregator_destroy.         */
+aggregator_t *aggregator_new (const aggregator_config_t *config);
+void aggregator_destroy (aggregator_t **self_p);
+
+/*  Serves until SIGINT / SIGTERM. Returns 0 on a clean stop.  */
+int aggregator_run (aggregator_t *self);
+
+#endif

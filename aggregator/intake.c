@@ -1,0 +1,152 @@
+/*  intake.c: see intake.h.  */
+#include "intake.h"
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  True if text is well-formed UTF-8 (no overlongs, no surrogates)
+static bool
+s_utf8_valid (const char *text)
+{
+    const unsigned char *c = (const unsigned char *) text;
+    while (*c) {
+        size_t extra;
+        uint32_t point;
+        if (*c < 0x80) { c++; continue; }
+        else if ((*c & 0xE0) == 0xC0) { extra = 1; point = *c & 0x1F; }
+        else if ((*c & 0xF0) == 0xE0) { extra = 2; point = *c & 0x0F; }
+        else if ((*c & 0xF8) == 0xF0) { extra = 3; point = *c & 0x07; }
+        else return false;
+        c++;
+        for (size_t i = 0; i < extra; i++, c++) {
+            if ((*c & 0xC0) != 0x80)
+                return false;
+            point = (point << 6) | (*c & 0x3F);
+        }
+        if ((extra == 1 && point < 0x80) || (extra == 2 && point < 0x800)
+        ||  (extra == 3 && point < 0x10000) || point > 0x10FFFF
+        ||  (point >= 0xD800 && point <= 0xDFFF))
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_text_ok (const char *text, size_t max)
+{
+    return text && strlen (text) <= max && s_utf8_valid (text);
+}
+
+el_reason_t
+intake_from_message (Election__Declaration *message, intake_t *intake,
+                     char *text, size_t text_size)
+{
+    memset (intake, 0, sizeof *intake);
+    const char *ons_id = message->ons_id ? message->ons_id : "";
+    if (!s_text_ok (ons_id, INTAKE_MAX_CODE)
+    ||  (message->source_id && !s_text_ok (message->source_id, INTAKE_MAX_NAME))) {
+        snprintf (text, text_size, "seat id or source id too long or not UTF-8");
+        return EL_REASON_BAD_FIELD;
+    }
+    if (message->n_candidates > INTAKE_MAX_CANDIDATES) {
+        snprintf (text, text_size, "%s: %zu candidates, at most %d", ons_id,
+                  message->n_candidates, INTAKE_MAX_CANDIDATES);
+        return EL_REASON_BAD_FIELD;
+    }
+    if (message->electorate > INTAKE_MAX_ELECTORATE) {
+        snprintf (text, text_size, "%s: electorate %u is absurd", ons_id, message->electorate);
+        return EL_REASON_BAD_ELECTORATE;
+    }
+    if (message->revision > INTAKE_MAX_REVISION) {
+        snprintf (text, text_size, "%s: revision %u is absurd", ons_id, message->revision);
+        return EL_REASON_BAD_REVISION;
+    }
+    if (message->kind != ELECTION__DECLARATION_KIND__KIND_RESULT
+    &&  message->kind != ELECTION__DECLARATION_KIND__KIND_RUSH) {
+        snprintf (text, text_size, "%s: unknown declaration kind %d", ons_id, message->kind);
+        return EL_REASON_BAD_FIELD;
+    }
+    if ((unsigned) message->reason > ELECTION__REVISION_REASON__REASON_RETRACTION) {
+        snprintf (text, text_size, "%s: unknown revision reason %d", ons_id, message->reason);
+        return EL_REASON_BAD_FIELD;
+    }
+    intake->candidates = calloc (message->n_candidates ? message->n_candidates : 1,
+                                 sizeof *intake->candidates);
+    if (!intake->candidates) {
+        snprintf (text, text_size, "out of memory");
+        return EL_REASON_MALFORMED;
+    }
+    for (size_t i = 0; i < message->n_candidates; i++) {
+        Election__Candidate *in = message->candidates [i];
+        const char *name = in->name ? in->name : "";
+        const char *party = in->party ? in->party : "";
+        if (!s_text_ok (name, INTAKE_MAX_NAME) || !s_text_ok (party, INTAKE_MAX_CODE)) {
+            snprintf (text, text_size, "%s: candidate %zu name or party too long or not UTF-8",
+                      ons_id, i + 1);
+            free (intake->candidates);
+            intake->candidates = NULL;
+            return EL_REASON_BAD_FIELD;
+        }
+        intake->candidates [i] = (candidate_t) {
+            .name = (char *) name, .party = (char *) party,
+            .votes = in->votes, .elected = in->has_elected && in->elected
+        };
+    }
+    intake->decl = (declaration_t) {
+        .ons_id = ons_id,
+        .revision = message->revision,
+        .kind = message->kind == ELECTION__DECLARATION_KIND__KIND_RUSH ? DECL_RUSH : DECL_RESULT,
+        .reason = (revision_reason_t) message->reason,
+        .electorate = message->electorate,
+        .declared_at_ms = message->declared_at_ms,
+        .candidates = intake->candidates,
+        .n_candidates = message->n_candidates
+    };
+    return EL_REASON_NONE;
+}
+
+el_reason_t
+intake_decode (const void *bytes, size_t size, Election__Mode mode,
+               const char *election_id, intake_t *intake,
+               uint64_t *request_id, char *text, size_t text_size)
+{
+    memset (intake, 0, sizeof *intake);
+    *request_id = 0;
+    Election__Declaration *message = election__declaration__unpack (NULL, size, bytes);
+    if (!message) {
+        snprintf (text, text_size, "frame of %zu bytes is not a Declaration", size);
+        return EL_REASON_MALFORMED;
+    }
+    *request_id = message->request_id;
+    el_reason_t reason = EL_REASON_NONE;
+    if (message->mode != mode) {
+        snprintf (text, text_size, "declaration in %s mode sent to a %s aggregator",
+                  wire_mode_name (message->mode), wire_mode_name (mode));
+        reason = EL_REASON_WRONG_MODE;
+    }
+    else
+    if (!message->election_id || strcmp (message->election_id, election_id) != 0) {
+        snprintf (text, text_size, "election id \"%.64s\" is not \"%s\"",
+                  message->election_id ? message->election_id : "", election_id);
+        reason = EL_REASON_WRONG_ELECTION;
+    }
+    else
+        reason = intake_from_message (message, intake, text, text_size);
+    if (reason) {
+        election__declaration__free_unpacked (message, NULL);
+        memset (intake, 0, sizeof *intake);
+        return reason;
+    }
+    intake->message = message;
+    return EL_REASON_NONE;
+}
+
+void
+intake_release (intake_t *intake)
+{
+    if (intake->message)
+        election__declaration__free_unpacked (intake->message, NULL);
+    free (intake->candidates);
+    memset (intake, 0, sizeof *intake);
+}

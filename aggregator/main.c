@@ -1,0 +1,109 @@
+/*  aggregator: command line of the aggregator server (see aggregator.h).  */
+#include "aggregator.h"
+#include "log.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "Usage: aggregator [OPTIONS]\n"
+        "Receives declarations from count centres, keeps the national picture\n"
+        "against the baseline election, and publishes it (Clone pattern).\n\n"
+        "  --baseline FILE            previous election results CSV (default data/ge2015.csv)\n"
+        "  --speaker-as PARTY         count the Speaker's seat for PARTY (default: Speaker)\n"
+        "  --baseline-speaker-as PARTY  the same for the baseline (default: Speaker)\n"
+        "  --ingest ENDPOINT          declarations in, ROUTER (default %s)\n"
+        "  --updates ENDPOINT         update stream out, PUB (default %s)\n"
+        "  --snapshot ENDPOINT        snapshots, ROUTER (default %s)\n"
+        "  --mode MODE                live, test or rehearsal (default rehearsal)\n"
+        "  --election ID              election id declarations must carry (default uk-general)\n"
+        "  --journal PATH             append-only journal; recovered at start (default: none)\n"
+        "  --truncate-corrupt         start even if the journal is corrupt in the middle,\n"
+        "                             cutting it there (the cut bytes go to PATH.corrupt)\n"
+        "  --heartbeat-ms N           heartbeat interval (default %d)\n"
+        "  --quiet                    log warnings and errors only\n"
+        "  --help                     this text\n",
+        WIRE_AGG_INGEST, WIRE_AGG_UPDATES, WIRE_AGG_SNAPSHOT, WIRE_HEARTBEAT_MS);
+}
+
+int
+main (int argc, char *argv [])
+{
+    aggregator_config_t config = {
+        .baseline = "data/ge2015.csv",
+        .ingest = WIRE_AGG_INGEST,
+        .updates = WIRE_AGG_UPDATES,
+        .snapshot = WIRE_AGG_SNAPSHOT,
+        .election = "uk-general",
+        .mode = ELECTION__MODE__MODE_REHEARSAL,
+        .heartbeat_ms = WIRE_HEARTBEAT_MS
+    };
+    log_level_t level = LOG_INFO;
+    static const struct option options [] = {
+        { "baseline", required_argument, NULL, 'b' },
+        { "speaker-as", required_argument, NULL, 's' },
+        { "baseline-speaker-as", required_argument, NULL, 'S' },
+        { "ingest", required_argument, NULL, 'i' },
+        { "updates", required_argument, NULL, 'u' },
+        { "snapshot", required_argument, NULL, 'n' },
+        { "mode", required_argument, NULL, 'm' },
+        { "election", required_argument, NULL, 'e' },
+        { "journal", required_argument, NULL, 'j' },
+        { "truncate-corrupt", no_argument, NULL, 'T' },
+        { "heartbeat-ms", required_argument, NULL, 'H' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case 'b': config.baseline = optarg; break;
+            case 's': config.speaker_as = optarg; break;
+            case 'S': config.baseline_speaker_as = optarg; break;
+            case 'i': config.ingest = optarg; break;
+            case 'u': config.updates = optarg; break;
+            case 'n': config.snapshot = optarg; break;
+            case 'e': config.election = optarg; break;
+            case 'j': config.journal = optarg; break;
+            case 'T': config.truncate_corrupt = true; break;
+            case 'q': level = LOG_WARN; break;
+            case 'm':
+                config.mode = wire_mode_parse (optarg);
+                if (config.mode == ELECTION__MODE__MODE_UNSPECIFIED) {
+                    fprintf (stderr, "aggregator: --mode must be live, test or rehearsal, not \"%s\"\n", optarg);
+                    return 2;
+                }
+                break;
+            case 'H': {
+                char *end;
+                long value = strtol (optarg, &end, 10);
+                if (*end || value < 10 || value > 60000) {
+                    fprintf (stderr, "aggregator: --heartbeat-ms must be 10..60000, not \"%s\"\n", optarg);
+                    return 2;
+                }
+                config.heartbeat_ms = (int) value;
+                break;
+            }
+            case 'h': s_usage (stdout); return 0;
+            default:  s_usage (stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "aggregator: unexpected argument \"%s\"\n", argv [optind]);
+        s_usage (stderr);
+        return 2;
+    }
+    log_init ("aggregator", level);
+    wire_catch_signals ();
+    aggregator_t *aggregator = aggregator_new (&config);
+    if (!aggregator)
+        return 1;
+    int rc = aggregator_run (aggregator);
+    aggregator_destroy (&aggregator);
+    return rc;
+}

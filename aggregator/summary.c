@@ -1,0 +1,162 @@
+/*  summary.c: see summary.h.  */
+#include "summary.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+void
+summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t size)
+{
+    seat_view_t view;
+    tally_seat (tally, seat, &view);
+    snprintf (buf, size, "seat.%s", view.ons_id);
+}
+
+void
+summary_scope_topic (tally_t *tally, size_t scope, char *buf, size_t size)
+{
+    if (scope == 0) {
+        snprintf (buf, size, "national");
+        return;
+    }
+    scope_view_t view;
+    tally_scope (tally, scope, &view);
+    snprintf (buf, size, "region.%s", view.scope);
+}
+
+static uint8_t *
+s_pack (Election__Update *update, const summary_stamp_t *stamp, size_t *size)
+{
+    update->has_sequence = true;
+    update->sequence = stamp->sequence;
+    update->has_epoch = true;
+    update->epoch = stamp->epoch;
+    update->has_mode = true;
+    update->mode = stamp->mode;
+    update->has_sent_at_us = true;
+    update->sent_at_us = stamp->sent_at_us;
+    *size = election__update__get_packed_size (update);
+    uint8_t *bytes = malloc (*size ? *size : 1);
+    if (bytes)
+        election__update__pack (update, bytes);
+    return bytes;
+}
+
+//  protobuf-c takes char *, the views hand out const char *
+#define S_STR(text) ((char *) (text))
+
+uint8_t *
+summary_pack_seat (const tally_t *tally, size_t seat, const summary_stamp_t *stamp, size_t *size)
+{
+    seat_view_t view;
+    tally_seat (tally, seat, &view);
+
+    Election__SeatSummary summary = ELECTION__SEAT_SUMMARY__INIT;
+    summary.ons_id = S_STR (view.ons_id);
+    summary.name = S_STR (view.name);
+    summary.country = S_STR (view.country);
+    summary.region = S_STR (view.region);
+    summary.has_declared = true;
+    summary.declared = view.declared;
+    summary.has_revision = true;
+    summary.revision = view.revision;
+    summary.has_kind = true;
+    summary.kind = (Election__DeclarationKind) view.kind;
+    summary.has_reason = true;
+    summary.reason = (Election__RevisionReason) view.reason;
+    summary.winner = S_STR (view.winner);
+    summary.previous_winner = S_STR (view.previous_winner);
+    summary.has_outcome = true;
+    summary.outcome = !view.declared ? ELECTION__OUTCOME__OUTCOME_NONE
+                    : view.gain ? ELECTION__OUTCOME__OUTCOME_GAIN : ELECTION__OUTCOME__OUTCOME_HOLD;
+    summary.has_majority = true;
+    summary.majority = view.majority;
+    summary.has_electorate = true;
+    summary.electorate = view.electorate;
+    summary.has_valid_votes = true;
+    summary.valid_votes = view.valid_votes;
+    summary.has_turnout = true;
+    summary.turnout = view.turnout;
+    summary.has_declared_at_ms = view.declared_at_ms != 0;
+    summary.declared_at_ms = view.declared_at_ms;
+
+    Election__CandidateResult results [view.n_candidates ? view.n_candidates : 1];
+    Election__CandidateResult *pointers [view.n_candidates ? view.n_candidates : 1];
+    for (size_t i = 0; i < view.n_candidates; i++) {
+        const candidate_view_t *in = &view.candidates [i];
+        Election__CandidateResult *out = &results [i];
+        election__candidate_result__init (out);
+        out->name = S_STR (in->name);
+        out->party = S_STR (in->party);
+        out->has_votes = true;
+        out->votes = in->votes;
+        out->has_share = true;
+        out->share = in->share;
+        out->has_share_change = in->has_share_change;
+        out->share_change = in->share_change;
+        out->has_elected = true;
+        out->elected = in->elected;
+        pointers [i] = out;
+    }
+    summary.n_candidates = view.n_candidates;
+    summary.candidates = pointers;
+
+    Election__Update update = ELECTION__UPDATE__INIT;
+    update.body_case = ELECTION__UPDATE__BODY_SEAT;
+    update.seat = &summary;
+    return s_pack (&update, stamp, size);
+}
+
+uint8_t *
+summary_pack_scope (tally_t *tally, size_t scope, const summary_stamp_t *stamp, size_t *size)
+{
+    scope_view_t view;
+    tally_scope (tally, scope, &view);
+
+    Election__NationalSummary summary = ELECTION__NATIONAL_SUMMARY__INIT;
+    summary.scope = S_STR (view.scope);
+    summary.has_declared = true;
+    summary.declared = (uint32_t) view.declared;
+    summary.has_seats_total = true;
+    summary.seats_total = (uint32_t) view.seats_total;
+    summary.has_majority_line = true;
+    summary.majority_line = (uint32_t) view.majority_line;
+    summary.has_total_votes = true;
+    summary.total_votes = view.total_votes;
+    summary.has_swing = view.has_swing;
+    summary.swing = view.swing;
+    summary.swing_from = view.has_swing ? S_STR (view.swing_from) : NULL;
+    summary.swing_to = view.has_swing ? S_STR (view.swing_to) : NULL;
+
+    size_t n = view.n_parties ? view.n_parties : 1;
+    Election__PartyLine *lines = malloc (n * sizeof *lines);
+    Election__PartyLine **pointers = malloc (n * sizeof *pointers);
+    uint8_t *bytes = NULL;
+    if (lines && pointers) {
+        for (size_t i = 0; i < view.n_parties; i++) {
+            const party_view_t *in = &view.parties [i];
+            Election__PartyLine *out = &lines [i];
+            election__party_line__init (out);
+            out->party = S_STR (in->party);
+            out->has_seats = true;
+            out->seats = in->seats;
+            out->has_change = true;
+            out->change = in->change;
+            out->has_votes = true;
+            out->votes = in->votes;
+            out->has_share = true;
+            out->share = in->share;
+            out->has_share_change = true;
+            out->share_change = in->share_change;
+            pointers [i] = out;
+        }
+        summary.n_parties = view.n_parties;
+        summary.parties = pointers;
+        Election__Update update = ELECTION__UPDATE__INIT;
+        update.body_case = ELECTION__UPDATE__BODY_NATIONAL;
+        update.national = &summary;
+        bytes = s_pack (&update, stamp, size);
+    }
+    free (lines);
+    free (pointers);
+    return bytes;
+}

@@ -1,0 +1,30 @@
+/*  summary.h: encodes the tally's views as the Update messages of the
+    stream (proto/election.proto), once per change, for every subscriber.   */
+#ifndef SUMMARY_H
+#define SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tally.h"
+#include "wire.h"
+
+typedef struct {
+    uint64_t sequence;
+    uint64_t epoch;
+    Election__Mode mode;
+    int64_t sent_at_us;
+} summary_stamp_t;
+
+/*  The topic of a seat ("seat.E14000800") or scope ("national" for the UK,
+    "region.Scotland" otherwise), written into buf.                        */
+void summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t size);
+void summary_scope_topic (tally_t *tally, size_t scope, char *buf, size_t size);
+
+/*  Packs the Update for a seat or a scope. Returns a malloc'd buffer (caller
+    frees) and its size in *size, or NULL on no memory.                     */
+uint8_t *summary_pack_seat (const tally_t *tally, size_t seat,
+                            const summary_stamp_t *stamp, size_t *size);
+uint8_t *summary_pack_scope (tally_t *tally, size_t scope,
+                             const summary_stamp_t *stamp, size_t *size);
+
+#endif

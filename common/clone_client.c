@@ -1,0 +1,318 @@
+/*  clone_client.c: see clone_client.h.  */
+#include "clone_client.h"
+#include "log.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_FIRST_RETRY_MS   2000
+#define S_MAX_RETRY_MS     16000
+#define S_MAX_TOPIC        256
+#define S_DRAIN_BATCH      1000     /* stream messages per call, for fairness */
+#define S_OLD_EPOCHS       8
+
+struct clone_client {
+    void *ctx;
+    char *snapshot_endpoint;
+    void *sub;
+    void *dealer;               /* NULL while synced */
+    const clone_handlers_t *handlers;
+    void *arg;
+    bool synced;
+    uint64_t sequence;
+    uint64_t epoch;
+    uint64_t old_epochs [S_OLD_EPOCHS];  /* epochs left behind: their queued
+                                            messages are dropped, not chased */
+    size_t next_old;
+    int64_t asked_at;           /* mono ms of the pending snapshot request */
+    long retry_ms;
+    int64_t last_heard;         /* mono ms of the last stream message */
+    uint64_t snapshots;
+};
+
+static int
+s_ask_snapshot (clone_client_t *self)
+{
+    //  A fresh DEALER each time: a late answer to an abandoned request dies with the old one
+    if (self->dealer)
+        zmq_close (self->dealer);
+    self->dealer = wire_socket (self->ctx, ZMQ_DEALER, self->snapshot_endpoint, false);
+    if (!self->dealer)
+        return -1;
+    Election__SnapshotRequest request = ELECTION__SNAPSHOT_REQUEST__INIT;
+    self->asked_at = wire_mono_ms ();
+    return wire_send_pb (self->dealer, &request.base, ZMQ_DONTWAIT) && errno != EAGAIN ? -1 : 0;
+}
+
+clone_client_t *
+clone_client_new (void *ctx, const char *updates, const char *snapshot,
+                  const char *const *topics, size_t n_topics,
+                  const clone_handlers_t *handlers, void *arg)
+{
+    clone_client_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->ctx = ctx;
+    self->handlers = handlers;
+    self->arg = arg;
+    self->retry_ms = S_FIRST_RETRY_MS;
+    self->last_heard = wire_mono_ms ();
+    self->snapshot_endpoint = strdup (snapshot);
+    self->sub = wire_socket (ctx, ZMQ_SUB, NULL, false);
+    if (!self->snapshot_endpoint || !self->sub)
+        goto failed;
+    //  Deep enough to hold a night's updates while a large snapshot loads
+    int hwm = 1000000;
+    zmq_setsockopt (self->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (n_topics == 0)
+        zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "", 0);
+    for (size_t i = 0; i < n_topics; i++)
+        zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, topics [i], strlen (topics [i]));
+    if (n_topics)
+        zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "health", 6);
+    if (wire_attach (self->sub, updates, false))
+        goto failed;
+    //  Subscribed first, then ask: nothing published after the snapshot is missed
+    if (s_ask_snapshot (self))
+        goto failed;
+    return self;
+failed:
+    clone_client_destroy (&self);
+    return NULL;
+}
+
+void
+clone_client_destroy (clone_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    clone_client_t *self = *self_p;
+    if (self->sub)
+        zmq_close (self->sub);
+    if (self->dealer)
+        zmq_close (self->dealer);
+    free (self->snapshot_endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+void *
+clone_client_socket (clone_client_t *self)
+{
+    return self->synced ? self->sub : self->dealer;
+}
+
+void
+clone_client_resync (clone_client_t *self, const char *why)
+{
+    log_info ("CLN001", "resync from %s at sequence %llu: %s", self->snapshot_endpoint,
+              (unsigned long long) self->sequence, why);
+    self->synced = false;
+    self->retry_ms = S_FIRST_RETRY_MS;
+    if (s_ask_snapshot (self))
+        log_error ("CLN002", "cannot ask %s for a snapshot", self->snapshot_endpoint);
+}
+
+static void
+s_leave_epoch (clone_client_t *self)
+{
+    if (self->epoch) {
+        self->old_epochs [self->next_old] = self->epoch;
+        self->next_old = (self->next_old + 1) % S_OLD_EPOCHS;
+    }
+}
+
+static bool
+s_is_old_epoch (const clone_client_t *self, uint64_t epoch)
+{
+    for (size_t i = 0; i < S_OLD_EPOCHS; i++)
+        if (self->old_epochs [i] == epoch)
+            return true;
+    return false;
+}
+
+//  Reads one snapshot reply: header, then (topic, update) pairs
+static int
+s_read_snapshot (clone_client_t *self)
+{
+    zmq_msg_t header_frame;
+    zmq_msg_init (&header_frame);
+    if (zmq_msg_recv (&header_frame, self->dealer, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&header_frame);
+        return 0;
+    }
+    Election__Snapshot *header = election__snapshot__unpack (NULL,
+        zmq_msg_size (&header_frame), zmq_msg_data (&header_frame));
+    bool more = zmq_msg_more (&header_frame);
+    zmq_msg_close (&header_frame);
+    if (!header) {
+        log_warn ("CLN003", "undecodable snapshot header from %s", self->snapshot_endpoint);
+        while (more) {      //  drain the rest of that message
+            zmq_msg_t frame;
+            zmq_msg_init (&frame);
+            zmq_msg_recv (&frame, self->dealer, 0);
+            more = zmq_msg_more (&frame);
+            zmq_msg_close (&frame);
+        }
+        return 0;
+    }
+    if (header->epoch != self->epoch)
+        s_leave_epoch (self);
+    self->epoch = header->epoch;
+    self->sequence = header->sequence;
+    if (self->handlers->on_reset)
+        self->handlers->on_reset (self->arg, header);
+
+    size_t loaded = 0;
+    while (more) {
+        zmq_msg_t topic, body;
+        zmq_msg_init (&topic);
+        zmq_msg_init (&body);
+        zmq_msg_recv (&topic, self->dealer, 0);
+        more = zmq_msg_more (&topic);
+        if (more) {
+            zmq_msg_recv (&body, self->dealer, 0);
+            more = zmq_msg_more (&body);
+            char name [S_MAX_TOPIC];
+            Election__Update *update = election__update__unpack (NULL,
+                zmq_msg_size (&body), zmq_msg_data (&body));
+            if (update && wire_frame_str (&topic, name, sizeof name)) {
+                self->handlers->on_update (self->arg, name, update,
+                                           zmq_msg_data (&body), zmq_msg_size (&body), false);
+                loaded++;
+            }
+            else
+                log_warn ("CLN004", "undecodable snapshot entry skipped");
+            if (update)
+                election__update__free_unpacked (update, NULL);
+        }
+        zmq_msg_close (&topic);
+        zmq_msg_close (&body);
+    }
+    self->synced = true;
+    self->snapshots++;
+    self->last_heard = wire_mono_ms ();
+    zmq_close (self->dealer);
+    self->dealer = NULL;
+    log_info ("CLN005", "snapshot from %s: %zu topics at sequence %llu, epoch %016llx",
+              self->snapshot_endpoint, loaded, (unsigned long long) self->sequence,
+              (unsigned long long) self->epoch);
+    if (self->handlers->on_synced)
+        self->handlers->on_synced (self->arg, header);
+    election__snapshot__free_unpacked (header, NULL);
+    return 0;
+}
+
+//  Applies one stream message; returns false when it called for a resync
+static bool
+s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count)
+{
+    char topic [S_MAX_TOPIC];
+    if (count != 2 || !wire_frame_str (&frames [0], topic, sizeof topic)) {
+        log_warn ("CLN006", "malformed stream message (%zu frames) dropped", count);
+        return true;
+    }
+    Election__Update *update = election__update__unpack (NULL,
+        zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
+    if (!update) {
+        log_warn ("CLN007", "undecodable update on %s dropped", topic);
+        return true;
+    }
+    bool keep_going = true;
+    bool heartbeat = update->body_case == ELECTION__UPDATE__BODY_HEARTBEAT;
+    if (update->epoch && update->epoch != self->epoch) {
+        if (!s_is_old_epoch (self, update->epoch)) {
+            clone_client_resync (self, "upstream epoch changed (restart)");
+            keep_going = false;
+        }
+    }
+    else
+    if (heartbeat) {
+        if (update->epoch && update->sequence > self->sequence) {
+            clone_client_resync (self, "heartbeat is ahead: updates were lost");
+            keep_going = false;
+        }
+        else
+        if (self->handlers->on_heartbeat)
+            self->handlers->on_heartbeat (self->arg, update);
+    }
+    else
+    if (update->sequence > self->sequence + 1) {
+        clone_client_resync (self, "sequence gap");
+        keep_going = false;
+    }
+    else
+    if (update->sequence >= self->sequence) {
+        self->sequence = update->sequence;
+        self->handlers->on_update (self->arg, topic, update, zmq_msg_data (&frames [1]),
+                                   zmq_msg_size (&frames [1]), true);
+    }
+    election__update__free_unpacked (update, NULL);
+    return keep_going;
+}
+
+int
+clone_client_handle (clone_client_t *self, bool readable)
+{
+    if (!self->synced) {
+        if (readable)
+            return s_read_snapshot (self);
+        if (wire_mono_ms () - self->asked_at >= self->retry_ms) {
+            log_warn ("CLN008", "no snapshot from %s after %ld ms, asking again",
+                      self->snapshot_endpoint, self->retry_ms);
+            if (s_ask_snapshot (self))
+                return -1;
+            self->retry_ms = self->retry_ms * 2 > S_MAX_RETRY_MS ? S_MAX_RETRY_MS : self->retry_ms * 2;
+        }
+        return 0;
+    }
+    for (size_t n = 0; readable && n < S_DRAIN_BATCH && self->synced; n++) {
+        zmq_msg_t frames [3];
+        size_t count;
+        if (wire_recv_frames (self->sub, frames, 3, &count, ZMQ_DONTWAIT))
+            break;
+        self->last_heard = wire_mono_ms ();
+        s_apply_stream (self, frames, count);
+        wire_frames_close (frames, count < 3 ? count : 3);
+    }
+    return 0;
+}
+
+long
+clone_client_timeout_ms (const clone_client_t *self)
+{
+    if (self->synced)
+        return -1;
+    int64_t left = self->asked_at + self->retry_ms - wire_mono_ms ();
+    return left > 0 ? (long) left : 0;
+}
+
+bool
+clone_client_synced (const clone_client_t *self)
+{
+    return self->synced;
+}
+
+uint64_t
+clone_client_sequence (const clone_client_t *self)
+{
+    return self->sequence;
+}
+
+uint64_t
+clone_client_epoch (const clone_client_t *self)
+{
+    return self->epoch;
+}
+
+int64_t
+clone_client_silent_ms (const clone_client_t *self)
+{
+    return wire_mono_ms () - self->last_heard;
+}
+
+uint64_t
+clone_client_snapshots (const clone_client_t *self)
+{
+    return self->snapshots;
+}

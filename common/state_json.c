@@ -1,0 +1,163 @@
+/*  state_json.c: see state_json.h.  */
+#include "state_json.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *
+s_str (const char *text)
+{
+    return text ? json_string (text) : json_null ();
+}
+
+static const char *
+s_kind_name (Election__DeclarationKind kind)
+{
+    return kind == ELECTION__DECLARATION_KIND__KIND_RUSH ? "rush" : "result";
+}
+
+static const char *
+s_reason_name (Election__RevisionReason reason)
+{
+    switch (reason) {
+        case ELECTION__REVISION_REASON__REASON_CORRECTION: return "correction";
+        case ELECTION__REVISION_REASON__REASON_RECOUNT:    return "recount";
+        case ELECTION__REVISION_REASON__REASON_RETRACTION: return "retraction";
+        default:                                           return NULL;
+    }
+}
+
+json_t *
+state_json_seat (const Election__SeatSummary *seat)
+{
+    json_t *candidates = json_array ();
+    for (size_t i = 0; i < seat->n_candidates; i++) {
+        const Election__CandidateResult *c = seat->candidates [i];
+        json_array_append_new (candidates, json_pack ("{s:o, s:o, s:I, s:f, s:o, s:b}",
+            "name", s_str (c->name), "party", s_str (c->party), "votes", (json_int_t) c->votes,
+            "share", c->share,
+            "share_change", c->has_share_change ? json_real (c->share_change) : json_null (),
+            "elected", c->elected));
+    }
+    const char *outcome = seat->outcome == ELECTION__OUTCOME__OUTCOME_HOLD ? "hold"
+                        : seat->outcome == ELECTION__OUTCOME__OUTCOME_GAIN ? "gain" : NULL;
+    return json_pack ("{s:o, s:o, s:o, s:o, s:b, s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:f, s:o}",
+        "id", s_str (seat->ons_id), "name", s_str (seat->name),
+        "country", s_str (seat->country), "region", s_str (seat->region),
+        "declared", seat->declared, "revision", (json_int_t) seat->revision,
+        "kind", s_kind_name (seat->kind), "reason", s_str (s_reason_name (seat->reason)),
+        "winner", s_str (seat->declared ? seat->winner : NULL),
+        "previous_winner", s_str (seat->previous_winner), "outcome", s_str (outcome),
+        "majority", (json_int_t) seat->majority, "electorate", (json_int_t) seat->electorate,
+        "valid_votes", (json_int_t) seat->valid_votes, "turnout", seat->turnout,
+        "candidates", candidates);
+}
+
+static json_t *
+s_parties (const Election__NationalSummary *national)
+{
+    json_t *parties = json_array ();
+    for (size_t i = 0; i < national->n_parties; i++) {
+        const Election__PartyLine *p = national->parties [i];
+        json_array_append_new (parties, json_pack ("{s:o, s:i, s:i, s:I, s:f, s:f}",
+            "party", s_str (p->party), "seats", p->seats, "change", p->change,
+            "votes", (json_int_t) p->votes, "share", p->share, "share_change", p->share_change));
+    }
+    return parties;
+}
+
+json_t *
+state_json_national (const Election__NationalSummary *national)
+{
+    json_t *object = json_pack ("{s:o, s:I, s:I, s:I, s:I, s:o}",
+        "scope", s_str (national->scope), "declared", (json_int_t) national->declared,
+        "seats_total", (json_int_t) national->seats_total,
+        "majority_line", (json_int_t) national->majority_line,
+        "total_votes", (json_int_t) national->total_votes, "parties", s_parties (national));
+    if (national->has_swing)
+        json_object_set_new (object, "swing", json_pack ("{s:f, s:o, s:o}", "points", national->swing,
+            "from", s_str (national->swing_from), "to", s_str (national->swing_to)));
+    return object;
+}
+
+json_t *
+state_json_update (const char *topic, const Election__Update *update)
+{
+    json_t *object = json_pack ("{s:s, s:I, s:s}", "topic", topic,
+        "sequence", (json_int_t) update->sequence, "mode", wire_mode_name (update->mode));
+    if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
+        json_object_set_new (object, "seat", state_json_seat (update->seat));
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL)
+        json_object_set_new (object, "national", state_json_national (update->national));
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_HEARTBEAT)
+        json_object_set_new (object, "heartbeat", json_pack ("{s:b, s:I, s:o}",
+            "upstream_ok", update->heartbeat->upstream_ok,
+            "silent_ms", (json_int_t) update->heartbeat->silent_ms,
+            "source", s_str (update->heartbeat->source)));
+    return object;
+}
+
+typedef struct {
+    json_t *seats;
+    json_t *regions;
+} s_collect_t;
+
+static void
+s_collect (void *arg, const char *topic, const Election__Update *update)
+{
+    s_collect_t *collect = arg;
+    if (update->body_case == ELECTION__UPDATE__BODY_SEAT && update->seat->declared)
+        json_array_append_new (collect->seats, state_json_seat (update->seat));
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL && strcmp (topic, "national") != 0)
+        json_array_append_new (collect->regions, state_json_national (update->national));
+}
+
+static int
+s_by_id (const void *a, const void *b)
+{
+    const char *left = json_string_value (json_object_get (*(json_t *const *) a, "id"));
+    const char *right = json_string_value (json_object_get (*(json_t *const *) b, "id"));
+    return strcmp (left ? left : "", right ? right : "");
+}
+
+json_t *
+state_json_state (const state_view_t *view)
+{
+    s_collect_t collect = { json_array (), json_array () };
+    state_view_each (view, s_collect, &collect);
+
+    //  Stable order whatever the arrival order: sort seats by ONS id
+    size_t n = json_array_size (collect.seats);
+    json_t **items = malloc ((n ? n : 1) * sizeof *items);
+    json_t *sorted = json_array ();
+    if (items) {
+        for (size_t i = 0; i < n; i++)
+            items [i] = json_incref (json_array_get (collect.seats, i));
+        qsort (items, n, sizeof *items, s_by_id);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new (sorted, items [i]);
+        free (items);
+    }
+    json_decref (collect.seats);
+
+    const Election__NationalSummary *national = state_view_national (view);
+    char epoch [17];
+    snprintf (epoch, sizeof epoch, "%016llx", (unsigned long long) state_view_epoch (view));
+    json_t *state = json_pack ("{s:I, s:s, s:s, s:I, s:I, s:I, s:I}",
+        "sequence", (json_int_t) state_view_sequence (view), "epoch", epoch,
+        "mode", wire_mode_name (state_view_mode (view)),
+        "declared", (json_int_t) (national ? national->declared : 0),
+        "seats_total", (json_int_t) (national ? national->seats_total : 0),
+        "majority_line", (json_int_t) (national ? national->majority_line : 0),
+        "total_votes", (json_int_t) (national ? national->total_votes : 0));
+    json_object_set_new (state, "parties", national ? s_parties (national) : json_array ());
+    if (national && national->has_swing)
+        json_object_set_new (state, "swing", json_pack ("{s:f, s:o, s:o}", "points", national->swing,
+            "from", s_str (national->swing_from), "to", s_str (national->swing_to)));
+    json_object_set_new (state, "constituencies", sorted);
+    json_object_set_new (state, "regions", collect.regions);
+    return state;
+}

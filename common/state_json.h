@@ -1,0 +1,25 @@
+/*  state_json.h: the JSON forms of the state (README "JSON contract"),
+    built with jansson. Shares and turnout are percentages, unrounded;
+    share_change is null where undefined.                                   */
+#ifndef STATE_JSON_H
+#define STATE_JSON_H
+
+#include <jansson.h>
+#include "state_view.h"
+
+/*  {"id", "name", ..., "candidates": [...]}. Caller owns the result (json_decref). */
+json_t *state_json_seat (const Election__SeatSummary *seat);
+
+/*  {"scope", "declared", "seats_total", "majority_line", "parties": [...]...}  */
+json_t *state_json_national (const Election__NationalSummary *national);
+
+/*  One stream update as a JSON line object: {"topic", "sequence", and
+    "seat" / "national" / "heartbeat"}.                                     */
+json_t *state_json_update (const char *topic, const Election__Update *update);
+
+/*  The whole state: {"sequence", "epoch", "mode", "declared", "seats_total",
+    "majority_line", "parties", "constituencies" (declared seats, by id),
+    "regions" (every other scope)}.                                         */
+json_t *state_json_state (const state_view_t *view);
+
+#endif

@@ -1,0 +1,39 @@
+/*  state_view.h: a follower's decoded copy of the state: the latest Update
+    of every topic, as a subscriber or the HTTP gateway holds it, with the
+    sequence, epoch and mode it is as of.                                    */
+#ifndef STATE_VIEW_H
+#define STATE_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "wire.h"
+
+typedef struct state_view state_view_t;
+
+/*  Caller owns the result; free with state_view_destroy. NULL on no memory. */
+state_view_t *state_view_new (void);
+void state_view_destroy (state_view_t **self_p);
+
+/*  Forgets everything; the state is now as of the snapshot header.  */
+void state_view_reset (state_view_t *self, const Election__Snapshot *header);
+
+/*  Keeps a copy of update as the latest of topic, and moves the view's
+    sequence, epoch and mode to the update's. Returns -1 on no memory.       */
+int state_view_put (state_view_t *self, const char *topic, const Election__Update *update);
+
+uint64_t state_view_sequence (const state_view_t *self);
+uint64_t state_view_epoch (const state_view_t *self);
+Election__Mode state_view_mode (const state_view_t *self);
+
+/*  The latest UK summary ("national" topic), or NULL before any.  */
+const Election__NationalSummary *state_view_national (const state_view_t *self);
+
+/*  The latest summary of a seat by ONS id, or NULL.  */
+const Election__SeatSummary *state_view_seat (const state_view_t *self, const char *ons_id);
+
+/*  Visits every stored update in order of first arrival.  */
+typedef void (state_view_fn) (void *arg, const char *topic, const Election__Update *update);
+void state_view_each (const state_view_t *self, state_view_fn *fn, void *arg);
+
+#endif

@@ -1,0 +1,115 @@
+/*  strmap.c: see strmap.h.  */
+#include "strmap.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *key;          /* NULL: empty slot */
+    size_t value;
+} s_slot_t;
+
+struct strmap {
+    s_slot_t *slots;
+    size_t capacity;    /* a power of two */
+    size_t size;
+};
+
+//  FNV-1a: short keys, no adversary that matters (keys are validated first)
+static uint64_t
+s_hash (const char *key)
+{
+    uint64_t hash = 1469598103934665603ULL;
+    for (const unsigned char *c = (const unsigned char *) key; *c; c++)
+        hash = (hash ^ *c) * 1099511628211ULL;
+    return hash;
+}
+
+static s_slot_t *
+s_find (s_slot_t *slots, size_t capacity, const char *key)
+{
+    size_t index = s_hash (key) & (capacity - 1);
+    while (slots [index].key && strcmp (slots [index].key, key) != 0)
+        index = (index + 1) & (capacity - 1);
+    return &slots [index];
+}
+
+strmap_t *
+strmap_new (size_t expected)
+{
+    strmap_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->capacity = 16;
+    while (self->capacity < expected * 2)
+        self->capacity *= 2;
+    self->slots = calloc (self->capacity, sizeof *self->slots);
+    if (!self->slots) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+strmap_destroy (strmap_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    strmap_t *self = *self_p;
+    for (size_t i = 0; i < self->capacity; i++)
+        free (self->slots [i].key);
+    free (self->slots);
+    free (self);
+    *self_p = NULL;
+}
+
+bool
+strmap_get (const strmap_t *self, const char *key, size_t *value)
+{
+    s_slot_t *slot = s_find (self->slots, self->capacity, key);
+    if (!slot->key)
+        return false;
+    if (value)
+        *value = slot->value;
+    return true;
+}
+
+static int
+s_grow (strmap_t *self)
+{
+    size_t capacity = self->capacity * 2;
+    s_slot_t *slots = calloc (capacity, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < self->capacity; i++)
+        if (self->slots [i].key)
+            *s_find (slots, capacity, self->slots [i].key) = self->slots [i];
+    free (self->slots);
+    self->slots = slots;
+    self->capacity = capacity;
+    return 0;
+}
+
+int
+strmap_put (strmap_t *self, const char *key, size_t value)
+{
+    //  Keep the load factor under a half so probes stay short
+    if ((self->size + 1) * 2 > self->capacity && s_grow (self))
+        return -1;
+    s_slot_t *slot = s_find (self->slots, self->capacity, key);
+    if (!slot->key) {
+        slot->key = strdup (key);
+        if (!slot->key)
+            return -1;
+        self->size++;
+    }
+    slot->value = value;
+    return 0;
+}
+
+size_t
+strmap_size (const strmap_t *self)
+{
+    return self->size;
+}

@@ -1,0 +1,26 @@
+/*  strmap.h: a map from strings to indexes, for O(1) lookup of seats,
+    parties and topics by name. Open addressing with linear probing; keys are
+    copied; it grows by doubling. There is no removal: the keys of a night
+    (seats, parties, topics) only ever accumulate.                          */
+#ifndef STRMAP_H
+#define STRMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct strmap strmap_t;
+
+/*  A map sized for about `expected` keys. NULL on allocation failure.
+    Caller owns the result; free with strmap_destroy.                       */
+strmap_t *strmap_new (size_t expected);
+void strmap_destroy (strmap_t **self_p);
+
+/*  Looks a key up: true and *value set if present.  */
+bool strmap_get (const strmap_t *self, const char *key, size_t *value);
+
+/*  Sets key to value (adding or replacing). Returns -1 on allocation failure. */
+int strmap_put (strmap_t *self, const char *key, size_t value);
+
+size_t strmap_size (const strmap_t *self);
+
+#endif

@@ -1,0 +1,623 @@
+/*  ingest: the count-centre client.
+
+      ingest send FILE.csv [--seat ONS_ID] [--revision N]   declare seats, one line each
+      ingest replay FILE [--times TIMES.csv] [--speed N|max] replay a night (CSV or journal)
+      ingest journal FILE [--json]                         print a journal for audit
+
+    Every declaration is acknowledged or retried (sender.h); the exit status
+    is non-zero if any was rejected or never acknowledged.                  */
+#include "journal.h"
+#include "log.h"
+#include "results_csv.h"
+#include "sender.h"
+#include "strmap.h"
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_NIGHT_MS (8LL * 3600 * 1000)  /* a night without times: 22:00 to 06:00 */
+
+typedef struct {
+    //  Options
+    const char *to;
+    const char *election;
+    const char *source;
+    const char *times_path;
+    const char *seat;
+    Election__Mode mode;
+    uint32_t revision;
+    Election__DeclarationKind kind;
+    Election__RevisionReason reason;
+    double speed;               /* 0: as fast as possible */
+    int retry_ms;
+    int give_up_ms;
+    size_t window;
+    bool json;
+    bool per_seat_lines;        /* send: a line per seat; replay: rejections only */
+    //  Outcome
+    size_t accepted, duplicate, rejected, unacked;
+    uint64_t last_sequence;
+} s_ingest_t;
+
+//  One declaration to send, with its time on the night
+typedef struct {
+    char label [96];
+    uint8_t *bytes;
+    size_t size;
+    int64_t night_ms;
+} s_item_t;
+
+typedef struct {
+    s_item_t *items;
+    size_t count;
+    size_t capacity;
+} s_plan_t;
+
+static int
+s_plan_add (s_plan_t *plan, const char *label, const ProtobufCMessage *message, int64_t night_ms)
+{
+    if (plan->count == plan->capacity) {
+        size_t capacity = plan->capacity ? plan->capacity * 2 : 1024;
+        s_item_t *items = realloc (plan->items, capacity * sizeof *items);
+        if (!items)
+            return -1;
+        plan->items = items;
+        plan->capacity = capacity;
+    }
+    s_item_t *item = &plan->items [plan->count];
+    item->size = protobuf_c_message_get_packed_size (message);
+    item->bytes = malloc (item->size ? item->size : 1);
+    if (!item->bytes)
+        return -1;
+    protobuf_c_message_pack (message, item->bytes);
+    snprintf (item->label, sizeof item->label, "%s", label);
+    item->night_ms = night_ms;
+    plan->count++;
+    return 0;
+}
+
+static void
+s_plan_free (s_plan_t *plan)
+{
+    for (size_t i = 0; i < plan->count; i++)
+        free (plan->items [i].bytes);
+    free (plan->items);
+}
+
+static int
+s_by_night (const void *a, const void *b)
+{
+    int64_t left = ((const s_item_t *) a)->night_ms, right = ((const s_item_t *) b)->night_ms;
+    return (left > right) - (left < right);
+}
+
+static void
+s_on_done (void *arg, const char *label, const Election__Ack *ack, int attempts)
+{
+    s_ingest_t *self = arg;
+    if (!ack) {
+        self->unacked++;
+        fprintf (stdout, "%s: NOT ACKNOWLEDGED after %d attempts\n", label, attempts);
+        return;
+    }
+    if (ack->sequence > self->last_sequence)
+        self->last_sequence = ack->sequence;
+    switch (ack->status) {
+        case ELECTION__ACK_STATUS__ACK_ACCEPTED:
+            self->accepted++;
+            if (self->per_seat_lines)
+                fprintf (stdout, "%s: accepted (sequence %llu)\n", label, (unsigned long long) ack->sequence);
+            break;
+        case ELECTION__ACK_STATUS__ACK_DUPLICATE:
+            self->duplicate++;
+            if (self->per_seat_lines)
+                fprintf (stdout, "%s: duplicate (already held, no change)\n", label);
+            break;
+        default:
+            self->rejected++;
+            fprintf (stdout, "%s: rejected: %s\n", label, ack->text ? ack->text : "no reason given");
+            break;
+    }
+    fflush (stdout);
+}
+
+//  Builds the Declaration of one seat of a results file
+static int
+s_plan_seat (s_ingest_t *self, s_plan_t *plan, const seat_result_t *seat, int64_t night_ms,
+             uint64_t request_id)
+{
+    Election__Candidate candidates [seat->n_candidates ? seat->n_candidates : 1];
+    Election__Candidate *pointers [seat->n_candidates ? seat->n_candidates : 1];
+    size_t n = 0, winner = 0;
+    for (size_t i = 0; i < seat->n_candidates; i++)
+        if (seat->candidates [i].votes > seat->candidates [winner].votes)
+            winner = i;
+    for (size_t i = 0; i < seat->n_candidates; i++) {
+        //  A rush names the winner only, before the figures are read out
+        if (self->kind == ELECTION__DECLARATION_KIND__KIND_RUSH && i != winner)
+            continue;
+        election__candidate__init (&candidates [n]);
+        candidates [n].name = seat->candidates [i].name;
+        candidates [n].party = seat->candidates [i].party;
+        candidates [n].has_votes = true;
+        candidates [n].votes = self->kind == ELECTION__DECLARATION_KIND__KIND_RUSH ? 0 : seat->candidates [i].votes;
+        pointers [n] = &candidates [n];
+        n++;
+    }
+    Election__Declaration decl = ELECTION__DECLARATION__INIT;
+    decl.election_id = (char *) self->election;
+    decl.ons_id = seat->ons_id;
+    decl.has_revision = true;
+    decl.revision = self->revision;
+    decl.has_electorate = true;
+    decl.electorate = seat->electorate;
+    decl.n_candidates = n;
+    decl.candidates = pointers;
+    decl.has_declared_at_ms = true;
+    decl.declared_at_ms = night_ms;
+    decl.source_id = (char *) self->source;
+    decl.has_mode = true;
+    decl.mode = self->mode;
+    decl.has_kind = true;
+    decl.kind = self->kind;
+    decl.has_reason = true;
+    decl.reason = self->reason;
+    decl.has_request_id = true;
+    decl.request_id = request_id;
+    char label [96];
+    snprintf (label, sizeof label, "%s %.48s rev %u", seat->ons_id, seat->name, self->revision);
+    return s_plan_add (plan, label, &decl.base, night_ms);
+}
+
+//  The declaration-times file beside a results file (ge2017.csv ->
+//  declaration_times_2017.csv), if there is one
+static char *
+s_sibling_times (const char *path)
+{
+    char *copy = strdup (path), *copy2 = strdup (path);
+    char *result = NULL;
+    if (copy && copy2) {
+        const char *base = basename (copy);
+        const char *dir = dirname (copy2);
+        size_t len = strlen (base);
+        if (len > 6 && strncmp (base, "ge", 2) == 0 && strcmp (base + len - 4, ".csv") == 0
+        &&  asprintf (&result, "%s/declaration_times_%.*s.csv", dir, (int) (len - 6), base + 2) > 0
+        &&  access (result, R_OK) != 0) {
+            free (result);
+            result = NULL;
+        }
+    }
+    free (copy);
+    free (copy2);
+    return result;
+}
+
+static int
+s_plan_csv (s_ingest_t *self, sender_t *sender, const char *path, s_plan_t *plan)
+{
+    char err [512];
+    results_t *results = NULL;
+    declaration_times_t *times = NULL;
+    strmap_t *time_index = NULL;
+    char *sibling = NULL;
+    int rc = -1;
+    if (results_load (path, &results, err, sizeof err)) {
+        fprintf (stderr, "ingest: %s\n", err);
+        goto cleanup;
+    }
+    const char *times_path = self->times_path;
+    if (!times_path && !self->per_seat_lines && (sibling = s_sibling_times (path)))
+        times_path = sibling;
+    if (times_path) {
+        if (declaration_times_load (times_path, &times, err, sizeof err)) {
+            fprintf (stderr, "ingest: %s\n", err);
+            goto cleanup;
+        }
+        time_index = strmap_new (times->n_times);
+        for (size_t i = 0; time_index && i < times->n_times; i++)
+            strmap_put (time_index, times->times [i].ons_id, i);
+        if (!self->per_seat_lines)
+            fprintf (stderr, "ingest: declaration times from %s\n", times_path);
+    }
+    //  Seats with no known time are spread evenly over a night
+    int64_t start = times && times->n_times ? times->times [0].declared_at_ms : (int64_t) time (NULL) * 1000;
+    for (size_t i = 0; times && i < times->n_times; i++)
+        if (times->times [i].declared_at_ms < start)
+            start = times->times [i].declared_at_ms;
+    size_t matched = 0;
+    for (size_t i = 0; i < results->n_seats; i++) {
+        const seat_result_t *seat = &results->seats [i];
+        if (self->seat && strcmp (seat->ons_id, self->seat) != 0)
+            continue;
+        size_t index;
+        int64_t night = time_index && strmap_get (time_index, seat->ons_id, &index)
+                      ? times->times [index].declared_at_ms
+                      : start + (int64_t) ((double) S_NIGHT_MS * i / results->n_seats);
+        if (s_plan_seat (self, plan, seat, night, sender_next_id (sender) + plan->count)) {
+            fprintf (stderr, "ingest: out of memory\n");
+            goto cleanup;
+        }
+        matched++;
+    }
+    if (self->seat && !matched) {
+        fprintf (stderr, "ingest: no seat %s in %s\n", self->seat, path);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    free (sibling);
+    strmap_destroy (&time_index);
+    declaration_times_destroy (&times);
+    results_destroy (&results);
+    return rc;
+}
+
+typedef struct {
+    s_ingest_t *self;
+    s_plan_t *plan;
+    uint64_t first_id;
+} s_journal_plan_t;
+
+//  A journal record becomes a declaration again: its figures, revision and
+//  timing as recorded, in this run's mode and election
+static int
+s_plan_record (void *arg, const uint8_t *payload, size_t size)
+{
+    s_journal_plan_t *ctx = arg;
+    Election__JournalRecord *record = election__journal_record__unpack (NULL, size, payload);
+    if (!record || !record->declaration) {
+        if (record)
+            election__journal_record__free_unpacked (record, NULL);
+        fprintf (stderr, "ingest: undecodable journal record skipped\n");
+        return 0;
+    }
+    Election__Declaration *decl = record->declaration;
+    decl->election_id = (char *) ctx->self->election;     //  borrowed for the pack only
+    decl->has_mode = true;
+    decl->mode = ctx->self->mode;
+    decl->has_request_id = true;
+    decl->request_id = ctx->first_id + ctx->plan->count;
+    char label [96];
+    snprintf (label, sizeof label, "%s rev %u (journal seq %llu)", decl->ons_id ? decl->ons_id : "?",
+              decl->revision, (unsigned long long) record->sequence);
+    int rc = s_plan_add (ctx->plan, label, &decl->base, record->received_at_us / 1000);
+    decl->election_id = NULL;   //  not ours to free
+    election__journal_record__free_unpacked (record, NULL);
+    return rc;
+}
+
+static bool
+s_is_journal (const char *path)
+{
+    char magic [8] = { 0 };
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return false;
+    size_t got = fread (magic, 1, sizeof magic, file);
+    fclose (file);
+    return got == sizeof magic && memcmp (magic, "ELJRNL01", 8) == 0;
+}
+
+static void
+s_progress (const s_ingest_t *self, const sender_t *sender, int64_t started, int64_t night_ms, bool last)
+{
+    char clock [16] = "--:--";
+    if (night_ms) {
+        time_t seconds = (time_t) (night_ms / 1000);
+        struct tm tm;
+        gmtime_r (&seconds, &tm);
+        strftime (clock, sizeof clock, "%H:%M", &tm);
+    }
+    fprintf (stderr, "%sreplay: sent %zu/%zu, acked %zu, elapsed %.1f s, night %s UTC%s",
+             isatty (2) ? "\r" : "", sender_sent (sender), sender_submitted (sender),
+             self->accepted + self->duplicate + self->rejected,
+             (double) (wire_mono_ms () - started) / 1000.0, clock,
+             isatty (2) && !last ? "   " : "\n");
+    fflush (stderr);
+}
+
+//  Submits the plan (timed by the night for replay) and pumps to the end
+static int
+s_run_plan (s_ingest_t *self, sender_t *sender, s_plan_t *plan, bool replay)
+{
+    if (replay)
+        qsort (plan->items, plan->count, sizeof *plan->items, s_by_night);
+    int64_t started = wire_mono_ms ();
+    int64_t first_night = plan->count ? plan->items [0].night_ms : 0;
+    for (size_t i = 0; i < plan->count; i++) {
+        s_item_t *item = &plan->items [i];
+        int64_t due = 0;
+        if (replay && self->speed > 0)
+            due = started + (int64_t) llround ((double) (item->night_ms - first_night) / self->speed);
+        if (sender_submit (sender, item->label, item->bytes, item->size, due)) {
+            fprintf (stderr, "ingest: out of memory\n");
+            return -1;
+        }
+    }
+    int64_t next_progress = started + (isatty (2) ? 200 : 2000);
+    while (sender_finished (sender) < sender_submitted (sender) && !wire_interrupted ()) {
+        if (sender_pump (sender, 100))
+            return -1;
+        if (replay && wire_mono_ms () >= next_progress) {
+            size_t sent = sender_sent (sender);
+            s_progress (self, sender, started, sent ? plan->items [sent - 1].night_ms : 0, false);
+            next_progress = wire_mono_ms () + (isatty (2) ? 200 : 2000);
+        }
+    }
+    size_t sent = sender_sent (sender);
+    if (replay)
+        s_progress (self, sender, started, sent ? plan->items [sent - 1].night_ms : 0, true);
+    double elapsed = (double) (wire_mono_ms () - started) / 1000.0;
+    size_t unfinished = sender_submitted (sender) - sender_finished (sender);
+    fprintf (stderr, "ingest: %zu declarations: %zu accepted, %zu duplicate, %zu rejected, "
+             "%zu not acknowledged%s in %.2f s; last sequence %llu\n",
+             sender_submitted (sender), self->accepted, self->duplicate, self->rejected,
+             self->unacked + unfinished, unfinished ? " (interrupted)" : "", elapsed,
+             (unsigned long long) self->last_sequence);
+    return self->rejected || self->unacked || unfinished ? 1 : 0;
+}
+
+//  ingest journal FILE [--json]: the audit listing
+static int
+s_print_record (void *arg, const uint8_t *payload, size_t size)
+{
+    const s_ingest_t *self = arg;
+    Election__JournalRecord *record = election__journal_record__unpack (NULL, size, payload);
+    if (!record || !record->declaration) {
+        printf (self->json ? "{\"error\": \"undecodable record\"}\n" : "(undecodable record)\n");
+        if (record)
+            election__journal_record__free_unpacked (record, NULL);
+        return 0;
+    }
+    const Election__Declaration *d = record->declaration;
+    time_t seconds = (time_t) (record->received_at_us / 1000000);
+    struct tm tm;
+    gmtime_r (&seconds, &tm);
+    char when [32];
+    strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    static const char *kinds [] = { "result", "rush" };
+    static const char *reasons [] = { "none", "correction", "recount", "retraction" };
+    const char *kind = d->kind <= 1 ? kinds [d->kind] : "?";
+    const char *reason = (unsigned) d->reason <= 3 ? reasons [d->reason] : "?";
+    if (self->json) {
+        json_t *candidates = json_array ();
+        for (size_t i = 0; i < d->n_candidates; i++)
+            json_array_append_new (candidates, json_pack ("{s:s?, s:s?, s:I}", "name",
+                d->candidates [i]->name, "party", d->candidates [i]->party,
+                "votes", (json_int_t) d->candidates [i]->votes));
+        json_t *line = json_pack ("{s:I, s:s, s:s?, s:s?, s:s?, s:I, s:s, s:s, s:I, s:s?, s:o}",
+            "sequence", (json_int_t) record->sequence, "received_at", when, "source", record->source,
+            "election_id", d->election_id, "ons_id", d->ons_id, "revision", (json_int_t) d->revision,
+            "kind", kind, "reason", reason, "electorate", (json_int_t) d->electorate,
+            "mode", wire_mode_name (d->mode), "candidates", candidates);
+        char *text = json_dumps (line, JSON_COMPACT);
+        if (text)
+            puts (text);
+        free (text);
+        json_decref (line);
+    }
+    else {
+        printf ("%6llu %s %-10s %s rev %u %s%s%s, %zu candidates, from %s\n",
+                (unsigned long long) record->sequence, when, d->ons_id ? d->ons_id : "?",
+                d->election_id ? d->election_id : "?", d->revision, kind,
+                d->reason ? " " : "", d->reason ? reason : "", d->n_candidates,
+                record->source ? record->source : "?");
+    }
+    election__journal_record__free_unpacked (record, NULL);
+    return 0;
+}
+
+static int
+s_journal_listing (s_ingest_t *self, const char *path)
+{
+    journal_scan_t scan;
+    char err [512];
+    el_err_t rc = journal_read (path, s_print_record, self, &scan, err, sizeof err);
+    if (rc) {
+        fprintf (stderr, "ingest: %s\n", err);
+        return 1;
+    }
+    fprintf (stderr, "ingest: %zu records%s\n", scan.records,
+             scan.cut_bytes ? ", followed by a torn tail (ignored)" : "");
+    return 0;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "Usage: ingest COMMAND FILE [OPTIONS]\n"
+        "The count-centre client: declares results to the aggregator and makes sure\n"
+        "each is acknowledged (retrying until it is).\n\n"
+        "Commands:\n"
+        "  send FILE.csv          declare every seat of a results file (or --seat), a line per seat\n"
+        "  replay FILE            replay a night from a results CSV or an aggregator journal,\n"
+        "                         in declaration order, timed by the night / --speed\n"
+        "  journal FILE           print a journal for audit (--json for JSON lines)\n\n"
+        "Options:\n"
+        "  --to ENDPOINT          aggregator ingest endpoint (default %s)\n"
+        "  --seat ONS_ID          send: only this seat\n"
+        "  --revision N           revision number to declare (default 1)\n"
+        "  --kind result|rush     full figures, or the winner only (default result)\n"
+        "  --reason WHY           correction, recount or retraction, for a revision\n"
+        "  --times TIMES.csv      replay: declaration times (default: declaration_times_YYYY.csv\n"
+        "                         beside geYYYY.csv if present, else evenly over a night)\n"
+        "  --speed N|max          replay: N times real speed, or max (default 60)\n"
+        "  --mode MODE            live, test or rehearsal (default rehearsal)\n"
+        "  --election ID          election id (default uk-general)\n"
+        "  --source ID            who is declaring (default ingest@HOST)\n"
+        "  --retry-ms N           resend an unacknowledged declaration after N ms (default 1000)\n"
+        "  --give-up SEC          stop retrying a declaration after SEC s (default 60)\n"
+        "  --window N             declarations in flight at once (default 1000)\n"
+        "  --json                 journal: JSON lines\n"
+        "  --quiet                log warnings and errors only\n"
+        "  --help                 this text\n\n"
+        "Exit status: 0 if every declaration was accepted or a duplicate, 1 if any was\n"
+        "rejected or never acknowledged, 2 for bad usage.\n",
+        WIRE_AGG_INGEST);
+}
+
+static bool
+s_parse_long (const char *text, long min, long max, long *value)
+{
+    char *end;
+    errno = 0;
+    long parsed = strtol (text, &end, 10);
+    if (errno || *end || end == text || parsed < min || parsed > max)
+        return false;
+    *value = parsed;
+    return true;
+}
+
+int
+main (int argc, char *argv [])
+{
+    static char source [128];
+    char host [64] = "localhost";
+    gethostname (host, sizeof host - 1);
+    snprintf (source, sizeof source, "ingest@%s", host);
+    s_ingest_t self = {
+        .to = WIRE_AGG_INGEST, .election = "uk-general", .source = source,
+        .mode = ELECTION__MODE__MODE_REHEARSAL, .revision = 1, .speed = 60,
+        .retry_ms = 1000, .give_up_ms = 60000, .window = 1000
+    };
+    log_level_t level = LOG_WARN;
+    static const struct option options [] = {
+        { "to", required_argument, NULL, 't' },
+        { "seat", required_argument, NULL, 's' },
+        { "revision", required_argument, NULL, 'r' },
+        { "kind", required_argument, NULL, 'k' },
+        { "reason", required_argument, NULL, 'R' },
+        { "times", required_argument, NULL, 'T' },
+        { "speed", required_argument, NULL, 'x' },
+        { "mode", required_argument, NULL, 'm' },
+        { "election", required_argument, NULL, 'e' },
+        { "source", required_argument, NULL, 'S' },
+        { "retry-ms", required_argument, NULL, 'y' },
+        { "give-up", required_argument, NULL, 'g' },
+        { "window", required_argument, NULL, 'w' },
+        { "json", no_argument, NULL, 'j' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    long value;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case 't': self.to = optarg; break;
+            case 's': self.seat = optarg; break;
+            case 'T': self.times_path = optarg; break;
+            case 'e': self.election = optarg; break;
+            case 'S': self.source = optarg; break;
+            case 'j': self.json = true; break;
+            case 'q': level = LOG_ERROR; break;
+            case 'v': level = LOG_INFO; break;
+            case 'k':
+                if (strcmp (optarg, "result") && strcmp (optarg, "rush")) {
+                    fprintf (stderr, "ingest: --kind must be result or rush\n");
+                    return 2;
+                }
+                self.kind = strcmp (optarg, "rush") == 0 ? ELECTION__DECLARATION_KIND__KIND_RUSH
+                                                         : ELECTION__DECLARATION_KIND__KIND_RESULT;
+                break;
+            case 'R':
+                if (strcmp (optarg, "correction") == 0)
+                    self.reason = ELECTION__REVISION_REASON__REASON_CORRECTION;
+                else if (strcmp (optarg, "recount") == 0)
+                    self.reason = ELECTION__REVISION_REASON__REASON_RECOUNT;
+                else if (strcmp (optarg, "retraction") == 0)
+                    self.reason = ELECTION__REVISION_REASON__REASON_RETRACTION;
+                else {
+                    fprintf (stderr, "ingest: --reason must be correction, recount or retraction\n");
+                    return 2;
+                }
+                break;
+            case 'm':
+                self.mode = wire_mode_parse (optarg);
+                if (self.mode == ELECTION__MODE__MODE_UNSPECIFIED) {
+                    fprintf (stderr, "ingest: --mode must be live, test or rehearsal\n");
+                    return 2;
+                }
+                break;
+            case 'x':
+                if (strcmp (optarg, "max") == 0)
+                    self.speed = 0;
+                else {
+                    char *end;
+                    self.speed = strtod (optarg, &end);
+                    if (*end || end == optarg || !(self.speed > 0) || self.speed > 1e9) {
+                        fprintf (stderr, "ingest: --speed must be a positive number or max\n");
+                        return 2;
+                    }
+                }
+                break;
+            case 'r': case 'y': case 'g': case 'w':
+                if (!s_parse_long (optarg, 1, opt == 'r' ? 1000000 : 100000000, &value)) {
+                    fprintf (stderr, "ingest: bad number \"%s\"\n", optarg);
+                    return 2;
+                }
+                if (opt == 'r') self.revision = (uint32_t) value;
+                if (opt == 'y') self.retry_ms = (int) value;
+                if (opt == 'g') self.give_up_ms = (int) (value > 2000000 ? 2000000000 : value * 1000);
+                if (opt == 'w') self.window = (size_t) value;
+                break;
+            case 'h': s_usage (stdout); return 0;
+            default:  s_usage (stderr); return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        s_usage (stderr);
+        return 2;
+    }
+    const char *command = argv [optind], *path = argv [optind + 1];
+    log_init ("ingest", level);
+    if (strcmp (command, "journal") == 0)
+        return s_journal_listing (&self, path);
+    bool replay = strcmp (command, "replay") == 0;
+    if (!replay && strcmp (command, "send") != 0) {
+        fprintf (stderr, "ingest: unknown command \"%s\"\n", command);
+        s_usage (stderr);
+        return 2;
+    }
+    self.per_seat_lines = !replay;
+    if (self.reason == ELECTION__REVISION_REASON__REASON_NONE && self.revision > 1)
+        self.reason = ELECTION__REVISION_REASON__REASON_CORRECTION;
+
+    wire_catch_signals ();
+    void *ctx = zmq_ctx_new ();
+    sender_config_t config = { self.to, self.retry_ms, self.give_up_ms, self.window };
+    sender_t *sender = ctx ? sender_new (ctx, &config, s_on_done, &self) : NULL;
+    s_plan_t plan = { 0 };
+    int rc = 1;
+    if (!sender)
+        goto cleanup;
+    if (replay && s_is_journal (path)) {
+        s_journal_plan_t journal_plan = { &self, &plan, sender_next_id (sender) };
+        journal_scan_t scan;
+        char err [512];
+        if (journal_read (path, s_plan_record, &journal_plan, &scan, err, sizeof err)) {
+            fprintf (stderr, "ingest: %s\n", err);
+            goto cleanup;
+        }
+        fprintf (stderr, "ingest: replaying %zu journal records from %s\n", scan.records, path);
+    }
+    else
+    if (s_plan_csv (&self, sender, path, &plan))
+        goto cleanup;
+    rc = s_run_plan (&self, sender, &plan, replay);
+cleanup:
+    s_plan_free (&plan);
+    sender_destroy (&sender);
+    if (ctx)
+        zmq_ctx_term (ctx);
+    return rc;
+}

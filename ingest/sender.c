@@ -1,0 +1,241 @@
+/*  sender.c: see sender.h.  */
+#include "sender.h"
+#include "log.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { S_QUEUED, S_IN_FLIGHT, S_FINISHED } s_state_t;
+
+typedef struct {
+    char *label;
+    uint8_t *bytes;
+    size_t size;
+    int64_t due_ms;
+    int64_t first_sent_ms;
+    int64_t last_sent_ms;
+    int attempts;
+    s_state_t state;
+} s_request_t;
+
+struct sender {
+    sender_config_t config;
+    void *dealer;
+    sender_done_fn *done;
+    void *arg;
+    uint64_t id_base;           /* request id = id_base + index */
+    s_request_t *requests;
+    size_t count;
+    size_t capacity;
+    size_t next_queued;         /* requests below this have been sent */
+    size_t *in_flight;          /* indexes, at most window */
+    size_t n_in_flight;
+    size_t finished;
+};
+
+sender_t *
+sender_new (void *ctx, const sender_config_t *config, sender_done_fn *done, void *arg)
+{
+    sender_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = *config;
+    self->done = done;
+    self->arg = arg;
+    //  Random high bits: ids of two runs never collide at the aggregator's logs
+    self->id_base = wire_random_u64 () & 0xFFFFFFFF00000000ULL;
+    self->in_flight = calloc (config->window ? config->window : 1, sizeof *self->in_flight);
+    self->dealer = wire_socket (ctx, ZMQ_DEALER, NULL, false);
+    if (!self->in_flight || !self->dealer)
+        goto failed;
+    //  Queue while the aggregator is away instead of blocking
+    int hwm = 100000;
+    zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (wire_attach (self->dealer, config->to, false))
+        goto failed;
+    return self;
+failed:
+    sender_destroy (&self);
+    return NULL;
+}
+
+void
+sender_destroy (sender_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sender_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++) {
+        free (self->requests [i].label);
+        free (self->requests [i].bytes);
+    }
+    free (self->requests);
+    free (self->in_flight);
+    if (self->dealer)
+        zmq_close (self->dealer);
+    free (self);
+    *self_p = NULL;
+}
+
+uint64_t
+sender_next_id (const sender_t *self)
+{
+    return self->id_base + self->count;
+}
+
+int
+sender_submit (sender_t *self, const char *label, const void *bytes, size_t size, int64_t due_ms)
+{
+    if (self->count == self->capacity) {
+        size_t capacity = self->capacity ? self->capacity * 2 : 1024;
+        s_request_t *requests = realloc (self->requests, capacity * sizeof *requests);
+        if (!requests)
+            return -1;
+        self->requests = requests;
+        self->capacity = capacity;
+    }
+    s_request_t *request = &self->requests [self->count];
+    memset (request, 0, sizeof *request);
+    request->label = strdup (label);
+    request->bytes = malloc (size ? size : 1);
+    if (!request->label || !request->bytes) {
+        free (request->label);
+        free (request->bytes);
+        return -1;
+    }
+    memcpy (request->bytes, bytes, size);
+    request->size = size;
+    request->due_ms = due_ms;
+    self->count++;
+    return 0;
+}
+
+static bool
+s_send (sender_t *self, s_request_t *request, int64_t now)
+{
+    if (zmq_send (self->dealer, request->bytes, request->size, ZMQ_DONTWAIT) < 0)
+        return false;       //  queue full: try again on the next pump
+    if (!request->attempts)
+        request->first_sent_ms = now;
+    request->attempts++;
+    request->last_sent_ms = now;
+    return true;
+}
+
+static void
+s_finish (sender_t *self, size_t index, const Election__Ack *ack)
+{
+    s_request_t *request = &self->requests [index];
+    request->state = S_FINISHED;
+    self->finished++;
+    for (size_t i = 0; i < self->n_in_flight; i++)
+        if (self->in_flight [i] == index) {
+            self->in_flight [i] = self->in_flight [--self->n_in_flight];
+            break;
+        }
+    self->done (self->arg, request->label, ack, request->attempts);
+    //  The bytes are no longer needed; the label stays for the caller's logs
+    free (request->bytes);
+    request->bytes = NULL;
+}
+
+static void
+s_read_acks (sender_t *self)
+{
+    while (true) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, self->dealer, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            return;
+        }
+        Election__Ack *ack = election__ack__unpack (NULL, zmq_msg_size (&frame), zmq_msg_data (&frame));
+        zmq_msg_close (&frame);
+        if (!ack) {
+            log_warn ("ING020", "undecodable acknowledgement dropped");
+            continue;
+        }
+        uint64_t index = ack->request_id - self->id_base;
+        if (index < self->count && self->requests [index].state == S_IN_FLIGHT) {
+            if (ack->status == ELECTION__ACK_STATUS__ACK_UNAVAILABLE)
+                log_warn ("ING021", "%s: aggregator cannot persist now (%s); will retry",
+                          self->requests [index].label, ack->text ? ack->text : "");
+            else
+                s_finish (self, (size_t) index, ack);
+        }
+        //  else: the answer to a retry of something already finished
+        election__ack__free_unpacked (ack, NULL);
+    }
+}
+
+int
+sender_pump (sender_t *self, long wait_ms)
+{
+    int64_t now = wire_mono_ms ();
+    //  Resend what is late, give up on what is hopeless
+    for (size_t i = 0; i < self->n_in_flight;) {
+        size_t index = self->in_flight [i];
+        s_request_t *request = &self->requests [index];
+        if (now - request->first_sent_ms >= self->config.give_up_ms) {
+            log_warn ("ING022", "%s: no acknowledgement after %d attempts, giving up",
+                      request->label, request->attempts);
+            s_finish (self, index, NULL);
+            continue;       //  s_finish moved another entry into slot i
+        }
+        if (now - request->last_sent_ms >= self->config.retry_ms) {
+            log_info ("ING023", "%s: no acknowledgement in %d ms, resending (attempt %d)",
+                      request->label, self->config.retry_ms, request->attempts + 1);
+            s_send (self, request, now);
+        }
+        i++;
+    }
+    //  Send what is due, within the window
+    while (self->next_queued < self->count && self->n_in_flight < self->config.window) {
+        s_request_t *request = &self->requests [self->next_queued];
+        if (request->due_ms > now || !s_send (self, request, now))
+            break;
+        request->state = S_IN_FLIGHT;
+        self->in_flight [self->n_in_flight++] = self->next_queued++;
+    }
+    //  Wait for acks, no longer than the next thing we must do
+    long wait = wait_ms;
+    int64_t due = sender_next_due (self);
+    if (due >= 0 && self->n_in_flight < self->config.window && due - now < wait)
+        wait = due - now > 0 ? (long) (due - now) : 0;
+    for (size_t i = 0; i < self->n_in_flight; i++) {
+        int64_t late = self->requests [self->in_flight [i]].last_sent_ms + self->config.retry_ms - now;
+        if (late < wait)
+            wait = late > 0 ? (long) late : 0;
+    }
+    zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll (&item, 1, wait) < 0)
+        return errno == EINTR ? 0 : -1;
+    if (item.revents & ZMQ_POLLIN)
+        s_read_acks (self);
+    return 0;
+}
+
+size_t
+sender_submitted (const sender_t *self)
+{
+    return self->count;
+}
+
+size_t
+sender_sent (const sender_t *self)
+{
+    return self->next_queued;
+}
+
+size_t
+sender_finished (const sender_t *self)
+{
+    return self->finished;
+}
+
+int64_t
+sender_next_due (const sender_t *self)
+{
+    return self->next_queued < self->count ? self->requests [self->next_queued].due_ms : -1;
+}

@@ -1,0 +1,91 @@
+/*  publisher: command line of the fan-out tier (see publisher.h).  */
+#include "publisher.h"
+#include "log.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "Usage: publisher [OPTIONS]\n"
+        "Follows the aggregator and rebroadcasts its summaries to subscribers:\n"
+        "snapshot on request, then every update in order (Clone pattern).\n\n"
+        "  --upstream-updates ENDPOINT   aggregator's update stream (default %s)\n"
+        "  --upstream-snapshot ENDPOINT  aggregator's snapshots (default %s)\n"
+        "  --updates ENDPOINT            own update stream, PUB (default %s)\n"
+        "  --snapshot ENDPOINT           own snapshots, ROUTER (default %s)\n"
+        "  --heartbeat-ms N              heartbeat interval (default %d)\n"
+        "  --silence-ms N                upstream silent this long is reported stale (default %d)\n"
+        "  --quiet                       log warnings and errors only\n"
+        "  --help                        this text\n",
+        WIRE_AGG_UPDATES, WIRE_AGG_SNAPSHOT, WIRE_PUB_UPDATES, WIRE_PUB_SNAPSHOT,
+        WIRE_HEARTBEAT_MS, WIRE_SILENCE_MS);
+}
+
+static int
+s_parse_ms (const char *text, int *value)
+{
+    char *end;
+    long parsed = strtol (text, &end, 10);
+    if (*end || end == text || parsed < 10 || parsed > 600000)
+        return -1;
+    *value = (int) parsed;
+    return 0;
+}
+
+int
+main (int argc, char *argv [])
+{
+    publisher_config_t config = {
+        .upstream_updates = WIRE_AGG_UPDATES,
+        .upstream_snapshot = WIRE_AGG_SNAPSHOT,
+        .updates = WIRE_PUB_UPDATES,
+        .snapshot = WIRE_PUB_SNAPSHOT,
+        .heartbeat_ms = WIRE_HEARTBEAT_MS,
+        .silence_ms = WIRE_SILENCE_MS
+    };
+    log_level_t level = LOG_INFO;
+    static const struct option options [] = {
+        { "upstream-updates", required_argument, NULL, 'U' },
+        { "upstream-snapshot", required_argument, NULL, 'N' },
+        { "updates", required_argument, NULL, 'u' },
+        { "snapshot", required_argument, NULL, 'n' },
+        { "heartbeat-ms", required_argument, NULL, 'H' },
+        { "silence-ms", required_argument, NULL, 'S' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case 'U': config.upstream_updates = optarg; break;
+            case 'N': config.upstream_snapshot = optarg; break;
+            case 'u': config.updates = optarg; break;
+            case 'n': config.snapshot = optarg; break;
+            case 'q': level = LOG_WARN; break;
+            case 'H': case 'S':
+                if (s_parse_ms (optarg, opt == 'H' ? &config.heartbeat_ms : &config.silence_ms)) {
+                    fprintf (stderr, "publisher: bad milliseconds \"%s\" (10..600000)\n", optarg);
+                    return 2;
+                }
+                break;
+            case 'h': s_usage (stdout); return 0;
+            default:  s_usage (stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "publisher: unexpected argument \"%s\"\n", argv [optind]);
+        return 2;
+    }
+    log_init ("publisher", level);
+    wire_catch_signals ();
+    publisher_t *publisher = publisher_new (&config);
+    if (!publisher)
+        return 1;
+    int rc = publisher_run (publisher);
+    publisher_destroy (&publisher);
+    return rc;
+}

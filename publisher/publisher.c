@@ -1,0 +1,215 @@
+/*  publisher.c: see publisher.h.  */
+#include "publisher.h"
+#include "clone_client.h"
+#include "log.h"
+#include "store.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_PUB_HWM 100000
+
+struct publisher {
+    publisher_config_t config;
+    void *ctx;
+    void *updates;
+    void *snapshot;
+    clone_client_t *upstream;
+    store_t *store;
+    Election__Mode mode;
+    bool was_live;              /* upstream state at the last heartbeat */
+    int64_t next_heartbeat;
+    uint64_t forwarded;
+};
+
+static void
+s_on_reset (void *arg, const Election__Snapshot *header)
+{
+    publisher_t *self = arg;
+    if (store_clear (self->store))
+        log_error ("PUB010", "out of memory clearing the store");
+    self->mode = header->mode;
+}
+
+static void
+s_on_update (void *arg, const char *topic, const Election__Update *update,
+             const void *bytes, size_t size, bool live)
+{
+    publisher_t *self = arg;
+    if (store_put (self->store, topic, bytes, size))
+        log_error ("PUB011", "out of memory storing %s", topic);
+    if (live) {
+        //  The same bytes as received: encoded once, at the aggregator
+        wire_send_str (self->updates, topic, ZMQ_SNDMORE);
+        zmq_send (self->updates, bytes, size, 0);
+        self->forwarded++;
+    }
+}
+
+static void
+s_on_synced (void *arg, const Election__Snapshot *header)
+{
+    publisher_t *self = arg;
+    log_info ("PUB002", "following upstream at sequence %llu (%zu topics)",
+              (unsigned long long) header->sequence, store_count (self->store));
+}
+
+static bool
+s_upstream_live (const publisher_t *self)
+{
+    return clone_client_synced (self->upstream)
+        && clone_client_silent_ms (self->upstream) < self->config.silence_ms;
+}
+
+static void
+s_heartbeat (publisher_t *self)
+{
+    bool live = s_upstream_live (self);
+    int64_t silent = clone_client_silent_ms (self->upstream);
+    if (live != self->was_live) {
+        if (live)
+            log_info ("PUB020", "upstream live");
+        else
+            log_warn ("PUB021", "upstream %s silent for %lld ms: telling subscribers figures may be stale",
+                      self->config.upstream_updates, (long long) silent);
+        self->was_live = live;
+    }
+    Election__Heartbeat heartbeat = ELECTION__HEARTBEAT__INIT;
+    heartbeat.has_upstream_ok = true;
+    heartbeat.upstream_ok = live;
+    heartbeat.has_silent_ms = true;
+    heartbeat.silent_ms = (uint32_t) (silent > UINT32_MAX ? UINT32_MAX : silent);
+    heartbeat.source = "publisher";
+    Election__Update update = ELECTION__UPDATE__INIT;
+    update.has_sequence = true;
+    update.sequence = clone_client_sequence (self->upstream);
+    update.has_epoch = true;
+    update.epoch = clone_client_epoch (self->upstream);
+    update.has_mode = true;
+    update.mode = self->mode;
+    update.has_sent_at_us = true;
+    update.sent_at_us = wire_now_us ();
+    update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
+    update.heartbeat = &heartbeat;
+    wire_send_str (self->updates, "health", ZMQ_SNDMORE);
+    wire_send_pb (self->updates, &update.base, 0);
+    self->next_heartbeat = wire_mono_ms () + self->config.heartbeat_ms;
+}
+
+static void
+s_serve_snapshots (publisher_t *self)
+{
+    for (int n = 0; n < 16; n++) {
+        zmq_msg_t frames [3];
+        size_t count;
+        if (wire_recv_frames (self->snapshot, frames, 3, &count, ZMQ_DONTWAIT))
+            break;
+        if (count == 2) {
+            char prefix [128] = "";
+            Election__SnapshotRequest *request = election__snapshot_request__unpack (NULL,
+                zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
+            if (request && request->topic_prefix)
+                snprintf (prefix, sizeof prefix, "%s", request->topic_prefix);
+            if (request)
+                election__snapshot_request__free_unpacked (request, NULL);
+            Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
+            header.has_sequence = true;
+            header.sequence = clone_client_sequence (self->upstream);
+            header.has_epoch = true;
+            header.epoch = clone_client_synced (self->upstream) ? clone_client_epoch (self->upstream) : 0;
+            header.has_mode = true;
+            header.mode = self->mode;
+            header.has_upstream_ok = true;
+            header.upstream_ok = s_upstream_live (self);
+            if (store_send_snapshot (self->store, self->snapshot, &frames [0], &header, prefix))
+                log_warn ("PUB030", "snapshot reply failed: %s", zmq_strerror (errno));
+        }
+        wire_frames_close (frames, count < 3 ? count : 3);
+    }
+}
+
+publisher_t *
+publisher_new (const publisher_config_t *config)
+{
+    static const clone_handlers_t handlers = { s_on_reset, s_on_update, s_on_synced, NULL };
+    publisher_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = *config;
+    self->ctx = zmq_ctx_new ();
+    self->store = store_new (1024);
+    if (!self->ctx || !self->store)
+        goto failed;
+    self->updates = wire_socket (self->ctx, ZMQ_PUB, NULL, true);
+    self->snapshot = wire_socket (self->ctx, ZMQ_ROUTER, NULL, true);
+    if (!self->updates || !self->snapshot)
+        goto failed;
+    int hwm = S_PUB_HWM;
+    zmq_setsockopt (self->updates, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    int64_t request_max = 4096;
+    zmq_setsockopt (self->snapshot, ZMQ_MAXMSGSIZE, &request_max, sizeof request_max);
+    if (wire_attach (self->updates, config->updates, true)
+    ||  wire_attach (self->snapshot, config->snapshot, true))
+        goto failed;
+    self->upstream = clone_client_new (self->ctx, config->upstream_updates, config->upstream_snapshot,
+                                       NULL, 0, &handlers, self);
+    if (!self->upstream)
+        goto failed;
+    log_info ("PUB001", "ready: following %s + %s, serving %s + %s",
+              config->upstream_updates, config->upstream_snapshot, config->updates, config->snapshot);
+    return self;
+failed:
+    publisher_destroy (&self);
+    return NULL;
+}
+
+void
+publisher_destroy (publisher_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    publisher_t *self = *self_p;
+    clone_client_destroy (&self->upstream);
+    if (self->updates)
+        zmq_close (self->updates);
+    if (self->snapshot)
+        zmq_close (self->snapshot);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    store_destroy (&self->store);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+publisher_run (publisher_t *self)
+{
+    self->next_heartbeat = wire_mono_ms ();
+    while (!wire_interrupted ()) {
+        zmq_pollitem_t items [] = {
+            { clone_client_socket (self->upstream), 0, ZMQ_POLLIN, 0 },
+            { self->snapshot, 0, ZMQ_POLLIN, 0 }
+        };
+        int64_t wait = self->next_heartbeat - wire_mono_ms ();
+        long upstream_wait = clone_client_timeout_ms (self->upstream);
+        if (upstream_wait >= 0 && upstream_wait < wait)
+            wait = upstream_wait;
+        if (zmq_poll (items, 2, wait > 0 ? (long) wait : 0) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error ("PUB060", "poll failed: %s", zmq_strerror (errno));
+            return 1;
+        }
+        //  Upstream first: a snapshot we serve is as fresh as we can make it
+        if (clone_client_handle (self->upstream, items [0].revents & ZMQ_POLLIN))
+            return 1;
+        if (items [1].revents & ZMQ_POLLIN)
+            s_serve_snapshots (self);
+        if (wire_mono_ms () >= self->next_heartbeat)
+            s_heartbeat (self);
+    }
+    log_info ("PUB099", "stopping at sequence %llu after forwarding %llu updates",
+              (unsigned long long) clone_client_sequence (self->upstream),
+              (unsigned long long) self->forwarded);
+    return 0;
+}

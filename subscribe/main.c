@@ -1,0 +1,254 @@
+/*  subscribe: follows a publisher (or the aggregator) and shows the night:
+    the full state at once (snapshot), then every change, in order. Human
+    output by default, JSON lines with --json; --once prints the current
+    state and exits. The tool a graphics developer reaches for first.      */
+#include "clone_client.h"
+#include "log.h"
+#include "render.h"
+#include "state_json.h"
+#include "state_view.h"
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_TOPICS 32
+
+typedef struct {
+    bool json;
+    bool once;
+    size_t top;                 /* parties shown by name; the rest are Others */
+    long timeout_ms;            /* --once: give up after this */
+    uint64_t min_sequence;      /* --once: wait until the state reaches this */
+    long count;                 /* exit after this many live updates (0: never) */
+    state_view_t *view;
+    bool synced;
+    bool upstream_ok;
+    bool warned_silent;
+    long updates_seen;
+} s_subscriber_t;
+
+static void
+s_print_json (json_t *json)
+{
+    char *text = json_dumps (json, JSON_COMPACT | JSON_REAL_PRECISION (10));
+    if (text) {
+        puts (text);
+        free (text);
+    }
+    fflush (stdout);
+    json_decref (json);
+}
+
+static void
+s_print_state (s_subscriber_t *self)
+{
+    if (self->json)
+        s_print_json (state_json_state (self->view));
+    else {
+        const Election__NationalSummary *national = state_view_national (self->view);
+        if (national)
+            render_table (stdout, national, self->top, state_view_mode (self->view));
+        else
+            printf ("No results yet (sequence %llu)\n",
+                    (unsigned long long) state_view_sequence (self->view));
+        fflush (stdout);
+    }
+}
+
+static void
+s_on_reset (void *arg, const Election__Snapshot *header)
+{
+    s_subscriber_t *self = arg;
+    state_view_reset (self->view, header);
+    self->upstream_ok = !header->has_upstream_ok || header->upstream_ok;
+}
+
+static void
+s_on_update (void *arg, const char *topic, const Election__Update *update,
+             const void *bytes, size_t size, bool live)
+{
+    s_subscriber_t *self = arg;
+    if (state_view_put (self->view, topic, update))
+        log_error ("SUB010", "out of memory: %s not kept", topic);
+    if (!live || self->once)
+        return;
+    if (self->json)
+        s_print_json (state_json_update (topic, update));
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
+        render_card (stdout, update->seat);
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL && strcmp (topic, "national") == 0) {
+        render_line (stdout, update->national, self->top);
+        if (update->national->declared == update->national->seats_total)
+            render_table (stdout, update->national, self->top, update->mode);
+    }
+    if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL)
+        self->updates_seen++;
+}
+
+static void
+s_on_synced (void *arg, const Election__Snapshot *header)
+{
+    s_subscriber_t *self = arg;
+    self->synced = true;
+    if (!self->once)
+        s_print_state (self);
+}
+
+static void
+s_on_heartbeat (void *arg, const Election__Update *update)
+{
+    s_subscriber_t *self = arg;
+    bool ok = update->heartbeat->upstream_ok;
+    if (ok != self->upstream_ok && !self->once) {
+        if (self->json)
+            s_print_json (state_json_update ("health", update));
+        else
+            printf (ok ? "\n*** Feed restored: figures are live again ***\n"
+                       : "\n*** WARNING: the results feed is silent (%u ms): figures may be STALE ***\n",
+                    update->heartbeat->silent_ms);
+        fflush (stdout);
+    }
+    self->upstream_ok = ok;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "Usage: subscribe [OPTIONS]\n"
+        "Shows the results state (snapshot) and then every change, in order.\n\n"
+        "  --updates ENDPOINT     update stream, SUB (default %s)\n"
+        "  --snapshot ENDPOINT    snapshot service, DEALER (default %s)\n"
+        "                         (point both at the aggregator, 5556/5557, to skip the publisher)\n"
+        "  --topic PREFIX         only these topics: national, region.<Name>, seat.<ONS id>;\n"
+        "                         repeatable (default: everything)\n"
+        "  --json                 JSON lines (first the whole state, then one line per update)\n"
+        "  --once                 print the current whole state and exit\n"
+        "  --min-sequence N       with --once: wait until the state reaches sequence N\n"
+        "  --timeout SEC          with --once: give up after SEC seconds (default 10)\n"
+        "  --count N              exit after N national updates\n"
+        "  --top N                parties shown by name in tables; the rest are Others\n"
+        "                         (default 5; 0 shows every party)\n"
+        "  --help                 this text\n",
+        WIRE_PUB_UPDATES, WIRE_PUB_SNAPSHOT);
+}
+
+static bool
+s_parse_count (const char *text, long long max, long long *value)
+{
+    char *end;
+    errno = 0;
+    long long parsed = strtoll (text, &end, 10);
+    if (errno || *end || end == text || parsed < 0 || parsed > max)
+        return false;
+    *value = parsed;
+    return true;
+}
+
+int
+main (int argc, char *argv [])
+{
+    s_subscriber_t self = { .top = 5, .timeout_ms = 10000 };
+    const char *updates = WIRE_PUB_UPDATES;
+    const char *snapshot = WIRE_PUB_SNAPSHOT;
+    const char *topics [S_MAX_TOPICS];
+    size_t n_topics = 0;
+    static const struct option options [] = {
+        { "updates", required_argument, NULL, 'u' },
+        { "snapshot", required_argument, NULL, 'n' },
+        { "topic", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "once", no_argument, NULL, 'o' },
+        { "min-sequence", required_argument, NULL, 'M' },
+        { "timeout", required_argument, NULL, 'T' },
+        { "count", required_argument, NULL, 'c' },
+        { "top", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    long long value;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case 'u': updates = optarg; break;
+            case 'n': snapshot = optarg; break;
+            case 'j': self.json = true; break;
+            case 'o': self.once = true; break;
+            case 't':
+                if (n_topics == S_MAX_TOPICS) {
+                    fprintf (stderr, "subscribe: at most %d --topic\n", S_MAX_TOPICS);
+                    return 2;
+                }
+                topics [n_topics++] = optarg;
+                break;
+            case 'M': case 'T': case 'c': case 'p':
+                if (!s_parse_count (optarg, opt == 'M' ? INT64_MAX : 1000000, &value)) {
+                    fprintf (stderr, "subscribe: bad number \"%s\"\n", optarg);
+                    return 2;
+                }
+                if (opt == 'M') self.min_sequence = (uint64_t) value;
+                if (opt == 'T') self.timeout_ms = (long) value * 1000;
+                if (opt == 'c') self.count = (long) value;
+                if (opt == 'p') self.top = (size_t) value;
+                break;
+            case 'h': s_usage (stdout); return 0;
+            default:  s_usage (stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "subscribe: unexpected argument \"%s\"\n", argv [optind]);
+        return 2;
+    }
+    log_init ("subscribe", LOG_WARN);
+    wire_catch_signals ();
+    self.view = state_view_new ();
+    void *ctx = zmq_ctx_new ();
+    static const clone_handlers_t handlers = { s_on_reset, s_on_update, s_on_synced, s_on_heartbeat };
+    clone_client_t *client = self.view && ctx ? clone_client_new (ctx, updates, snapshot, topics,
+                                                                   n_topics, &handlers, &self) : NULL;
+    int rc = client ? 0 : 1;
+    int64_t deadline = wire_mono_ms () + self.timeout_ms;
+    while (client && !wire_interrupted ()) {
+        //  --once: done when synced to a live upstream at or past min_sequence
+        if (self.once && self.synced && self.upstream_ok && state_view_epoch (self.view)
+        &&  state_view_sequence (self.view) >= self.min_sequence) {
+            s_print_state (&self);
+            break;
+        }
+        if (self.count && self.updates_seen >= self.count)
+            break;
+        if (self.once && wire_mono_ms () >= deadline) {
+            fprintf (stderr, "subscribe: no complete state from %s within %ld s (at sequence %llu)\n",
+                     snapshot, self.timeout_ms / 1000,
+                     (unsigned long long) state_view_sequence (self.view));
+            rc = 1;
+            break;
+        }
+        zmq_pollitem_t item = { clone_client_socket (client), 0, ZMQ_POLLIN, 0 };
+        long wait = clone_client_timeout_ms (client);
+        if (wait < 0 || wait > 250)
+            wait = 250;
+        if (zmq_poll (&item, 1, wait) < 0 && errno != EINTR)
+            break;
+        if (clone_client_handle (client, item.revents & ZMQ_POLLIN))
+            break;
+        //  Our own liveness check: the stream itself may be what died
+        if (!self.once && clone_client_synced (client)) {
+            bool silent = clone_client_silent_ms (client) > WIRE_SILENCE_MS;
+            if (silent && !self.warned_silent && !self.json)
+                printf ("\n*** WARNING: nothing from %s for %lld ms: figures may be STALE ***\n",
+                        updates, (long long) clone_client_silent_ms (client));
+            self.warned_silent = silent;
+            fflush (stdout);
+        }
+    }
+    clone_client_destroy (&client);
+    state_view_destroy (&self.view);
+    if (ctx)
+        zmq_ctx_term (ctx);
+    return rc;
+}

@@ -1,0 +1,128 @@
+/*  render.c: see render.h.  */
+#include "render.h"
+#include <ctype.h>
+#include <string.h>
+
+const char *
+render_thousands (long long n, char *buf, size_t size)
+{
+    char digits [32];
+    int len = snprintf (digits, sizeof digits, "%lld", n < 0 ? -n : n);
+    size_t at = 0;
+    if (n < 0 && at + 1 < size)
+        buf [at++] = '-';
+    for (int i = 0; i < len && at + 1 < size; i++) {
+        buf [at++] = digits [i];
+        if ((len - i - 1) % 3 == 0 && i < len - 1 && at + 1 < size)
+            buf [at++] = ',';
+    }
+    buf [at] = 0;
+    return buf;
+}
+
+static void
+s_upper (const char *in, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; in && in [i] && i + 1 < size; i++)
+        out [i] = (char) toupper ((unsigned char) in [i]);
+    out [i] = 0;
+}
+
+typedef struct {
+    int seats, change;
+    unsigned long long votes;
+    double share, share_change;
+} s_others_t;
+
+static s_others_t
+s_others (const Election__NationalSummary *national, size_t top)
+{
+    s_others_t others = { 0 };
+    for (size_t i = top; top && i < national->n_parties; i++) {
+        const Election__PartyLine *p = national->parties [i];
+        others.seats += p->seats;
+        others.change += p->change;
+        others.votes += p->votes;
+        others.share += p->share;
+        others.share_change += p->share_change;
+    }
+    return others;
+}
+
+void
+render_table (FILE *out, const Election__NationalSummary *national, size_t top, Election__Mode mode)
+{
+    char votes [32];
+    fprintf (out, "\n%s: after %u of %u seats (majority %u)%s\n", national->scope,
+             national->declared, national->seats_total, national->majority_line,
+             mode == ELECTION__MODE__MODE_LIVE ? "" :
+             mode == ELECTION__MODE__MODE_TEST ? "   [TEST]" : "   [REHEARSAL]");
+    fprintf (out, "  %-10s %6s %7s %13s %7s %7s\n", "Party", "Seats", "Change", "Votes", "Share", "Change");
+    size_t named = top && top < national->n_parties ? top : national->n_parties;
+    for (size_t i = 0; i < named; i++) {
+        const Election__PartyLine *p = national->parties [i];
+        fprintf (out, "  %-10s %6d %+7d %13s %6.1f%% %+7.1f\n", p->party, p->seats, p->change,
+                 render_thousands ((long long) p->votes, votes, sizeof votes), p->share, p->share_change);
+    }
+    if (named < national->n_parties) {
+        s_others_t o = s_others (national, top);
+        fprintf (out, "  %-10s %6d %+7d %13s %6.1f%% %+7.1f\n", "Others", o.seats, o.change,
+                 render_thousands ((long long) o.votes, votes, sizeof votes), o.share, o.share_change);
+    }
+    if (national->has_swing)
+        fprintf (out, "  Swing %.1f%% from %s to %s\n", national->swing, national->swing_from,
+                 national->swing_to);
+    fflush (out);
+}
+
+void
+render_line (FILE *out, const Election__NationalSummary *national, size_t top)
+{
+    fprintf (out, "After %u of %u seats:", national->declared, national->seats_total);
+    size_t named = top && top < national->n_parties ? top : national->n_parties;
+    for (size_t i = 0; i < named; i++)
+        fprintf (out, "%s %s %d (%+d)", i ? "," : "", national->parties [i]->party,
+                 national->parties [i]->seats, national->parties [i]->change);
+    if (named < national->n_parties) {
+        s_others_t o = s_others (national, top);
+        fprintf (out, ", Others %d (%+d)", o.seats, o.change);
+    }
+    fprintf (out, "\n");
+    fflush (out);
+}
+
+void
+render_card (FILE *out, const Election__SeatSummary *seat)
+{
+    char winner [32], previous [32], number [32], electorate [32];
+    if (!seat->declared) {
+        fprintf (out, "\n%s (%s)  DECLARATION WITHDRAWN (rev %u)\n", seat->name, seat->ons_id,
+                 seat->revision);
+        fflush (out);
+        return;
+    }
+    s_upper (seat->winner, winner, sizeof winner);
+    s_upper (seat->previous_winner, previous, sizeof previous);
+    fprintf (out, "\n%s (%s)  %s %s%s%s\n", seat->name, seat->ons_id, winner,
+             seat->outcome == ELECTION__OUTCOME__OUTCOME_GAIN ? "GAIN FROM " : "HOLD",
+             seat->outcome == ELECTION__OUTCOME__OUTCOME_GAIN ? previous : "",
+             seat->revision > 1 ? "  (revised)" : "");
+    if (seat->kind == ELECTION__DECLARATION_KIND__KIND_RUSH) {
+        fprintf (out, "  Winner declared; figures to follow\n");
+        fflush (out);
+        return;
+    }
+    fprintf (out, "  Majority %s   Turnout %.1f%%   Electorate %s\n",
+             render_thousands (seat->majority, number, sizeof number), seat->turnout,
+             render_thousands (seat->electorate, electorate, sizeof electorate));
+    for (size_t i = 0; i < seat->n_candidates; i++) {
+        const Election__CandidateResult *c = seat->candidates [i];
+        char change [16] = "";
+        if (c->has_share_change)
+            snprintf (change, sizeof change, "%+.1f", c->share_change);
+        fprintf (out, "  %-28s %-8s %9s %6.1f%% %7s\n", c->name && *c->name ? c->name : "-",
+                 c->party, render_thousands (c->votes, number, sizeof number), c->share, change);
+    }
+    fflush (out);
+}
