@@ -362,8 +362,8 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
     const char *source = intake.message->source_id ? intake.message->source_id : "?";
     s_reply_t *reply;
     if (status == TALLY_REJECTED) {
-        log_warn ("AGG022", "%s rev %u from %s rejected (%s): %s", intake.decl.ons_id,
-                  intake.decl.revision, source, el_reason_text (verdict.reason), verdict.text);
+        log_warn ("AGG022", "rejected from %s (%s): %s", source,
+                  el_reason_text (verdict.reason), verdict.text);
         reply = s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
                          verdict.reason, verdict.text);
     }
@@ -399,7 +399,7 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
             log_info ("AGG010", "%s rev %u from %s accepted, seq %llu: %s %s%s%s",
                       view.ons_id, view.revision, source, (unsigned long long) self->sequence,
                       view.winner, view.gain ? "GAIN FROM " : "HOLD",
-                      view.gain ? view.previous_winner : "",
+                      view.gain && view.previous_winner ? view.previous_winner : "",
                       view.kind == DECL_RUSH ? " (rush)" : "");
         else
             log_info ("AGG011", "%s rev %u from %s accepted, seq %llu: declaration retracted",
