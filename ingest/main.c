@@ -3,10 +3,12 @@
       ingest send FILE.csv [--seat ONS_ID] [--revision N]   declare seats, one line each
       ingest replay FILE [--times TIMES.csv] [--speed N|max] replay a night (CSV or journal)
       ingest journal FILE [--json]                         print a journal for audit
+      ingest keygen NAME                                   make NAME.key + NAME.pub (CURVE)
 
     Every declaration is acknowledged or retried (sender.h); the exit status
     is non-zero if any was rejected or never acknowledged.                  */
 #include "journal.h"
+#include "keys.h"
 #include "log.h"
 #include "results_csv.h"
 #include "sender.h"
@@ -31,6 +33,8 @@ typedef struct {
     const char *source;
     const char *times_path;
     const char *seat;
+    const char *server_key;     /* --curve-server-key FILE.pub */
+    const char *own_key;        /* --curve-key NAME */
     Election__Mode mode;
     uint32_t revision;
     Election__DeclarationKind kind;
@@ -429,6 +433,27 @@ s_journal_listing (s_ingest_t *self, const char *path)
     return 0;
 }
 
+//  ingest keygen NAME
+static int
+s_keygen (const char *name)
+{
+    char err [512];
+    if (keys_generate (name, err, sizeof err)) {
+        fprintf (stderr, "ingest: %s\n", err);
+        return 1;
+    }
+    char public_key [KEYS_Z85_SIZE], path [4200];
+    snprintf (path, sizeof path, "%s.pub", name);
+    if (keys_read_public (path, public_key, err, sizeof err)) {
+        fprintf (stderr, "ingest: %s\n", err);
+        return 1;
+    }
+    printf ("%s\n", public_key);
+    fprintf (stderr, "ingest: wrote %s.key (secret: keep it on this machine, mode 0600) "
+             "and %s.pub (public: send it to the aggregator's operator)\n", name, name);
+    return 0;
+}
+
 static void
 s_usage (FILE *out)
 {
@@ -440,7 +465,9 @@ s_usage (FILE *out)
         "  send FILE.csv          declare every seat of a results file (or --seat), a line per seat\n"
         "  replay FILE            replay a night from a results CSV or an aggregator journal,\n"
         "                         in declaration order, timed by the night / --speed\n"
-        "  journal FILE           print a journal for audit (--json for JSON lines)\n\n"
+        "  journal FILE           print a journal for audit (--json for JSON lines)\n"
+        "  keygen NAME            make a CURVE key pair: NAME.key (secret, mode 0600)\n"
+        "                         and NAME.pub (give it to the aggregator's operator)\n\n"
         "Options:\n"
         "  --to ENDPOINT          aggregator ingest endpoint (default %s)\n"
         "  --seat ONS_ID          send: only this seat\n"
@@ -456,6 +483,8 @@ s_usage (FILE *out)
         "  --retry-ms N           resend an unacknowledged declaration after N ms (default 1000)\n"
         "  --give-up SEC          stop retrying a declaration after SEC s (default 60)\n"
         "  --window N             declarations in flight at once (default 1000)\n"
+        "  --curve-server-key FILE  the aggregator's public key (FILE.pub): send over CURVE\n"
+        "  --curve-key NAME       with --curve-server-key: this centre's pair NAME.key + NAME.pub\n"
         "  --json                 journal: JSON lines\n"
         "  --quiet                log warnings and errors only\n"
         "  --help                 this text\n\n"
@@ -503,6 +532,8 @@ main (int argc, char *argv [])
         { "retry-ms", required_argument, NULL, 'y' },
         { "give-up", required_argument, NULL, 'g' },
         { "window", required_argument, NULL, 'w' },
+        { "curve-server-key", required_argument, NULL, 'K' },
+        { "curve-key", required_argument, NULL, 'P' },
         { "json", no_argument, NULL, 'j' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
@@ -518,6 +549,8 @@ main (int argc, char *argv [])
             case 'T': self.times_path = optarg; break;
             case 'e': self.election = optarg; break;
             case 'S': self.source = optarg; break;
+            case 'K': self.server_key = optarg; break;
+            case 'P': self.own_key = optarg; break;
             case 'j': self.json = true; break;
             case 'q': level = LOG_ERROR; break;
             case 'v': level = LOG_INFO; break;
@@ -582,6 +615,8 @@ main (int argc, char *argv [])
     log_init ("ingest", level);
     if (strcmp (command, "journal") == 0)
         return s_journal_listing (&self, path);
+    if (strcmp (command, "keygen") == 0)
+        return s_keygen (path);
     bool replay = strcmp (command, "replay") == 0;
     if (!replay && strcmp (command, "send") != 0) {
         fprintf (stderr, "ingest: unknown command \"%s\"\n", command);
@@ -592,9 +627,22 @@ main (int argc, char *argv [])
     if (self.reason == ELECTION__REVISION_REASON__REASON_NONE && self.revision > 1)
         self.reason = ELECTION__REVISION_REASON__REASON_CORRECTION;
 
+    keys_client_t curve;
+    if (!self.server_key != !self.own_key) {
+        fprintf (stderr, "ingest: --curve-server-key and --curve-key go together\n");
+        return 2;
+    }
+    if (self.server_key) {
+        char err [512];
+        if (keys_client_load (&curve, self.server_key, self.own_key, err, sizeof err)) {
+            fprintf (stderr, "ingest: %s\n", err);
+            return 2;
+        }
+    }
     wire_catch_signals ();
     void *ctx = zmq_ctx_new ();
-    sender_config_t config = { self.to, self.retry_ms, self.give_up_ms, self.window };
+    sender_config_t config = { self.to, self.retry_ms, self.give_up_ms, self.window,
+                               self.server_key ? &curve : NULL };
     sender_t *sender = ctx ? sender_new (ctx, &config, s_on_done, &self) : NULL;
     s_plan_t plan = { 0 };
     int rc = 1;

@@ -2,6 +2,7 @@
 #include "sender.h"
 #include "log.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ typedef struct {
 struct sender {
     sender_config_t config;
     void *dealer;
+    void *monitor;              /* handshake failures of the dealer (CURVE) */
+    bool told_refused;          /* said once that the aggregator refuses us */
     sender_done_fn *done;
     void *arg;
     uint64_t id_base;           /* request id = id_base + index */
@@ -32,6 +35,60 @@ struct sender {
     size_t n_in_flight;
     size_t finished;
 };
+
+//  CURVE client, and a monitor so that a refused key is said plainly rather
+//  than showing only as declarations never acknowledged
+static int
+s_secure (sender_t *self, void *ctx)
+{
+    if (keys_apply_client (self->dealer, self->config.curve)) {
+        log_error ("ING030", "cannot set CURVE keys: %s", zmq_strerror (errno));
+        return -1;
+    }
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://sender-monitor-%p", (void *) self);
+    if (zmq_socket_monitor (self->dealer, endpoint, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED))
+        return 0;   //  no monitor: we only lose the clearer message
+    self->monitor = wire_socket (ctx, ZMQ_PAIR, endpoint, false);
+    return 0;
+}
+
+//  Reads monitor events: says once if the aggregator refuses the handshake
+static void
+s_read_monitor (sender_t *self)
+{
+    while (true) {
+        zmq_msg_t frames [3];
+        size_t count;
+        if (wire_recv_frames (self->monitor, frames, 3, &count, ZMQ_DONTWAIT))
+            return;
+        uint16_t event = 0;
+        uint32_t value = 0;
+        if (count >= 1 && zmq_msg_size (&frames [0]) == 6) {
+            memcpy (&event, zmq_msg_data (&frames [0]), 2);
+            memcpy (&value, (uint8_t *) zmq_msg_data (&frames [0]) + 2, 4);
+        }
+        wire_frames_close (frames, count < 3 ? count : 3);
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            if (self->told_refused)
+                log_info ("ING032", "aggregator %s accepted our key", self->config.to);
+            self->told_refused = false;
+        }
+        else
+        if (event && !self->told_refused) {
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+                log_error ("ING031", "aggregator %s REFUSED our key (ZAP status %u): is this "
+                           "centre's public key on its allow-list?", self->config.to, value);
+            else
+                log_error ("ING031", "CURVE handshake with %s failed: is --curve-server-key "
+                           "the aggregator's public key, and does it run CURVE?", self->config.to);
+            self->told_refused = true;
+        }
+    }
+}
 
 sender_t *
 sender_new (void *ctx, const sender_config_t *config, sender_done_fn *done, void *arg)
@@ -52,6 +109,11 @@ sender_new (void *ctx, const sender_config_t *config, sender_done_fn *done, void
     int hwm = 100000;
     zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    //  An ack is small: anything far larger is not from an aggregator
+    int64_t max_size = 64 * 1024;
+    zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    if (config->curve && s_secure (self, ctx))
+        goto failed;
     if (wire_attach (self->dealer, config->to, false))
         goto failed;
     return self;
@@ -74,6 +136,8 @@ sender_destroy (sender_t **self_p)
     free (self->in_flight);
     if (self->dealer)
         zmq_close (self->dealer);
+    if (self->monitor)
+        zmq_close (self->monitor);
     free (self);
     *self_p = NULL;
 }
@@ -208,11 +272,16 @@ sender_pump (sender_t *self, long wait_ms)
         if (late < wait)
             wait = late > 0 ? (long) late : 0;
     }
-    zmq_pollitem_t item = { self->dealer, 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll (&item, 1, wait) < 0)
+    zmq_pollitem_t items [] = {
+        { self->dealer, 0, ZMQ_POLLIN, 0 },
+        { self->monitor, 0, ZMQ_POLLIN, 0 }
+    };
+    if (zmq_poll (items, self->monitor ? 2 : 1, wait) < 0)
         return errno == EINTR ? 0 : -1;
-    if (item.revents & ZMQ_POLLIN)
+    if (items [0].revents & ZMQ_POLLIN)
         s_read_acks (self);
+    if (self->monitor && (items [1].revents & ZMQ_POLLIN))
+        s_read_monitor (self);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "keys.h"
 #include "wire.h"
 
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
     int retry_ms;           /* resend a request unacknowledged this long */
     int give_up_ms;         /* stop retrying a request after this long */
     size_t window;          /* requests in flight at most */
+    const keys_client_t *curve; /* NULL: plain; else CURVE with these keys */
 } sender_config_t;
 
 typedef struct sender sender_t;
