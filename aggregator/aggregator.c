@@ -8,8 +8,10 @@
     acknowledged as accepted: the tally is rebuilt from the journal on disk,
     and the senders are told to retry (ACK_UNAVAILABLE).                    */
 #include "aggregator.h"
+#include "auth.h"
 #include "intake.h"
 #include "journal.h"
+#include "keys.h"
 #include "log.h"
 #include "results_csv.h"
 #include "store.h"
@@ -48,6 +50,7 @@ struct aggregator {
     void *ingest;
     void *updates;
     void *snapshot;
+    auth_t *auth;               /* NULL: the ingest socket is open to anyone */
     uint64_t sequence;
     uint64_t epoch;
     int64_t next_heartbeat;     /* mono ms */
@@ -214,6 +217,36 @@ s_rebuild_from_journal (aggregator_t *self, uint64_t sequence)
     return 0;
 }
 
+//  CURVE on the ingest socket, with the allow-list's ZAP handler, or a
+//  warning that anyone who can reach the port may declare
+static int
+s_secure_ingest (aggregator_t *self)
+{
+    if (!self->config.curve_secret) {
+        log_warn ("AGG008", "ingest %s is OPEN: anyone who can reach it may declare results; "
+                  "use --curve-secret and --allow (SECURITY.md)", self->config.ingest);
+        return 0;
+    }
+    char secret [KEYS_Z85_SIZE], err [512];
+    if (keys_read_secret (self->config.curve_secret, secret, err, sizeof err)) {
+        log_error ("AGG009", "%s", err);
+        return -1;
+    }
+    self->auth = auth_new (self->ctx, self->config.allow, "ingest", err, sizeof err);
+    int rc = self->auth ? keys_apply_server (self->ingest, secret, "ingest") : -1;
+    memset (secret, 0, sizeof secret);
+    if (!self->auth)
+        log_error ("AGG009", "%s", err);
+    else
+    if (rc)
+        log_error ("AGG009", "cannot make the ingest socket a CURVE server: %s",
+                   zmq_strerror (errno));
+    else
+        log_info ("AGG012", "ingest is CURVE-secured: %zu keys of %zu centres allowed (%s)",
+                  auth_keys (self->auth), auth_centres (self->auth), self->config.allow);
+    return rc;
+}
+
 aggregator_t *
 aggregator_new (const aggregator_config_t *config)
 {
@@ -265,7 +298,7 @@ aggregator_new (const aggregator_config_t *config)
     self->ingest = wire_socket (self->ctx, ZMQ_ROUTER, NULL, true);
     self->updates = wire_socket (self->ctx, ZMQ_PUB, NULL, true);
     self->snapshot = wire_socket (self->ctx, ZMQ_ROUTER, NULL, true);
-    if (!self->ingest || !self->updates || !self->snapshot)
+    if (!self->ingest || !self->updates || !self->snapshot || s_secure_ingest (self))
         goto failed;
     //  Hostile senders: a frame over this size drops their connection
     int64_t max_size = INTAKE_MAX_MESSAGE;
@@ -294,6 +327,7 @@ aggregator_destroy (aggregator_t **self_p)
     if (!self_p || !*self_p)
         return;
     aggregator_t *self = *self_p;
+    auth_destroy (&self->auth);
     if (self->ingest)
         zmq_close (self->ingest);
     if (self->updates)
@@ -333,6 +367,15 @@ s_reply (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
     return reply;
 }
 
+//  The centre its key authenticated (ZAP User-Id) may declare the seat?
+static bool
+s_authorised (aggregator_t *self, zmq_msg_t *frame, const intake_t *intake, const char **centre)
+{
+    const char *user = zmq_msg_gets (frame, "User-Id");
+    *centre = user && *user ? user : "(unauthenticated)";
+    return user && auth_permits (self->auth, user, intake->decl.ons_id);
+}
+
 //  Handles one declaration message; adds its reply to the batch
 static void
 s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
@@ -357,9 +400,23 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
         s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_REJECTED, reason, text);
         return;
     }
+    //  Under CURVE the sender is who its key says, not what source_id claims
+    const char *source = intake.message->source_id ? intake.message->source_id : "?";
+    if (self->auth && !s_authorised (self, &frames [1], &intake, &source)) {
+        const char *key_id = zmq_msg_gets (&frames [1], "X-Key-Id");
+        snprintf (text, sizeof text, "centre %s may not declare %s", source, intake.decl.ons_id);
+        log_warn ("AGG024", "%s rev %u from %s (key %s): NOT AUTHORISED, not on that centre's list",
+                  intake.decl.ons_id, intake.decl.revision, source, key_id ? key_id : "?");
+        s_reply_t *reply = s_reply (self, &frames [0], request_id,
+                                    ELECTION__ACK_STATUS__ACK_REJECTED, EL_REASON_NOT_AUTHORISED, text);
+        snprintf (reply->ons_id, sizeof reply->ons_id, "%s", intake.decl.ons_id);
+        reply->ack.has_revision = true;
+        reply->ack.revision = intake.decl.revision;
+        intake_release (&intake);
+        return;
+    }
     tally_verdict_t verdict;
     tally_status_t status = tally_apply (self->tally, &intake.decl, &verdict);
-    const char *source = intake.message->source_id ? intake.message->source_id : "?";
     s_reply_t *reply;
     if (status == TALLY_REJECTED) {
         log_warn ("AGG022", "rejected from %s (%s): %s", source,
@@ -556,10 +613,11 @@ aggregator_run (aggregator_t *self)
     while (!wire_interrupted ()) {
         zmq_pollitem_t items [] = {
             { self->ingest, 0, ZMQ_POLLIN, 0 },
-            { self->snapshot, 0, ZMQ_POLLIN, 0 }
+            { self->snapshot, 0, ZMQ_POLLIN, 0 },
+            { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
         int64_t wait = self->next_heartbeat - wire_mono_ms ();
-        if (zmq_poll (items, 2, wait > 0 ? (long) wait : 0) < 0) {
+        if (zmq_poll (items, self->auth ? 3 : 2, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
             log_error ("AGG060", "poll failed: %s", zmq_strerror (errno));
@@ -569,6 +627,8 @@ aggregator_run (aggregator_t *self)
             return 1;
         if (items [1].revents & ZMQ_POLLIN)
             s_handle_snapshot (self);
+        if (self->auth && (items [2].revents & ZMQ_POLLIN))
+            auth_handle (self->auth);
         if (wire_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);
     }

@@ -21,6 +21,8 @@ typedef struct {
     const char *journal;            /* NULL: no journal (nothing survives a crash) */
     bool truncate_corrupt;          /* start even if the journal is corrupt mid-file */
     int heartbeat_ms;
+    const char *curve_secret;       /* secret key file: CURVE on the ingest socket */
+    const char *allow;              /* allow-list of centre keys and seats (auth.h) */
 } aggregator_config_t;
 
 typedef struct aggregator aggregator_t;

@@ -25,6 +25,10 @@ s_usage (FILE *out)
         "  --truncate-corrupt         start even if the journal is corrupt in the middle,\n"
         "                             cutting it there (the cut bytes go to PATH.corrupt)\n"
         "  --heartbeat-ms N           heartbeat interval (default %d)\n"
+        "  --curve-secret FILE        the aggregator's secret key (ingest keygen): CURVE on\n"
+        "                             the ingest socket (default: open, with a warning)\n"
+        "  --allow FILE               with --curve-secret: the centres' public keys and the\n"
+        "                             seats each may declare (see SECURITY.md)\n"
         "  --quiet                    log warnings and errors only\n"
         "  --help                     this text\n",
         WIRE_AGG_INGEST, WIRE_AGG_UPDATES, WIRE_AGG_SNAPSHOT, WIRE_HEARTBEAT_MS);
@@ -55,6 +59,8 @@ main (int argc, char *argv [])
         { "journal", required_argument, NULL, 'j' },
         { "truncate-corrupt", no_argument, NULL, 'T' },
         { "heartbeat-ms", required_argument, NULL, 'H' },
+        { "curve-secret", required_argument, NULL, 'C' },
+        { "allow", required_argument, NULL, 'A' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -71,6 +77,8 @@ main (int argc, char *argv [])
             case 'e': config.election = optarg; break;
             case 'j': config.journal = optarg; break;
             case 'T': config.truncate_corrupt = true; break;
+            case 'C': config.curve_secret = optarg; break;
+            case 'A': config.allow = optarg; break;
             case 'q': level = LOG_WARN; break;
             case 'm':
                 config.mode = wire_mode_parse (optarg);
@@ -96,6 +104,10 @@ main (int argc, char *argv [])
     if (optind < argc) {
         fprintf (stderr, "aggregator: unexpected argument \"%s\"\n", argv [optind]);
         s_usage (stderr);
+        return 2;
+    }
+    if (!config.curve_secret != !config.allow) {
+        fprintf (stderr, "aggregator: --curve-secret and --allow go together\n");
         return 2;
     }
     log_init ("aggregator", level);
