@@ -10,6 +10,9 @@
 #define S_MAX_TOPIC        256
 #define S_DRAIN_BATCH      1000     /* stream messages per call, for fairness */
 #define S_OLD_EPOCHS       8
+/*  Upstream is trusted, but a frame this large is not an Update: refuse it
+    rather than allocate it (a snapshot's frames are one Update each).      */
+#define S_MAX_FRAME        (16 * 1024 * 1024)
 
 struct clone_client {
     void *ctx;
@@ -28,7 +31,22 @@ struct clone_client {
     long retry_ms;
     int64_t last_heard;         /* mono ms of the last stream message */
     uint64_t snapshots;
+    bool has_curve;
+    keys_client_t curve;
 };
+
+//  The options every socket of the client gets before it connects
+static int
+s_prepare (clone_client_t *self, void *socket)
+{
+    int64_t max_size = S_MAX_FRAME;
+    zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    if (self->has_curve && keys_apply_client (socket, &self->curve)) {
+        log_error ("CLN009", "cannot set CURVE keys: %s", zmq_strerror (errno));
+        return -1;
+    }
+    return 0;
+}
 
 static int
 s_ask_snapshot (clone_client_t *self)
@@ -36,8 +54,9 @@ s_ask_snapshot (clone_client_t *self)
     //  A fresh DEALER each time: a late answer to an abandoned request dies with the old one
     if (self->dealer)
         zmq_close (self->dealer);
-    self->dealer = wire_socket (self->ctx, ZMQ_DEALER, self->snapshot_endpoint, false);
-    if (!self->dealer)
+    self->dealer = wire_socket (self->ctx, ZMQ_DEALER, NULL, false);
+    if (!self->dealer || s_prepare (self, self->dealer)
+    ||  wire_attach (self->dealer, self->snapshot_endpoint, false))
         return -1;
     Election__SnapshotRequest request = ELECTION__SNAPSHOT_REQUEST__INIT;
     self->asked_at = wire_mono_ms ();
@@ -49,9 +68,22 @@ clone_client_new (void *ctx, const char *updates, const char *snapshot,
                   const char *const *topics, size_t n_topics,
                   const clone_handlers_t *handlers, void *arg)
 {
+    return clone_client_new_curve (ctx, updates, snapshot, topics, n_topics, handlers, arg, NULL);
+}
+
+clone_client_t *
+clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
+                        const char *const *topics, size_t n_topics,
+                        const clone_handlers_t *handlers, void *arg,
+                        const keys_client_t *curve)
+{
     clone_client_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    if (curve) {
+        self->has_curve = true;
+        self->curve = *curve;
+    }
     self->ctx = ctx;
     self->handlers = handlers;
     self->arg = arg;
@@ -59,7 +91,7 @@ clone_client_new (void *ctx, const char *updates, const char *snapshot,
     self->last_heard = wire_mono_ms ();
     self->snapshot_endpoint = strdup (snapshot);
     self->sub = wire_socket (ctx, ZMQ_SUB, NULL, false);
-    if (!self->snapshot_endpoint || !self->sub)
+    if (!self->snapshot_endpoint || !self->sub || s_prepare (self, self->sub))
         goto failed;
     //  Deep enough to hold a night's updates while a large snapshot loads
     int hwm = 1000000;

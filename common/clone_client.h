@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "keys.h"
 #include "wire.h"
 
 typedef struct clone_client clone_client_t;
@@ -39,6 +40,13 @@ typedef struct {
 clone_client_t *clone_client_new (void *ctx, const char *updates, const char *snapshot,
                                   const char *const *topics, size_t n_topics,
                                   const clone_handlers_t *handlers, void *arg);
+
+/*  As clone_client_new, but both sockets are CURVE clients with these keys
+    (copied; NULL: plain, as clone_client_new).                             */
+clone_client_t *clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
+                                        const char *const *topics, size_t n_topics,
+                                        const clone_handlers_t *handlers, void *arg,
+                                        const keys_client_t *curve);
 void clone_client_destroy (clone_client_t **self_p);
 
 /*  The socket to poll for ZMQ_POLLIN now (it changes on resync).  */

@@ -133,6 +133,8 @@ s_usage (FILE *out)
         "  --count N              exit after N national updates\n"
         "  --top N                parties shown by name in tables; the rest are Others\n"
         "                         (default 5; 0 shows every party)\n"
+        "  --curve-server-key FILE  the publisher's public key (FILE.pub): a CURVE feed\n"
+        "  --curve-key NAME       with --curve-server-key: own pair NAME.key + NAME.pub\n"
         "  --help                 this text\n",
         WIRE_PUB_UPDATES, WIRE_PUB_SNAPSHOT);
 }
@@ -157,6 +159,8 @@ main (int argc, char *argv [])
     const char *snapshot = WIRE_PUB_SNAPSHOT;
     const char *topics [S_MAX_TOPICS];
     size_t n_topics = 0;
+    const char *server_key = NULL, *own_key = NULL;
+    keys_client_t curve;
     static const struct option options [] = {
         { "updates", required_argument, NULL, 'u' },
         { "snapshot", required_argument, NULL, 'n' },
@@ -167,6 +171,8 @@ main (int argc, char *argv [])
         { "timeout", required_argument, NULL, 'T' },
         { "count", required_argument, NULL, 'c' },
         { "top", required_argument, NULL, 'p' },
+        { "curve-server-key", required_argument, NULL, 'K' },
+        { "curve-key", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -178,6 +184,8 @@ main (int argc, char *argv [])
             case 'n': snapshot = optarg; break;
             case 'j': self.json = true; break;
             case 'o': self.once = true; break;
+            case 'K': server_key = optarg; break;
+            case 'k': own_key = optarg; break;
             case 't':
                 if (n_topics == S_MAX_TOPICS) {
                     fprintf (stderr, "subscribe: at most %d --topic\n", S_MAX_TOPICS);
@@ -203,13 +211,24 @@ main (int argc, char *argv [])
         fprintf (stderr, "subscribe: unexpected argument \"%s\"\n", argv [optind]);
         return 2;
     }
+    if (!server_key != !own_key) {
+        fprintf (stderr, "subscribe: --curve-server-key and --curve-key go together\n");
+        return 2;
+    }
+    char err [512];
+    if (server_key && keys_client_load (&curve, server_key, own_key, err, sizeof err)) {
+        fprintf (stderr, "subscribe: %s\n", err);
+        return 2;
+    }
     log_init ("subscribe", LOG_WARN);
     wire_catch_signals ();
     self.view = state_view_new ();
     void *ctx = zmq_ctx_new ();
     static const clone_handlers_t handlers = { s_on_reset, s_on_update, s_on_synced, s_on_heartbeat };
-    clone_client_t *client = self.view && ctx ? clone_client_new (ctx, updates, snapshot, topics,
-                                                                   n_topics, &handlers, &self) : NULL;
+    clone_client_t *client = self.view && ctx
+        ? clone_client_new_curve (ctx, updates, snapshot, topics, n_topics, &handlers, &self,
+                                  server_key ? &curve : NULL)
+        : NULL;
     int rc = client ? 0 : 1;
     int64_t deadline = wire_mono_ms () + self.timeout_ms;
     while (client && !wire_interrupted ()) {
