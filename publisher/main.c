@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define S_HTTP_PORT     8080
+#define S_HTTP_ADDRESS  "127.0.0.1"
+
 static void
 s_usage (FILE *out)
 {
@@ -18,10 +21,14 @@ s_usage (FILE *out)
         "  --snapshot ENDPOINT           own snapshots, ROUTER (default %s)\n"
         "  --heartbeat-ms N              heartbeat interval (default %d)\n"
         "  --silence-ms N                upstream silent this long is reported stale (default %d)\n"
+        "  --http PORT                   HTTP gateway: /state, /events (SSE), /seat/<ons_id> and\n"
+        "                                the results page at / (default %d; 0: none)\n"
+        "  --http-address ADDR           address the HTTP gateway binds (default %s)\n"
+        "  --web-root DIR                files served at / (default %s)\n"
         "  --quiet                       log warnings and errors only\n"
         "  --help                        this text\n",
         WIRE_AGG_UPDATES, WIRE_AGG_SNAPSHOT, WIRE_PUB_UPDATES, WIRE_PUB_SNAPSHOT,
-        WIRE_HEARTBEAT_MS, WIRE_SILENCE_MS);
+        WIRE_HEARTBEAT_MS, WIRE_SILENCE_MS, S_HTTP_PORT, S_HTTP_ADDRESS, EL_WEB_ROOT);
 }
 
 static int
@@ -30,6 +37,17 @@ s_parse_ms (const char *text, int *value)
     char *end;
     long parsed = strtol (text, &end, 10);
     if (*end || end == text || parsed < 10 || parsed > 600000)
+        return -1;
+    *value = (int) parsed;
+    return 0;
+}
+
+static int
+s_parse_port (const char *text, int *value)
+{
+    char *end;
+    long parsed = strtol (text, &end, 10);
+    if (*end || end == text || parsed < 0 || parsed > 65535)
         return -1;
     *value = (int) parsed;
     return 0;
@@ -44,7 +62,10 @@ main (int argc, char *argv [])
         .updates = WIRE_PUB_UPDATES,
         .snapshot = WIRE_PUB_SNAPSHOT,
         .heartbeat_ms = WIRE_HEARTBEAT_MS,
-        .silence_ms = WIRE_SILENCE_MS
+        .silence_ms = WIRE_SILENCE_MS,
+        .http_port = S_HTTP_PORT,
+        .http_address = S_HTTP_ADDRESS,
+        .web_root = EL_WEB_ROOT
     };
     log_level_t level = LOG_INFO;
     static const struct option options [] = {
@@ -54,6 +75,9 @@ main (int argc, char *argv [])
         { "snapshot", required_argument, NULL, 'n' },
         { "heartbeat-ms", required_argument, NULL, 'H' },
         { "silence-ms", required_argument, NULL, 'S' },
+        { "http", required_argument, NULL, 'P' },
+        { "http-address", required_argument, NULL, 'A' },
+        { "web-root", required_argument, NULL, 'W' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -65,6 +89,14 @@ main (int argc, char *argv [])
             case 'N': config.upstream_snapshot = optarg; break;
             case 'u': config.updates = optarg; break;
             case 'n': config.snapshot = optarg; break;
+            case 'A': config.http_address = optarg; break;
+            case 'W': config.web_root = optarg; break;
+            case 'P':
+                if (s_parse_port (optarg, &config.http_port)) {
+                    fprintf (stderr, "publisher: bad HTTP port \"%s\" (0..65535)\n", optarg);
+                    return 2;
+                }
+                break;
             case 'q': level = LOG_WARN; break;
             case 'H': case 'S':
                 if (s_parse_ms (optarg, opt == 'H' ? &config.heartbeat_ms : &config.silence_ms)) {

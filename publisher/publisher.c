@@ -1,6 +1,7 @@
 /*  publisher.c: see publisher.h.  */
 #include "publisher.h"
 #include "clone_client.h"
+#include "http.h"
 #include "log.h"
 #include "store.h"
 #include <errno.h>
@@ -16,6 +17,7 @@ struct publisher {
     void *snapshot;
     clone_client_t *upstream;
     store_t *store;
+    http_t *http;               /* NULL: no HTTP gateway */
     Election__Mode mode;
     bool was_live;              /* upstream state at the last heartbeat */
     int64_t next_heartbeat;
@@ -29,6 +31,8 @@ s_on_reset (void *arg, const Election__Snapshot *header)
     if (store_clear (self->store))
         log_error ("PUB010", "out of memory clearing the store");
     self->mode = header->mode;
+    if (self->http)
+        http_on_reset (self->http, header);
 }
 
 static void
@@ -38,6 +42,8 @@ s_on_update (void *arg, const char *topic, const Election__Update *update,
     publisher_t *self = arg;
     if (store_put (self->store, topic, bytes, size))
         log_error ("PUB011", "out of memory storing %s", topic);
+    if (self->http)
+        http_on_update (self->http, topic, update, live);
     if (live) {
         //  The same bytes as received: encoded once, at the aggregator
         wire_send_str (self->updates, topic, ZMQ_SNDMORE);
@@ -52,6 +58,8 @@ s_on_synced (void *arg, const Election__Snapshot *header)
     publisher_t *self = arg;
     log_info ("PUB002", "following upstream at sequence %llu (%zu topics)",
               (unsigned long long) header->sequence, store_count (self->store));
+    if (self->http)
+        http_on_synced (self->http, header);
 }
 
 static bool
@@ -93,6 +101,8 @@ s_heartbeat (publisher_t *self)
     update.heartbeat = &heartbeat;
     wire_send_str (self->updates, "health", ZMQ_SNDMORE);
     wire_send_pb (self->updates, &update.base, 0);
+    if (self->http)
+        http_on_health (self->http, &update);
     self->next_heartbeat = wire_mono_ms () + self->config.heartbeat_ms;
 }
 
@@ -155,6 +165,9 @@ publisher_new (const publisher_config_t *config)
                                        NULL, 0, &handlers, self);
     if (!self->upstream)
         goto failed;
+    if (config->http_port
+    &&  !(self->http = http_new (config->http_address, config->http_port, config->web_root)))
+        goto failed;
     log_info ("PUB001", "ready: following %s + %s, serving %s + %s",
               config->upstream_updates, config->upstream_snapshot, config->updates, config->snapshot);
     return self;
@@ -169,6 +182,7 @@ publisher_destroy (publisher_t **self_p)
     if (!self_p || !*self_p)
         return;
     publisher_t *self = *self_p;
+    http_destroy (&self->http);
     clone_client_destroy (&self->upstream);
     if (self->updates)
         zmq_close (self->updates);

@@ -1,0 +1,643 @@
+/*  http.c: see http.h.  */
+#include "http.h"
+#include "log.h"
+#include "state_json.h"
+#include "state_view.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_RING_SIZE        4096    /* events kept for resuming and for slow readers */
+#define S_MAX_STREAMS      128     /* SSE clients at once; more get 503 */
+#define S_MAX_CONNECTIONS  256
+#define S_IDLE_TIMEOUT_S   60
+#define S_KEEPALIVE_MS     10000   /* a comment line this often finds dead clients */
+#define S_BATCH_BYTES      65536   /* events handed to a stream per wake-up */
+#define S_RETRY_MS         2000    /* browsers reconnect after this */
+#define S_MAX_PATH         256
+#define S_JSON_FLAGS       (JSON_COMPACT | JSON_REAL_PRECISION (10))
+
+typedef struct {
+    uint64_t sequence;
+    char *text;                 /* "id: N\nevent: seat\ndata: {...}\n\n" */
+    size_t size;
+} s_event_t;
+
+struct http {
+    struct MHD_Daemon *daemon;
+    const char *web_root;
+    state_view_t *loading;      /* the snapshot being loaded; feeding thread only */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    //  Everything below is shared with the request threads, under lock
+    state_view_t *view;
+    bool synced;
+    bool stopping;
+    uint64_t generation;        /* a new snapshot: every stream starts over */
+    uint64_t base;              /* the sequence that snapshot was at */
+    char *state_text;           /* the view as JSON, rendered on demand; NULL: stale */
+    size_t state_size;
+    s_event_t ring [S_RING_SIZE];
+    uint64_t head;              /* absolute index of the next event */
+    uint64_t tail;              /* first event of this generation */
+    char *health_text;          /* the latest health event */
+    size_t health_size;
+    uint64_t health_count;
+    size_t streams;
+};
+
+//  One SSE client: where it is in the ring, and the text it is being sent
+typedef struct {
+    http_t *http;
+    uint64_t generation;        /* 0: not yet sent a state event */
+    uint64_t next;              /* absolute ring index of its next event */
+    uint64_t health_count;
+    char *text;
+    size_t size;
+    size_t sent;
+    size_t capacity;
+} s_stream_t;
+
+static char *
+s_dump (json_t *json, size_t *size)
+{
+    char *text = json ? json_dumps (json, S_JSON_FLAGS) : NULL;
+    json_decref (json);
+    if (text && size)
+        *size = strlen (text);
+    return text;
+}
+
+//  One SSE event; an id of 0 leaves the browser's Last-Event-ID as it was
+static char *
+s_event_text (uint64_t id, const char *event, const char *data, size_t *size)
+{
+    char *text = NULL;
+    int length = id
+        ? asprintf (&text, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long) id, event, data)
+        : asprintf (&text, "event: %s\ndata: %s\n\n", event, data);
+    if (length < 0)
+        return NULL;
+    *size = (size_t) length;
+    return text;
+}
+
+//  The oldest event still in the ring for this generation
+static uint64_t
+s_oldest (const http_t *self)
+{
+    uint64_t wrapped = self->head > S_RING_SIZE ? self->head - S_RING_SIZE : 0;
+    return wrapped > self->tail ? wrapped : self->tail;
+}
+
+//  Under lock. Returns the cached state JSON, or NULL on no memory
+static const char *
+s_state_text (http_t *self)
+{
+    if (!self->state_text)
+        self->state_text = s_dump (state_json_state (self->view), &self->state_size);
+    return self->state_text;
+}
+
+static void
+s_state_stale (http_t *self)
+{
+    free (self->state_text);
+    self->state_text = NULL;
+}
+
+static void
+s_ring_clear (http_t *self)
+{
+    for (size_t i = 0; i < S_RING_SIZE; i++) {
+        free (self->ring [i].text);
+        self->ring [i].text = NULL;
+    }
+}
+
+// --------------------------------------------------------------------------
+//  Feeding side (the publisher's thread)
+
+void
+http_on_reset (http_t *self, const Election__Snapshot *header)
+{
+    state_view_reset (self->loading, header);
+}
+
+void
+http_on_update (http_t *self, const char *topic, const Election__Update *update, bool live)
+{
+    if (!live) {
+        if (state_view_put (self->loading, topic, update))
+            log_error ("HTTP010", "out of memory: %s left out of the page's state", topic);
+        return;
+    }
+    const char *event = update->body_case == ELECTION__UPDATE__BODY_SEAT ? "seat"
+                      : update->body_case == ELECTION__UPDATE__BODY_NATIONAL ? "national" : NULL;
+    if (!event)
+        return;
+    //  Rendered before taking the lock: the lock is for copying, not work
+    size_t size = 0;
+    char *json = s_dump (state_json_update (topic, update), NULL);
+    char *text = json ? s_event_text (update->sequence, event, json, &size) : NULL;
+    free (json);
+
+    pthread_mutex_lock (&self->lock);
+    if (state_view_put (self->view, topic, update))
+        log_error ("HTTP010", "out of memory: %s left out of the page's state", topic);
+    s_state_stale (self);
+    if (text) {
+        s_event_t *slot = &self->ring [self->head % S_RING_SIZE];
+        free (slot->text);
+        *slot = (s_event_t) { update->sequence, text, size };
+        self->head++;
+    }
+    else {
+        //  Streams cannot be told this one: make them all start over
+        log_error ("HTTP011", "out of memory rendering %s seq %llu: streams restart",
+                   topic, (unsigned long long) update->sequence);
+        self->generation++;
+    }
+    pthread_cond_broadcast (&self->changed);
+    pthread_mutex_unlock (&self->lock);
+}
+
+void
+http_on_synced (http_t *self, const Election__Snapshot *header)
+{
+    pthread_mutex_lock (&self->lock);
+    state_view_t *loaded = self->loading;
+    self->loading = self->view;
+    self->view = loaded;
+    self->synced = true;
+    self->generation++;
+    self->base = header->sequence;
+    self->tail = self->head;
+    s_state_stale (self);
+    //  A health said before this snapshot (not yet synced) is no longer true
+    free (self->health_text);
+    self->health_text = NULL;
+    pthread_cond_broadcast (&self->changed);
+    pthread_mutex_unlock (&self->lock);
+    //  Frees the old state outside the lock
+    state_view_reset (self->loading, header);
+    log_info ("HTTP002", "serving state at sequence %llu", (unsigned long long) header->sequence);
+}
+
+void
+http_on_health (http_t *self, const Election__Update *update)
+{
+    size_t size = 0;
+    char *json = s_dump (state_json_update ("health", update), NULL);
+    char *text = json ? s_event_text (0, "health", json, &size) : NULL;
+    free (json);
+    if (!text)
+        return;
+    pthread_mutex_lock (&self->lock);
+    free (self->health_text);
+    self->health_text = text;
+    self->health_size = size;
+    self->health_count++;
+    pthread_cond_broadcast (&self->changed);
+    pthread_mutex_unlock (&self->lock);
+}
+
+// --------------------------------------------------------------------------
+//  Serving side (libmicrohttpd's threads)
+
+static enum MHD_Result
+s_queue (struct MHD_Connection *connection, unsigned int status, struct MHD_Response *response,
+         const char *content_type)
+{
+    if (!response)
+        return MHD_NO;
+    if (content_type)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    //  Graphics templates load the API from other origins (file://, a CasparCG host)
+    MHD_add_response_header (response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    enum MHD_Result rc = MHD_queue_response (connection, status, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+static enum MHD_Result
+s_json (struct MHD_Connection *connection, unsigned int status, const char *text, size_t size)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer (size, (void *) text,
+                                                                     MHD_RESPMEM_MUST_COPY);
+    if (response)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return s_queue (connection, status, response, "application/json");
+}
+
+static enum MHD_Result
+s_error (struct MHD_Connection *connection, unsigned int status, const char *message)
+{
+    char text [256];
+    int size = snprintf (text, sizeof text, "{\"error\":\"%s\"}", message);
+    return s_json (connection, status, text, (size_t) size);
+}
+
+static enum MHD_Result
+s_serve_state (http_t *self, struct MHD_Connection *connection)
+{
+    pthread_mutex_lock (&self->lock);
+    enum MHD_Result rc;
+    const char *text = self->synced ? s_state_text (self) : NULL;
+    if (text)
+        rc = s_json (connection, MHD_HTTP_OK, text, self->state_size);
+    else
+        rc = s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      self->synced ? "out of memory" : "no state yet: waiting for the aggregator");
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
+static bool
+s_valid_id (const char *id)
+{
+    size_t length = strlen (id);
+    if (length == 0 || length > 32)
+        return false;
+    for (const char *c = id; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+            return false;
+    return true;
+}
+
+static enum MHD_Result
+s_serve_seat (http_t *self, struct MHD_Connection *connection, const char *ons_id)
+{
+    if (!s_valid_id (ons_id))
+        return s_error (connection, MHD_HTTP_NOT_FOUND, "no such seat");
+    pthread_mutex_lock (&self->lock);
+    const Election__SeatSummary *seat = self->synced ? state_view_seat (self->view, ons_id) : NULL;
+    size_t size = 0;
+    char *text = seat ? s_dump (state_json_seat (seat), &size) : NULL;
+    pthread_mutex_unlock (&self->lock);
+    enum MHD_Result rc = text
+        ? s_json (connection, MHD_HTTP_OK, text, size)
+        : s_error (connection, MHD_HTTP_NOT_FOUND, "no such seat, or not declared yet");
+    free (text);
+    return rc;
+}
+
+static bool
+s_stream_append (s_stream_t *stream, const char *text, size_t size)
+{
+    if (stream->size + size > stream->capacity) {
+        size_t capacity = stream->capacity ? stream->capacity : 4096;
+        while (capacity < stream->size + size)
+            capacity *= 2;
+        char *grown = realloc (stream->text, capacity);
+        if (!grown)
+            return false;
+        stream->text = grown;
+        stream->capacity = capacity;
+    }
+    memcpy (stream->text + stream->size, text, size);
+    stream->size += size;
+    return true;
+}
+
+//  Under lock: what the stream is owed now (possibly nothing)
+static bool
+s_stream_collect (http_t *self, s_stream_t *stream)
+{
+    uint64_t oldest = s_oldest (self);
+    if (stream->generation != self->generation || stream->next < oldest) {
+        //  New, lapped by the ring, or the state was replaced: start over
+        const char *state = s_state_text (self);
+        char head [96];
+        int size = snprintf (head, sizeof head, "retry: %d\nid: %llu\nevent: state\ndata: ",
+                             S_RETRY_MS, (unsigned long long) state_view_sequence (self->view));
+        if (!state
+        ||  !s_stream_append (stream, head, (size_t) size)
+        ||  !s_stream_append (stream, state, self->state_size)
+        ||  !s_stream_append (stream, "\n\n", 2))
+            return false;
+        stream->generation = self->generation;
+        stream->next = self->head;
+        stream->health_count = 0;       //  and the health that goes with it
+    }
+    while (stream->next < self->head && stream->size < S_BATCH_BYTES) {
+        const s_event_t *event = &self->ring [stream->next % S_RING_SIZE];
+        if (!s_stream_append (stream, event->text, event->size))
+            return false;
+        stream->next++;
+    }
+    if (stream->health_count != self->health_count && self->health_text) {
+        if (!s_stream_append (stream, self->health_text, self->health_size))
+            return false;
+        stream->health_count = self->health_count;
+    }
+    return true;
+}
+
+//  Blocks (this connection's own thread) until there is something to send.
+//  Returns false when the stream must end.
+static bool
+s_stream_fill (s_stream_t *stream)
+{
+    http_t *self = stream->http;
+    stream->size = stream->sent = 0;
+    struct timespec deadline;
+    clock_gettime (CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += S_KEEPALIVE_MS / 1000;
+    bool ok = true;
+    pthread_mutex_lock (&self->lock);
+    while (ok && !self->stopping && stream->size == 0) {
+        if (self->synced)
+            ok = s_stream_collect (self, stream);
+        if (ok && stream->size == 0
+        &&  pthread_cond_timedwait (&self->changed, &self->lock, &deadline) == ETIMEDOUT)
+            ok = s_stream_append (stream, ": keepalive\n\n", 13);
+    }
+    if (self->stopping)
+        ok = false;
+    pthread_mutex_unlock (&self->lock);
+    return ok;
+}
+
+static ssize_t
+s_stream_read (void *cls, uint64_t position, char *buffer, size_t max)
+{
+    s_stream_t *stream = cls;
+    if (stream->sent == stream->size && !s_stream_fill (stream))
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t size = stream->size - stream->sent;
+    if (size > max)
+        size = max;
+    memcpy (buffer, stream->text + stream->sent, size);
+    stream->sent += size;
+    return (ssize_t) size;
+}
+
+static void
+s_stream_free (void *cls)
+{
+    s_stream_t *stream = cls;
+    pthread_mutex_lock (&stream->http->lock);
+    stream->http->streams--;
+    pthread_mutex_unlock (&stream->http->lock);
+    free (stream->text);
+    free (stream);
+}
+
+//  Under lock: places a stream that asks to resume after last_id, if the
+//  ring still holds every event since; otherwise it will get a fresh state.
+//  The events of last_id itself are sent again: the browser may have had
+//  only part of that sequence's group, and applying one twice is harmless.
+static void
+s_stream_resume (http_t *self, s_stream_t *stream, const char *last_id)
+{
+    char *end;
+    errno = 0;
+    unsigned long long wanted = strtoull (last_id, &end, 10);
+    if (errno || *end || end == last_id || !self->synced
+    ||  wanted < self->base || wanted > state_view_sequence (self->view))
+        return;
+    uint64_t oldest = s_oldest (self);
+    if (oldest != self->tail && self->ring [oldest % S_RING_SIZE].sequence >= wanted)
+        return;                 //  part of what it missed has left the ring
+    uint64_t next = oldest;
+    while (next < self->head && self->ring [next % S_RING_SIZE].sequence < wanted)
+        next++;
+    stream->generation = self->generation;
+    stream->next = next;
+}
+
+static enum MHD_Result
+s_serve_events (http_t *self, struct MHD_Connection *connection)
+{
+    s_stream_t *stream = calloc (1, sizeof *stream);
+    if (!stream)
+        return s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    stream->http = self;
+    const char *last_id = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                       MHD_HTTP_HEADER_LAST_EVENT_ID);
+    pthread_mutex_lock (&self->lock);
+    bool full = self->streams >= S_MAX_STREAMS;
+    if (!full) {
+        self->streams++;
+        if (last_id)
+            s_stream_resume (self, stream, last_id);
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (full) {
+        free (stream);
+        log_warn ("HTTP020", "event stream refused: %d streams already open", S_MAX_STREAMS);
+        return s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event streams");
+    }
+    struct MHD_Response *response = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 16384,
+        s_stream_read, stream, s_stream_free);
+    if (!response) {
+        s_stream_free (stream);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    //  Tells a buffering reverse proxy (nginx) to pass events straight on
+    MHD_add_response_header (response, "X-Accel-Buffering", "no");
+    return s_queue (connection, MHD_HTTP_OK, response, "text/event-stream; charset=utf-8");
+}
+
+static const char *
+s_content_type (const char *path)
+{
+    static const struct { const char *extension, *type; } types [] = {
+        { ".html", "text/html; charset=utf-8" },
+        { ".js",   "text/javascript; charset=utf-8" },
+        { ".css",  "text/css; charset=utf-8" },
+        { ".json", "application/json" },
+        { ".svg",  "image/svg+xml" },
+        { ".png",  "image/png" },
+        { ".ico",  "image/x-icon" },
+        { ".woff2", "font/woff2" },
+        { ".txt",  "text/plain; charset=utf-8" }
+    };
+    const char *dot = strrchr (path, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types [0]; i++)
+        if (strcmp (dot, types [i].extension) == 0)
+            return types [i].type;
+    return "application/octet-stream";
+}
+
+//  A URL path is served only if it is plain: letters, digits, '.', '-',
+//  '_' and single '/', no "..", so it cannot leave the web root
+static bool
+s_plain_path (const char *url)
+{
+    if (url [0] != '/' || strlen (url) >= S_MAX_PATH || strstr (url, "..") || strstr (url, "//"))
+        return false;
+    for (const char *c = url; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
+           || *c == '.' || *c == '-' || *c == '_' || *c == '/'))
+            return false;
+    return true;
+}
+
+static enum MHD_Result
+s_serve_file (http_t *self, struct MHD_Connection *connection, const char *url)
+{
+    if (!s_plain_path (url))
+        return s_error (connection, MHD_HTTP_NOT_FOUND, "not found");
+    char path [S_MAX_PATH * 2 + 16];
+    size_t length = strlen (url);
+    int size = snprintf (path, sizeof path, "%s%s%s", self->web_root, url,
+                         url [length - 1] == '/' ? "index.html" : "");
+    int fd = size > 0 && (size_t) size < sizeof path ? open (path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat status;
+    if (fd < 0 || fstat (fd, &status) || !S_ISREG (status.st_mode)) {
+        if (fd >= 0)
+            close (fd);
+        return s_error (connection, MHD_HTTP_NOT_FOUND, "not found");
+    }
+    struct MHD_Response *response = MHD_create_response_from_fd ((uint64_t) status.st_size, fd);
+    if (!response) {
+        close (fd);
+        return MHD_NO;
+    }
+    //  Always revalidate: an operator may change the page during the night
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return s_queue (connection, MHD_HTTP_OK, response, s_content_type (path));
+}
+
+static enum MHD_Result
+s_handle (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    http_t *self = cls;
+    if (strcmp (method, MHD_HTTP_METHOD_OPTIONS) == 0) {
+        //  A CORS preflight (a template sending Last-Event-ID or Cache-Control)
+        struct MHD_Response *response = MHD_create_response_from_buffer (0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (response) {
+            MHD_add_response_header (response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
+                                     "GET, HEAD, OPTIONS");
+            MHD_add_response_header (response, "Access-Control-Allow-Headers",
+                                     "Last-Event-ID, Cache-Control");
+            MHD_add_response_header (response, "Access-Control-Max-Age", "86400");
+        }
+        return s_queue (connection, MHD_HTTP_NO_CONTENT, response, NULL);
+    }
+    bool head = strcmp (method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (!head && strcmp (method, MHD_HTTP_METHOD_GET) != 0) {
+        struct MHD_Response *response = MHD_create_response_from_buffer (0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (response)
+            MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+        return s_queue (connection, MHD_HTTP_METHOD_NOT_ALLOWED, response, NULL);
+    }
+    if (strcmp (url, "/state") == 0)
+        return s_serve_state (self, connection);
+    if (strcmp (url, "/events") == 0) {
+        if (head)
+            return s_queue (connection, MHD_HTTP_OK,
+                            MHD_create_response_from_buffer (0, NULL, MHD_RESPMEM_PERSISTENT),
+                            "text/event-stream; charset=utf-8");
+        return s_serve_events (self, connection);
+    }
+    if (strncmp (url, "/seat/", 6) == 0)
+        return s_serve_seat (self, connection, url + 6);
+    return s_serve_file (self, connection, url);
+}
+
+static void
+s_mhd_log (void *cls, const char *format, va_list args)
+{
+    char line [512];
+    vsnprintf (line, sizeof line, format, args);
+    line [strcspn (line, "\n")] = 0;
+    log_warn ("HTTP090", "libmicrohttpd: %s", line);
+}
+
+http_t *
+http_new (const char *address, int port, const char *web_root)
+{
+    http_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->web_root = web_root ? web_root : "/nonexistent";
+    if (!address)
+        address = "127.0.0.1";
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init (&attributes);
+    pthread_condattr_setclock (&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->changed, &attributes);
+    pthread_condattr_destroy (&attributes);
+    self->view = state_view_new ();
+    self->loading = state_view_new ();
+    if (!self->view || !self->loading)
+        goto failed;
+
+    char service [8];
+    snprintf (service, sizeof service, "%d", port);
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *found = NULL;
+    int rc = getaddrinfo (address, service, &hints, &found);
+    if (rc) {
+        log_error ("HTTP030", "bad HTTP address %s: %s", address, gai_strerror (rc));
+        goto failed;
+    }
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION
+                       | MHD_USE_ERROR_LOG | (found->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    //  The zmq thread is the one that hears SIGINT: the server's threads,
+    //  which inherit this mask, never take it
+    sigset_t blocked, previous;
+    sigemptyset (&blocked);
+    sigaddset (&blocked, SIGINT);
+    sigaddset (&blocked, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, &blocked, &previous);
+    self->daemon = MHD_start_daemon (flags, (uint16_t) port, NULL, NULL, s_handle, self,
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
+        MHD_OPTION_SOCK_ADDR, found->ai_addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int) S_MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) S_IDLE_TIMEOUT_S,
+        MHD_OPTION_END);
+    pthread_sigmask (SIG_SETMASK, &previous, NULL);
+    freeaddrinfo (found);
+    if (!self->daemon) {
+        log_error ("HTTP031", "cannot serve HTTP on %s port %d (in use, or a bad address?)", address, port);
+        goto failed;
+    }
+    log_info ("HTTP001", "serving http://%s:%d/ (state, events, seat/<ons_id>) and files from %s",
+              address, port, web_root);
+    return self;
+failed:
+    http_destroy (&self);
+    return NULL;
+}
+
+void
+http_destroy (http_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    http_t *self = *self_p;
+    if (self->daemon) {
+        //  Wake every stream so it ends, then let the server join its threads
+        pthread_mutex_lock (&self->lock);
+        self->stopping = true;
+        pthread_cond_broadcast (&self->changed);
+        pthread_mutex_unlock (&self->lock);
+        MHD_stop_daemon (self->daemon);
+    }
+    s_ring_clear (self);
+    free (self->state_text);
+    free (self->health_text);
+    state_view_destroy (&self->view);
+    state_view_destroy (&self->loading);
+    pthread_cond_destroy (&self->changed);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+    *self_p = NULL;
+}
