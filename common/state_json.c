@@ -41,7 +41,7 @@ state_json_seat (const Election__SeatSummary *seat)
     }
     const char *outcome = seat->outcome == ELECTION__OUTCOME__OUTCOME_HOLD ? "hold"
                         : seat->outcome == ELECTION__OUTCOME__OUTCOME_GAIN ? "gain" : NULL;
-    return json_pack ("{s:o, s:o, s:o, s:o, s:b, s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:f, s:o}",
+    json_t *object = json_pack ("{s:o, s:o, s:o, s:o, s:b, s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:f, s:o}",
         "id", s_str (seat->ons_id), "name", s_str (seat->name),
         "country", s_str (seat->country), "region", s_str (seat->region),
         "declared", seat->declared, "revision", (json_int_t) seat->revision,
@@ -51,6 +51,11 @@ state_json_seat (const Election__SeatSummary *seat)
         "majority", (json_int_t) seat->majority, "electorate", (json_int_t) seat->electorate,
         "valid_votes", (json_int_t) seat->valid_votes, "turnout", seat->turnout,
         "candidates", candidates);
+    //  Lets a page that joins mid-night order the latest results
+    if (object)
+        json_object_set_new (object, "declared_at_ms", seat->has_declared_at_ms
+                             ? json_integer ((json_int_t) seat->declared_at_ms) : json_null ());
+    return object;
 }
 
 static json_t *
