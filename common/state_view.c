@@ -89,7 +89,9 @@ state_view_put (state_view_t *self, const char *topic, const Election__Update *u
     Election__Update *copy = s_copy (update);
     if (!copy)
         return -1;
-    if (update->sequence > self->sequence)
+    //  A sequence is complete with its UK summary, always the last of its
+    //  updates: until then the view is still as of the one before
+    if (strcmp (topic, "national") == 0 && update->sequence > self->sequence)
         self->sequence = update->sequence;
     if (update->epoch)
         self->epoch = update->epoch;

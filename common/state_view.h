@@ -19,7 +19,9 @@ void state_view_destroy (state_view_t **self_p);
 void state_view_reset (state_view_t *self, const Election__Snapshot *header);
 
 /*  Keeps a copy of update as the latest of topic, and moves the view's
-    sequence, epoch and mode to the update's. Returns -1 on no memory.       */
+    epoch and mode to the update's. The view's sequence moves with the
+    "national" topic only: it is the last update of every sequence, so the
+    view is complete as of its sequence. Returns -1 on no memory.            */
 int state_view_put (state_view_t *self, const char *topic, const Election__Update *update);
 
 uint64_t state_view_sequence (const state_view_t *self);

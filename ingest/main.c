@@ -134,8 +134,7 @@ s_on_done (void *arg, const char *label, const Election__Ack *ack, int attempts)
 
 //  Builds the Declaration of one seat of a results file
 static int
-s_plan_seat (s_ingest_t *self, s_plan_t *plan, const seat_result_t *seat, int64_t night_ms,
-             uint64_t request_id)
+s_plan_seat (s_ingest_t *self, s_plan_t *plan, const seat_result_t *seat, int64_t night_ms)
 {
     Election__Candidate candidates [seat->n_candidates ? seat->n_candidates : 1];
     Election__Candidate *pointers [seat->n_candidates ? seat->n_candidates : 1];
@@ -173,8 +172,6 @@ s_plan_seat (s_ingest_t *self, s_plan_t *plan, const seat_result_t *seat, int64_
     decl.kind = self->kind;
     decl.has_reason = true;
     decl.reason = self->reason;
-    decl.has_request_id = true;
-    decl.request_id = request_id;
     char label [96];
     snprintf (label, sizeof label, "%s %.48s rev %u", seat->ons_id, seat->name, self->revision);
     return s_plan_add (plan, label, &decl.base, night_ms);
@@ -204,7 +201,7 @@ s_sibling_times (const char *path)
 }
 
 static int
-s_plan_csv (s_ingest_t *self, sender_t *sender, const char *path, s_plan_t *plan)
+s_plan_csv (s_ingest_t *self, const char *path, s_plan_t *plan)
 {
     char err [512];
     results_t *results = NULL;
@@ -244,7 +241,7 @@ s_plan_csv (s_ingest_t *self, sender_t *sender, const char *path, s_plan_t *plan
         int64_t night = time_index && strmap_get (time_index, seat->ons_id, &index)
                       ? times->times [index].declared_at_ms
                       : start + (int64_t) ((double) S_NIGHT_MS * i / results->n_seats);
-        if (s_plan_seat (self, plan, seat, night, sender_next_id (sender) + plan->count)) {
+        if (s_plan_seat (self, plan, seat, night)) {
             fprintf (stderr, "ingest: out of memory\n");
             goto cleanup;
         }
@@ -266,7 +263,6 @@ cleanup:
 typedef struct {
     s_ingest_t *self;
     s_plan_t *plan;
-    uint64_t first_id;
 } s_journal_plan_t;
 
 //  A journal record becomes a declaration again: its figures, revision and
@@ -286,8 +282,6 @@ s_plan_record (void *arg, const uint8_t *payload, size_t size)
     decl->election_id = (char *) ctx->self->election;     //  borrowed for the pack only
     decl->has_mode = true;
     decl->mode = ctx->self->mode;
-    decl->has_request_id = true;
-    decl->request_id = ctx->first_id + ctx->plan->count;
     char label [96];
     snprintf (label, sizeof label, "%s rev %u (journal seq %llu)", decl->ons_id ? decl->ons_id : "?",
               decl->revision, (unsigned long long) record->sequence);
@@ -649,7 +643,7 @@ main (int argc, char *argv [])
     if (!sender)
         goto cleanup;
     if (replay && s_is_journal (path)) {
-        s_journal_plan_t journal_plan = { &self, &plan, sender_next_id (sender) };
+        s_journal_plan_t journal_plan = { &self, &plan };
         journal_scan_t scan;
         char err [512];
         if (journal_read (path, s_plan_record, &journal_plan, &scan, err, sizeof err)) {
@@ -659,7 +653,7 @@ main (int argc, char *argv [])
         fprintf (stderr, "ingest: replaying %zu journal records from %s\n", scan.records, path);
     }
     else
-    if (s_plan_csv (&self, sender, path, &plan))
+    if (s_plan_csv (&self, path, &plan))
         goto cleanup;
     rc = s_run_plan (&self, sender, &plan, replay);
 cleanup:

@@ -142,10 +142,19 @@ sender_destroy (sender_t **self_p)
     *self_p = NULL;
 }
 
-uint64_t
-sender_next_id (const sender_t *self)
+//  Appends field 11 (request_id, varint) to a packed Declaration. Protobuf
+//  readers keep the last value of a repeated scalar field, so this sets the
+//  id whatever the bytes held, without unpacking and packing again.
+static size_t
+s_append_request_id (uint8_t *at, uint64_t id)
 {
-    return self->id_base + self->count;
+    size_t n = 0;
+    at [n++] = 11 << 3;     //  field 11, wire type 0
+    do {
+        at [n++] = (uint8_t) ((id & 0x7F) | (id > 0x7F ? 0x80 : 0));
+        id >>= 7;
+    } while (id);
+    return n;
 }
 
 int
@@ -162,14 +171,14 @@ sender_submit (sender_t *self, const char *label, const void *bytes, size_t size
     s_request_t *request = &self->requests [self->count];
     memset (request, 0, sizeof *request);
     request->label = strdup (label);
-    request->bytes = malloc (size ? size : 1);
+    request->bytes = malloc (size + 11);
     if (!request->label || !request->bytes) {
         free (request->label);
         free (request->bytes);
         return -1;
     }
     memcpy (request->bytes, bytes, size);
-    request->size = size;
+    request->size = size + s_append_request_id (request->bytes + size, self->id_base + self->count);
     request->due_ms = due_ms;
     self->count++;
     return 0;

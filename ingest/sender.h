@@ -34,12 +34,10 @@ typedef void (sender_done_fn) (void *arg, const char *label, const Election__Ack
 sender_t *sender_new (void *ctx, const sender_config_t *config, sender_done_fn *done, void *arg);
 void sender_destroy (sender_t **self_p);
 
-/*  The request id to put in the next submitted declaration.  */
-uint64_t sender_next_id (const sender_t *self);
-
-/*  Queues a packed Declaration (carrying sender_next_id) to be sent no
+/*  Queues a packed Declaration to be sent no
     earlier than due_ms (monotonic ms; 0 for now). Copies bytes and label.
-    Requests are sent in submission order. Returns -1 on no memory.         */
+    Requests are sent in submission order; the sender gives each its own
+    request id (the ack echoes it). Returns -1 on no memory.                 */
 int sender_submit (sender_t *self, const char *label, const void *bytes, size_t size,
                    int64_t due_ms);
 
