@@ -22,6 +22,7 @@ typedef struct {
     long timeout_ms;            /* --once: give up after this */
     uint64_t min_sequence;      /* --once: wait until the state reaches this */
     long count;                 /* exit after this many live updates (0: never) */
+    const char *card;           /* --once: also print this seat's result card */
     state_view_t *view;
     bool synced;
     bool upstream_ok;
@@ -53,6 +54,12 @@ s_print_state (s_subscriber_t *self)
         else
             printf ("No results yet (sequence %llu)\n",
                     (unsigned long long) state_view_sequence (self->view));
+        const Election__SeatSummary *seat = self->card ? state_view_seat (self->view, self->card) : NULL;
+        if (seat)
+            render_card (stdout, seat);
+        else
+        if (self->card)
+            printf ("\n%s: not declared yet\n", self->card);
         fflush (stdout);
     }
 }
@@ -131,6 +138,7 @@ s_usage (FILE *out)
         "  --min-sequence N       with --once: wait until the state reaches sequence N\n"
         "  --timeout SEC          with --once: give up after SEC seconds (default 10)\n"
         "  --count N              exit after N national updates\n"
+        "  --card ONS_ID          with --once: also print that seat's result card\n"
         "  --top N                parties shown by name in tables; the rest are Others\n"
         "                         (default 5; 0 shows every party)\n"
         "  --curve-server-key FILE  the publisher's public key (FILE.pub): a CURVE feed\n"
@@ -170,6 +178,7 @@ main (int argc, char *argv [])
         { "min-sequence", required_argument, NULL, 'M' },
         { "timeout", required_argument, NULL, 'T' },
         { "count", required_argument, NULL, 'c' },
+        { "card", required_argument, NULL, 'C' },
         { "top", required_argument, NULL, 'p' },
         { "curve-server-key", required_argument, NULL, 'K' },
         { "curve-key", required_argument, NULL, 'k' },
@@ -184,6 +193,7 @@ main (int argc, char *argv [])
             case 'n': snapshot = optarg; break;
             case 'j': self.json = true; break;
             case 'o': self.once = true; break;
+            case 'C': self.card = optarg; break;
             case 'K': server_key = optarg; break;
             case 'k': own_key = optarg; break;
             case 't':
