@@ -242,9 +242,14 @@ main (int argc, char *argv [])
     int rc = client ? 0 : 1;
     int64_t deadline = wire_mono_ms () + self.timeout_ms;
     while (client && !wire_interrupted ()) {
-        //  --once: done when synced to a live upstream at or past min_sequence
-        if (self.once && self.synced && self.upstream_ok && state_view_epoch (self.view)
+        //  --once: done when synced to a server that follows a source (epoch
+        //  0: a publisher still waiting for its first snapshot), at or past
+        //  min_sequence
+        if (self.once && self.synced && state_view_epoch (self.view)
         &&  state_view_sequence (self.view) >= self.min_sequence) {
+            if (!self.upstream_ok)
+                fprintf (stderr, "subscribe: warning: the server reports its source silent or "
+                         "failing; this state may be stale\n");
             s_print_state (&self);
             break;
         }

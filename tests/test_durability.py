@@ -1,0 +1,194 @@
+"""Nothing lost: the journal, crash recovery, corrections end to end, a full
+disk. Real processes, real files, real kill -9.
+Usage: python3 tests/test_durability.py BIN_DIR DATA_DIR"""
+import json
+import os
+import random
+import subprocess
+import time
+
+import harness
+from harness import PipelineTest, content
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)     # polling a condition, not synchronising on time
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Durability(PipelineTest):
+
+    def reference_state(self):
+        """An uninterrupted run of the night, to compare against."""
+        p = self.pipeline()
+        p.start_aggregator()
+        p.ingest("replay", harness.RESULTS, "--speed", "max")
+        state = p.state(min_sequence=650)
+        p.stop()
+        return state
+
+    def test_kill_9_at_random_moments_loses_nothing(self):
+        seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
+        print("crash test seed %d (CRASH_SEED=%d to repeat)" % (seed, seed))
+        rng = random.Random(seed)
+        reference = self.reference_state()
+
+        journal = os.path.join(self.workdir, "night.journal")
+        p = self.pipeline(journal=journal)
+        p.start_aggregator()
+        # About 8 s of night (22 h at 10000x), retried fast so the crashes bite
+        replay = p.start_ingest("replay", harness.RESULTS, "--speed", "10000", "--retry-ms", "200",
+                                "--give-up", "120")
+        kills = sorted(rng.uniform(0.1, 7.0) for _ in range(10))
+        started = time.monotonic()
+        for at in kills:
+            wait_for(lambda: time.monotonic() - started >= at, 30, "the next kill time")
+            p.aggregator.kill()
+            p.start_aggregator(wait=False)
+        self.assertEqual(replay.proc.wait(120), 0, replay.output())
+        out = replay.output()
+        self.assertIn("650 declarations", out)
+        self.assertIn("0 rejected, 0 not acknowledged", out)
+        final = p.state(min_sequence=1)
+        self.assertEqual(content(final), content(reference))
+        self.assertBBC(final)
+        # every acknowledged declaration is in the journal, exactly once
+        listing = subprocess.run([os.path.join(harness.BIN, "ingest"), "journal", journal, "--json"],
+                                 capture_output=True, text=True, check=True)
+        records = [json.loads(l) for l in listing.stdout.splitlines()]
+        self.assertEqual(len(records), 650)
+        self.assertEqual(len({r["ons_id"] for r in records}), 650)
+        self.assertEqual([r["sequence"] for r in records], list(range(1, 651)))
+        recovered = p.aggregator.output()
+        self.assertIn("AGG007", recovered)       # it recovered from the journal
+        p.stop()
+
+    def fill_journal(self, seats):
+        journal = os.path.join(self.workdir, "night.journal")
+        p = self.pipeline(journal=journal)
+        p.start_aggregator()
+        csv = os.path.join(self.workdir, "some.csv")
+        rows = harness.read_rows(harness.RESULTS)
+        ids = sorted({r[0] for r in rows})[:seats]
+        harness.write_csv(csv, [r for r in rows if r[0] in ids])
+        p.ingest("send", csv)
+        p.stop()
+        return p, journal
+
+    def test_torn_tail_is_cut_and_reported(self):
+        p, journal = self.fill_journal(5)
+        size = os.path.getsize(journal)
+        with open(journal, "r+b") as f:
+            f.truncate(size - 10)           # a crash in the middle of the last write
+        p.start_aggregator()
+        self.assertEqual(p.state()["declared"], 4)
+        self.assertRegex(p.aggregator.output(), r"AGG006 .*cut \d+ bytes of a torn or corrupt tail after 4 records")
+        p.stop()
+
+    def test_corrupt_middle_record_is_refused(self):
+        p, journal = self.fill_journal(5)
+        with open(journal, "r+b") as f:
+            f.seek(40)                      # inside the first record's payload
+            byte = f.read(1)
+            f.seek(40)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        agg = p.start_aggregator(wait=False)
+        self.assertEqual(agg.proc.wait(10), 1)
+        self.assertIn("corrupt record", agg.output())
+        self.assertIn("--truncate-corrupt", agg.output())
+        # told to, it starts, cutting the journal at the bad record
+        p.extra = ["--truncate-corrupt"]
+        p.start_aggregator()
+        self.assertEqual(p.state()["declared"], 0)
+        self.assertTrue(os.path.exists(journal + ".corrupt"))
+        p.stop()
+
+    def test_full_disk_never_acknowledges_what_it_could_not_persist(self):
+        mount = os.path.join(self.workdir, "small")
+        os.mkdir(mount)
+        # 96 KiB: room for about a third of the night's records
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", mount], check=True)
+        try:
+            journal = os.path.join(mount, "night.journal")
+            p = self.pipeline(journal=journal)
+            p.start_aggregator()
+            run = p.ingest("send", harness.RESULTS, "--retry-ms", "200", "--give-up", "3", check=False)
+            self.assertEqual(run.returncode, 1, "a full disk must leave declarations unacknowledged")
+            accepted = run.stdout.count(": accepted")
+            self.assertGreater(accepted, 0)
+            self.assertLess(accepted, 650)
+            self.assertIn("JOURNAL WRITE FAILED", p.aggregator.output())
+            live = p.state()
+            self.assertEqual(live["declared"], accepted)
+            # what survives a restart is exactly what was acknowledged
+            p.aggregator.kill()
+            p.start_aggregator()
+            self.assertEqual(p.state()["declared"], accepted)
+            self.assertEqual(content(p.state()), content(live))
+            p.stop()
+        finally:
+            subprocess.run(["umount", "-l", mount])
+
+    def test_correction_moves_a_seat_between_parties(self):
+        p = self.pipeline(journal=os.path.join(self.workdir, "night.journal"))
+        p.start_aggregator()
+        pub = p.start_publisher()
+        p.ingest("replay", harness.RESULTS, "--speed", "max")
+        before = p.state(*pub.ports, min_sequence=650)
+        # revision 2 of Luton North: the Conservative and Labour figures swapped
+        rows = harness.read_rows(harness.RESULTS, "E14000800")
+        votes = {r[6]: r[7] for r in rows}
+        for r in rows:
+            if r[6] in ("Lab", "Con"):
+                r[7] = votes["Con" if r[6] == "Lab" else "Lab"]
+        fixed = os.path.join(self.workdir, "luton-rev2.csv")
+        harness.write_csv(fixed, rows)
+        run = p.ingest("send", fixed, "--revision", "2", "--reason", "recount")
+        self.assertIn("accepted (sequence 651)", run.stdout)
+        after = p.state(*pub.ports, min_sequence=651)
+        seat = next(c for c in after["constituencies"] if c["id"] == "E14000800")
+        self.assertEqual((seat["winner"], seat["outcome"], seat["previous_winner"], seat["revision"]),
+                         ("Con", "gain", "Lab", 2))
+        old = {x["party"]: x for x in before["parties"]}
+        new = {x["party"]: x for x in after["parties"]}
+        self.assertEqual((new["Con"]["seats"], new["Con"]["change"]), (old["Con"]["seats"] + 1, old["Con"]["change"] + 1))
+        self.assertEqual((new["Lab"]["seats"], new["Lab"]["change"]), (old["Lab"]["seats"] - 1, old["Lab"]["change"] - 1))
+        self.assertEqual(new["Lab"]["votes"] - old["Lab"]["votes"], old["Con"]["votes"] - new["Con"]["votes"])
+        self.assertEqual(after["total_votes"], before["total_votes"])   # votes moved, the total did not
+        # a lower revision now is refused; the state stays
+        run = p.ingest("send", harness.RESULTS, "--seat", "E14000800", check=False)
+        self.assertIn("rejected", run.stdout)
+        p.stop()
+
+    def test_a_recorded_night_replays_as_a_feed(self):
+        journal = os.path.join(self.workdir, "night.journal")
+        first = self.pipeline(journal=journal)
+        first.start_aggregator()
+        first.ingest("replay", harness.RESULTS, "--speed", "max")
+        rows = harness.read_rows(harness.RESULTS, "E14000800")
+        fixed = os.path.join(self.workdir, "luton-rev2.csv")
+        rows[0][7] = str(int(rows[0][7]) - 100)
+        harness.write_csv(fixed, rows)
+        first.ingest("send", fixed, "--revision", "2")
+        recorded = first.state(min_sequence=651)
+        first.stop()
+        # last night's journal is tonight's rehearsal: corrections and all
+        second = self.pipeline()
+        second.start_aggregator()
+        run = second.ingest("replay", journal, "--speed", "max")
+        self.assertIn("651 declarations: 651 accepted", run.stderr)
+        self.assertEqual(content(second.state(min_sequence=651)), content(recorded))
+        listing = subprocess.run([os.path.join(harness.BIN, "ingest"), "journal", journal],
+                                 capture_output=True, text=True, check=True)
+        last = listing.stdout.splitlines()[-1]
+        self.assertRegex(last, r"^ *651 \S+ E14000800 +uk-general rev 2 result correction")
+        self.assertEqual(len(listing.stdout.splitlines()), 651)
+        second.stop()
+
+
+if __name__ == "__main__":
+    harness.main()
