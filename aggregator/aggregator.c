@@ -386,6 +386,8 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
             s_reply (self, &frames [0], 0, ELECTION__ACK_STATUS__ACK_REJECTED,
                      EL_REASON_MALFORMED, "a declaration is exactly one frame");
         }
+        else
+            log_warn ("AGG020", "message of more than %zu frames dropped unanswered", count - 2);
         return;
     }
     intake_t intake;

@@ -25,6 +25,10 @@ s_usage (FILE *out)
         "                                the results page at / (default %d; 0: none)\n"
         "  --http-address ADDR           address the HTTP gateway binds (default %s)\n"
         "  --web-root DIR                files served at / (default %s)\n"
+        "  --curve-secret FILE           own secret key (ingest keygen): CURVE on the feed\n"
+        "                                (updates + snapshot; the paid-feed option)\n"
+        "  --allow FILE                  with --curve-secret: subscriber keys let in, one per\n"
+        "                                line \"KEY NAME\" (default: anyone with our public key)\n"
         "  --quiet                       log warnings and errors only\n"
         "  --help                        this text\n",
         WIRE_AGG_UPDATES, WIRE_AGG_SNAPSHOT, WIRE_PUB_UPDATES, WIRE_PUB_SNAPSHOT,
@@ -78,6 +82,8 @@ main (int argc, char *argv [])
         { "http", required_argument, NULL, 'P' },
         { "http-address", required_argument, NULL, 'A' },
         { "web-root", required_argument, NULL, 'W' },
+        { "curve-secret", required_argument, NULL, 'C' },
+        { "allow", required_argument, NULL, 'L' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -97,6 +103,8 @@ main (int argc, char *argv [])
                     return 2;
                 }
                 break;
+            case 'C': config.curve_secret = optarg; break;
+            case 'L': config.allow = optarg; break;
             case 'q': level = LOG_WARN; break;
             case 'H': case 'S':
                 if (s_parse_ms (optarg, opt == 'H' ? &config.heartbeat_ms : &config.silence_ms)) {
@@ -110,6 +118,10 @@ main (int argc, char *argv [])
     }
     if (optind < argc) {
         fprintf (stderr, "publisher: unexpected argument \"%s\"\n", argv [optind]);
+        return 2;
+    }
+    if (config.allow && !config.curve_secret) {
+        fprintf (stderr, "publisher: --allow needs --curve-secret\n");
         return 2;
     }
     log_init ("publisher", level);

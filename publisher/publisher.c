@@ -1,7 +1,9 @@
 /*  publisher.c: see publisher.h.  */
 #include "publisher.h"
+#include "auth.h"
 #include "clone_client.h"
 #include "http.h"
+#include "keys.h"
 #include "log.h"
 #include "store.h"
 #include <errno.h>
@@ -16,6 +18,7 @@ struct publisher {
     void *updates;
     void *snapshot;
     clone_client_t *upstream;
+    auth_t *auth;               /* subscribers' allow-list; NULL: none */
     store_t *store;
     http_t *http;               /* NULL: no HTTP gateway */
     Election__Mode mode;
@@ -138,6 +141,38 @@ s_serve_snapshots (publisher_t *self)
     }
 }
 
+//  The paid-feed option: CURVE on both serving sockets (before they bind),
+//  with an allow-list of subscriber keys if one is given
+static int
+s_secure (publisher_t *self)
+{
+    if (!self->config.curve_secret)
+        return 0;
+    char secret [KEYS_Z85_SIZE], err [512];
+    if (keys_read_secret (self->config.curve_secret, secret, err, sizeof err)) {
+        log_error ("PUB040", "%s", err);
+        return -1;
+    }
+    if (self->config.allow
+    &&  !(self->auth = auth_new (self->ctx, self->config.allow, "feed", err, sizeof err))) {
+        log_error ("PUB040", "%s", err);
+        memset (secret, 0, sizeof secret);
+        return -1;
+    }
+    int rc = keys_apply_server (self->updates, secret, "feed")
+          || keys_apply_server (self->snapshot, secret, "feed") ? -1 : 0;
+    memset (secret, 0, sizeof secret);
+    if (rc)
+        log_error ("PUB040", "cannot make the feed sockets CURVE servers: %s", zmq_strerror (errno));
+    else
+    if (self->auth)
+        log_info ("PUB041", "feed is CURVE-secured: %zu subscriber keys allowed", auth_keys (self->auth));
+    else
+        log_warn ("PUB042", "feed is CURVE-encrypted, but with no --allow any client that has "
+                  "our public key may subscribe");
+    return rc;
+}
+
 publisher_t *
 publisher_new (const publisher_config_t *config)
 {
@@ -158,6 +193,8 @@ publisher_new (const publisher_config_t *config)
     zmq_setsockopt (self->updates, ZMQ_SNDHWM, &hwm, sizeof hwm);
     int64_t request_max = 4096;
     zmq_setsockopt (self->snapshot, ZMQ_MAXMSGSIZE, &request_max, sizeof request_max);
+    if (s_secure (self))
+        goto failed;
     if (wire_attach (self->updates, config->updates, true)
     ||  wire_attach (self->snapshot, config->snapshot, true))
         goto failed;
@@ -184,6 +221,7 @@ publisher_destroy (publisher_t **self_p)
     publisher_t *self = *self_p;
     http_destroy (&self->http);
     clone_client_destroy (&self->upstream);
+    auth_destroy (&self->auth);
     if (self->updates)
         zmq_close (self->updates);
     if (self->snapshot)
@@ -202,13 +240,14 @@ publisher_run (publisher_t *self)
     while (!wire_interrupted ()) {
         zmq_pollitem_t items [] = {
             { clone_client_socket (self->upstream), 0, ZMQ_POLLIN, 0 },
-            { self->snapshot, 0, ZMQ_POLLIN, 0 }
+            { self->snapshot, 0, ZMQ_POLLIN, 0 },
+            { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
         int64_t wait = self->next_heartbeat - wire_mono_ms ();
         long upstream_wait = clone_client_timeout_ms (self->upstream);
         if (upstream_wait >= 0 && upstream_wait < wait)
             wait = upstream_wait;
-        if (zmq_poll (items, 2, wait > 0 ? (long) wait : 0) < 0) {
+        if (zmq_poll (items, self->auth ? 3 : 2, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
             log_error ("PUB060", "poll failed: %s", zmq_strerror (errno));
@@ -219,6 +258,8 @@ publisher_run (publisher_t *self)
             return 1;
         if (items [1].revents & ZMQ_POLLIN)
             s_serve_snapshots (self);
+        if (self->auth && (items [2].revents & ZMQ_POLLIN))
+            auth_handle (self->auth);
         if (wire_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);
     }

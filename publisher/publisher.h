@@ -20,6 +20,9 @@ typedef struct {
     int http_port;                  /* 0: no HTTP gateway */
     const char *http_address;       /* address the gateway binds */
     const char *web_root;           /* static files served at / */
+    const char *curve_secret;       /* own secret key file: CURVE on updates + snapshot */
+    const char *allow;              /* with curve_secret: subscriber keys let in (auth.h);
+                                       NULL: any client that knows our public key */
 } publisher_config_t;
 
 typedef struct publisher publisher_t;

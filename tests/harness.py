@@ -96,7 +96,7 @@ class Pipeline:
         updates, snapshot = ports or (free_port(), free_port())
         pub = Process(self.workdir, "publisher", [
             "publisher", "--upstream-updates", tcp(self.agg_updates), "--upstream-snapshot", tcp(self.agg_snapshot),
-            "--updates", tcp(updates), "--snapshot", tcp(snapshot)])
+            "--updates", tcp(updates), "--snapshot", tcp(snapshot), "--http", "0"])
         pub.ports = (updates, snapshot)
         self.publishers.append(pub)
         if wait:

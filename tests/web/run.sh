@@ -9,22 +9,24 @@ SOURCE_DIR=$2
 WORK_DIR=$3
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
+# What the test needs from Debian, installed if missing and we may
+missing=""
+[ -x "$CHROMIUM" ] || missing="$missing chromium"
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test_web: installing$missing (Debian packages)"
+    # shellcheck disable=SC2086
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+           apt-get install -y -q --no-install-recommends $missing; }; } >"$WORK_DIR/apt.log" 2>&1 || true
+fi
 if [ ! -x "$CHROMIUM" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "test_web: installing chromium (Debian package)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
-            >"$WORK_DIR/apt.log" 2>&1 \
-        || { apt-get update -q >>"$WORK_DIR/apt.log" 2>&1 \
-             && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
-                >>"$WORK_DIR/apt.log" 2>&1; } || true
-    fi
-    if [ ! -x "$CHROMIUM" ]; then
-        echo "test_web: SKIPPED: Chromium is not installed and cannot be installed (see $WORK_DIR/apt.log)"
-        exit 77
-    fi
+    echo "test_web: SKIPPED: Chromium is not installed and cannot be installed (see $WORK_DIR/apt.log)"
+    exit 77
 fi
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || {
-    echo "test_web: node and npm are needed (Debian packages nodejs npm)" >&2
+    echo "test_web: node and npm are needed (Debian packages nodejs npm; see $WORK_DIR/apt.log)" >&2
     exit 1
 }
 

@@ -194,7 +194,7 @@ async function main() {
     "--baseline", path.join(DATA, "ge2015.csv"), "--speaker-as", "Con", "--baseline-speaker-as", "Con",
     "--ingest", endpoint(ingestPort), "--updates", endpoint(updatesPort), "--snapshot", endpoint(snapshotPort),
     "--heartbeat-ms", "200"], tmp);
-  start("publisher", [
+  const publisher = start("publisher", [
     "--upstream-updates", endpoint(updatesPort), "--upstream-snapshot", endpoint(snapshotPort),
     "--updates", endpoint(pubUpdatesPort), "--snapshot", endpoint(pubSnapshotPort),
     "--http", String(httpPort), "--http-address", "127.0.0.1",
@@ -263,6 +263,11 @@ async function main() {
 
     check(errors.length === 0, "errors in the page: " + errors.join("; "));
     check(foreign.length === 0, "the page fetched from elsewhere: " + foreign.join(", "));
+
+    // The publisher stops cleanly with a browser still on its event stream
+    publisher.kill("SIGTERM");
+    await until("the publisher to exit", () => publisher.exited, 10000);
+    check(publisher.status === 0, "publisher exit status " + publisher.status + " on SIGTERM");
   } finally {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
