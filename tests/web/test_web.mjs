@@ -102,6 +102,26 @@ async function getJson(url) {
   return response.json();
 }
 
+// The first event of GET /events (with a Last-Event-ID, if given)
+async function firstEvent(base, lastId) {
+  const abort = new AbortController();
+  const response = await fetch(base + "/events", {
+    signal: abort.signal, headers: lastId === undefined ? {} : { "Last-Event-ID": String(lastId) }
+  });
+  const reader = response.body.getReader();
+  let text = "";
+  while (!text.includes("\n\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  abort.abort();
+  const fields = {};
+  for (const line of text.slice(0, text.indexOf("\n\n")).split("\n"))
+    fields[line.slice(0, line.indexOf(":"))] = line.slice(line.indexOf(":") + 1).trim();
+  return fields;
+}
+
 // What the page shows, read from its data- attributes
 function readPage(page) {
   return page.evaluate(() => {
@@ -254,6 +274,16 @@ async function main() {
                                state.sequence, { timeout: 20000 });
     compare(await readPage(page), await getJson(base + "/state"), "after " + (FIRST + SECOND) + " seats");
     await page.screenshot({ path: path.join(ARTIFACTS, "web-live.png") });
+
+    // A browser coming back resumes from the ring; one from nowhere starts with the state
+    const fresh = await firstEvent(base);
+    check(fresh.event === "state" && Number(fresh.id) === state.sequence,
+          "GET /events starts with " + fresh.event + " id " + fresh.id);
+    const resumed = await firstEvent(base, state.sequence - 1);
+    check(resumed.event === "seat" && Number(resumed.id) === state.sequence - 1,
+          "GET /events with Last-Event-ID " + (state.sequence - 1) + " starts with " + resumed.event + " id " + resumed.id);
+    const unknown = await firstEvent(base, 999999);
+    check(unknown.event === "state", "GET /events with a Last-Event-ID from the future starts with " + unknown.event);
 
     // The aggregator falls silent: the page must say its figures are stale
     aggregator.kill("SIGTERM");
