@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export EXTRA_PACKAGES="docker-compose ${EXTRA_PACKAGES:-}"
+export EXTRA_PACKAGES="docker-compose chromium nodejs npm ${EXTRA_PACKAGES:-}"
 scripts/setup.sh
 echo "== tests =="
 (cd build && ctest --output-on-failure --timeout 600)
