@@ -1,0 +1,233 @@
+"""CurveZMQ, the allow-list and per-seat authorisation, end to end.
+
+    python3 tests/test_security.py BIN_DIR DATA_DIR
+
+Starts the real aggregator with --curve-secret and --allow on free loopback
+ports, and drives it with the real ingest: a client with no key, with the
+wrong server key, or with a key not on the list is refused at the handshake
+and changes nothing; a listed centre declaring its own seat is accepted, and
+one of another centre's seats is rejected with the reason, and changes
+nothing. Also: key files, the journal's source, and the publisher's paid
+feed. The state is read with subscribe pointed at the aggregator itself.
+Readiness is asked for (a snapshot answered), never slept for.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/bin")
+DATA = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.abspath("data")
+BASELINE = os.path.join(DATA, "ge2015.csv")
+SEAT_A = "E14000530"        # Aldershot: centre-a counts it
+SEAT_A2 = "W07000049"       # Aberavon: centre-a counts it too
+SEAT_B = "E14000531"        # Aldridge-Brownhills: centre-b's
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tcp(port):
+    return "tcp://127.0.0.1:%d" % port
+
+
+def run(*args, timeout=60):
+    return subprocess.run([os.path.join(BIN, args[0])] + list(args[1:]), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Server:
+    """A real aggregator or publisher, its log in a file."""
+
+    def __init__(self, workdir, name, args):
+        self.log_path = os.path.join(workdir, "%s.log" % name)
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([os.path.join(BIN, name)] + args, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+class SecurityTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="test_security.")
+        for name in ("agg", "centre-a", "centre-b", "stranger", "pub", "viewer"):
+            r = run("ingest", "keygen", os.path.join(cls.dir, name))
+            assert r.returncode == 0, r.stderr
+        cls.allow = os.path.join(cls.dir, "allow.txt")
+        with open(cls.allow, "w") as f:
+            f.write("# count centres: key, name, the seats each counts\n\n")
+            f.write("%s centre-a %s %s\n" % (cls.public("centre-a"), SEAT_A, SEAT_A2))
+            f.write("%s centre-b %s\n" % (cls.public("centre-b"), SEAT_B))
+        cls.ports = [free_port() for _ in range(3)]
+        cls.journal = os.path.join(cls.dir, "journal")
+        cls.agg = Server(cls.dir, "aggregator", [
+            "--baseline", BASELINE, "--ingest", tcp(cls.ports[0]), "--updates", tcp(cls.ports[1]),
+            "--snapshot", tcp(cls.ports[2]), "--journal", cls.journal,
+            "--curve-secret", cls.key("agg") + ".key", "--allow", cls.allow])
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.agg.stop()
+        if rc != 0:
+            print(cls.agg.text(), file=sys.stderr)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def key(cls, name):
+        return os.path.join(cls.dir, name)
+
+    @classmethod
+    def public(cls, name):
+        with open(cls.key(name) + ".pub") as f:
+            return f.read().strip()
+
+    def state(self, min_sequence=0):
+        """The aggregator's whole state, asked for (this is also the readiness check)."""
+        r = run("subscribe", "--once", "--json", "--timeout", "20", "--min-sequence", str(min_sequence),
+                "--updates", tcp(self.ports[1]), "--snapshot", tcp(self.ports[2]), timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr + self.agg.text())
+        return json.loads(r.stdout)
+
+    def send(self, seat, *options):
+        return run("ingest", "send", BASELINE, "--seat", seat, "--to", tcp(self.ports[0]),
+                   "--retry-ms", "300", "--give-up", "2", *options)
+
+    def curve(self, server, own):
+        return ["--curve-server-key", self.key(server) + ".pub", "--curve-key", self.key(own)]
+
+    def assert_refused(self, result, before):
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("NOT ACKNOWLEDGED", result.stdout)
+        self.assertEqual(self.state(), before)
+
+    def test_1_refused_at_the_handshake(self):
+        before = self.state()
+        self.assertEqual(before["sequence"], 0)
+        # No key at all: a plain client cannot talk to a CURVE server
+        self.assert_refused(self.send(SEAT_A), before)
+        # The wrong server key: the aggregator cannot even read the hello
+        self.assert_refused(self.send(SEAT_A, *self.curve("stranger", "centre-a")), before)
+        # A key not on the allow-list: ZAP says 400, logged with the key's id
+        result = self.send(SEAT_A, *self.curve("agg", "stranger"))
+        self.assert_refused(result, before)
+        self.assertIn("ING031", result.stderr)
+        self.assertIn("REFUSED our key", result.stderr)
+        stranger_id = self.public("stranger")[:8]
+        self.assertIn("AUTH002 key %s" % stranger_id, self.agg.text())
+        self.assertIn("not on the allow-list", self.agg.text())
+
+    def test_2_own_seat_accepted_other_seat_rejected(self):
+        before = self.state()
+        result = self.send(SEAT_A, "--source", "forged-name", *self.curve("agg", "centre-a"))
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("accepted", result.stdout)
+        after = self.state(before["sequence"] + 1)
+        self.assertIn(SEAT_A, [seat["id"] for seat in after["constituencies"]])
+        self.assertEqual(after["sequence"], before["sequence"] + 1)
+
+        # Another centre's seat: rejected with the reason, nothing changes
+        result = self.send(SEAT_B, *self.curve("agg", "centre-a"))
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("rejected: centre centre-a may not declare %s" % SEAT_B, result.stdout)
+        self.assertEqual(self.state(), after)
+        log = self.agg.text()
+        self.assertIn("AGG024 %s rev 1 from centre-a (key %s): NOT AUTHORISED"
+                      % (SEAT_B, self.public("centre-a")[:8]), log)
+
+        # centre-b may declare it
+        result = self.send(SEAT_B, *self.curve("agg", "centre-b"))
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        final = self.state(after["sequence"] + 1)
+        self.assertIn(SEAT_B, [seat["id"] for seat in final["constituencies"]])
+
+        # The journal names the authenticated centre, not the claimed source
+        r = run("ingest", "journal", self.journal, "--json")
+        records = [json.loads(line) for line in r.stdout.splitlines()]
+        sources = {rec["ons_id"]: rec["source"] for rec in records}
+        self.assertEqual(sources, {SEAT_A: "centre-a", SEAT_B: "centre-b"})
+
+    def test_3_key_files(self):
+        # Keygen never overwrites, and refuses a secret key others can read
+        r = run("ingest", "keygen", self.key("centre-a"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(os.stat(self.key("viewer") + ".key").st_mode & 0o777, 0o600)
+        leaky = self.key("leaky")
+        self.assertEqual(run("ingest", "keygen", leaky).returncode, 0)
+        os.chmod(leaky + ".key", 0o640)
+        r = self.send(SEAT_A, "--curve-server-key", self.key("agg") + ".pub", "--curve-key", leaky)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("readable by group or others", r.stderr)
+        # A public key that is not one
+        bad = self.key("bad.pub")
+        with open(bad, "w") as f:
+            f.write("not a key\n")
+        r = self.send(SEAT_A, "--curve-server-key", bad, "--curve-key", self.key("centre-a"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not a key file", r.stderr)
+
+    def test_4_aggregator_refuses_bad_setups(self):
+        ports = [free_port() for _ in range(3)]
+        base = ["--baseline", BASELINE, "--ingest", tcp(ports[0]), "--updates", tcp(ports[1]),
+                "--snapshot", tcp(ports[2])]
+        r = run("aggregator", *base, "--curve-secret", self.key("agg") + ".key")
+        self.assertEqual(r.returncode, 2)
+        bad_list = self.key("bad-allow.txt")
+        with open(bad_list, "w") as f:
+            f.write("%s\n" % self.public("centre-a"))   # no centre name
+        r = run("aggregator", *base, "--curve-secret", self.key("agg") + ".key", "--allow", bad_list)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad-allow.txt:1:", r.stderr)
+
+    def test_5_paid_feed(self):
+        subs = self.key("subscribers.txt")
+        with open(subs, "w") as f:
+            f.write("%s viewer-1\n" % self.public("viewer"))
+        ports = [free_port() for _ in range(2)]
+        args = ["--upstream-updates", tcp(self.ports[1]), "--upstream-snapshot", tcp(self.ports[2]),
+                "--updates", tcp(ports[0]), "--snapshot", tcp(ports[1]),
+                "--curve-secret", self.key("pub") + ".key", "--allow", subs]
+        if "--http" in run("publisher", "--help").stdout:
+            args += ["--http", "0"]
+        publisher = Server(self.dir, "publisher", args)
+        try:
+            feed = ["--updates", tcp(ports[0]), "--snapshot", tcp(ports[1])]
+            r = run("subscribe", "--once", "--json", "--timeout", "20", *feed,
+                    "--curve-server-key", self.key("pub") + ".pub", "--curve-key", self.key("viewer"))
+            self.assertEqual(r.returncode, 0, r.stderr + publisher.text())
+            self.assertEqual(json.loads(r.stdout)["sequence"], self.state()["sequence"])
+            for extra in ([], ["--curve-server-key", self.key("pub") + ".pub",
+                               "--curve-key", self.key("stranger")]):
+                r = run("subscribe", "--once", "--json", "--timeout", "2", *feed, *extra)
+                self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("AUTH002 key %s" % self.public("stranger")[:8], publisher.text())
+        finally:
+            self.assertEqual(publisher.stop(), 0, publisher.text())
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
