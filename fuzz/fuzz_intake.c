@@ -1,0 +1,77 @@
+/*  fuzz_intake: bytes off the wire -> intake_decode -> tally_apply -> the
+    summaries, against a tally of part of the 2015 baseline (a fresh one per
+    input, so a crash reproduces from its input alone).
+
+    An input is a sequence of frames, each a 2-byte little-endian length and
+    that many bytes (the last may be short): several declarations in a row
+    reach revisions, retractions and duplicates, not only first results.   */
+#include "fuzz_baseline.h"
+#include "intake.h"
+#include "summary.h"
+#include "tally.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static results_t *s_baseline;
+
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+    s_baseline = fuzz_baseline ();
+    return 0;
+}
+
+//  Everything a subscriber would be sent about the seat
+static void
+s_pack_summaries (tally_t *tally, size_t seat)
+{
+    summary_stamp_t stamp = { 1, 1, ELECTION__MODE__MODE_REHEARSAL, 0 };
+    size_t size;
+    char topic [128];
+    summary_seat_topic (tally, seat, topic, sizeof topic);
+    free (summary_pack_seat (tally, seat, &stamp, &size));
+    size_t scopes [3];
+    size_t n = tally_seat_scopes (tally, seat, scopes);
+    for (size_t i = 0; i < n; i++) {
+        summary_scope_topic (tally, scopes [i], topic, sizeof topic);
+        free (summary_pack_scope (tally, scopes [i], &stamp, &size));
+    }
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    static const tally_options_t options = { "Con", "Con" };
+    //  One input in two runs the Speaker's seat as a party of its own
+    tally_t *tally = tally_new (s_baseline, size % 2 ? &options : NULL);
+    if (!tally)
+        abort ();
+    while (size > 0) {
+        size_t len = size;
+        if (size >= 2) {
+            len = (size_t) data [0] | (size_t) data [1] << 8;
+            data += 2;
+            size -= 2;
+            if (len > size)
+                len = size;
+        }
+        intake_t intake;
+        uint64_t request_id;
+        char text [192];
+        if (intake_decode (data, len, ELECTION__MODE__MODE_REHEARSAL, "uk-general",
+                           &intake, &request_id, text, sizeof text) == EL_REASON_NONE) {
+            tally_verdict_t verdict;
+            if (tally_apply (tally, &intake.decl, &verdict) == TALLY_ACCEPTED)
+                s_pack_summaries (tally, verdict.seat);
+            intake_release (&intake);
+        }
+        data += len;
+        size -= len;
+    }
+    tally_destroy (&tally);
+    return 0;
+}
