@@ -279,6 +279,7 @@ s_plan_record (void *arg, const uint8_t *payload, size_t size)
         return 0;
     }
     Election__Declaration *decl = record->declaration;
+    char *recorded_election = decl->election_id;
     decl->election_id = (char *) ctx->self->election;     //  borrowed for the pack only
     decl->has_mode = true;
     decl->mode = ctx->self->mode;
@@ -286,7 +287,7 @@ s_plan_record (void *arg, const uint8_t *payload, size_t size)
     snprintf (label, sizeof label, "%s rev %u (journal seq %llu)", decl->ons_id ? decl->ons_id : "?",
               decl->revision, (unsigned long long) record->sequence);
     int rc = s_plan_add (ctx->plan, label, &decl->base, record->received_at_us / 1000);
-    decl->election_id = NULL;   //  not ours to free
+    decl->election_id = recorded_election;      //  ours to free, the borrowed one not
     election__journal_record__free_unpacked (record, NULL);
     return rc;
 }
