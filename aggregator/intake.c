@@ -32,10 +32,32 @@ s_utf8_valid (const char *text)
     return true;
 }
 
+//  True if text has no control characters: a newline in a name would let a
+//  sender forge lines of the aggregator's log, which echoes names
+static bool
+s_printable (const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++)
+        if (*c < 0x20 || *c == 0x7F)
+            return false;
+    return true;
+}
+
 static bool
 s_text_ok (const char *text, size_t max)
 {
-    return text && strlen (text) <= max && s_utf8_valid (text);
+    return text && strlen (text) <= max && s_utf8_valid (text) && s_printable (text);
+}
+
+//  A copy of untrusted text safe to echo in a reply or a log line: printable
+//  ASCII, anything else as '?', at most size-1 bytes
+static void
+s_echo (const char *text, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; text && text [i] && i + 1 < size; i++)
+        buf [i] = text [i] >= 0x20 && text [i] < 0x7F ? text [i] : '?';
+    buf [i] = 0;
 }
 
 el_reason_t
@@ -46,7 +68,7 @@ intake_from_message (Election__Declaration *message, intake_t *intake,
     const char *ons_id = message->ons_id ? message->ons_id : "";
     if (!s_text_ok (ons_id, INTAKE_MAX_CODE)
     ||  (message->source_id && !s_text_ok (message->source_id, INTAKE_MAX_NAME))) {
-        snprintf (text, text_size, "seat id or source id too long or not UTF-8");
+        snprintf (text, text_size, "seat id or source id too long, not UTF-8 or with control characters");
         return EL_REASON_BAD_FIELD;
     }
     if (message->n_candidates > INTAKE_MAX_CANDIDATES) {
@@ -82,7 +104,8 @@ intake_from_message (Election__Declaration *message, intake_t *intake,
         const char *name = in->name ? in->name : "";
         const char *party = in->party ? in->party : "";
         if (!s_text_ok (name, INTAKE_MAX_NAME) || !s_text_ok (party, INTAKE_MAX_CODE)) {
-            snprintf (text, text_size, "%s: candidate %zu name or party too long or not UTF-8",
+            snprintf (text, text_size, "%s: candidate %zu name or party too long, not UTF-8 "
+                      "or with control characters",
                       ons_id, i + 1);
             free (intake->candidates);
             intake->candidates = NULL;
@@ -127,8 +150,9 @@ intake_decode (const void *bytes, size_t size, Election__Mode mode,
     }
     else
     if (!message->election_id || strcmp (message->election_id, election_id) != 0) {
-        snprintf (text, text_size, "election id \"%.64s\" is not \"%s\"",
-                  message->election_id ? message->election_id : "", election_id);
+        char echo [65];
+        s_echo (message->election_id, echo, sizeof echo);
+        snprintf (text, text_size, "election id \"%s\" is not \"%s\"", echo, election_id);
         reason = EL_REASON_WRONG_ELECTION;
     }
     else

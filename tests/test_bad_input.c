@@ -177,6 +177,10 @@ static int s_overlong_utf8 (Election__Declaration *d) { s_cands [1].name = "slas
 static int s_surrogate (Election__Declaration *d) { s_cands [1].party = "\xed\xa0\x80"; return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
 static int s_truncated_utf8 (Election__Declaration *d) { s_cands [2].name = "cut \xe2\x82"; return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
 static int s_beyond_unicode (Election__Declaration *d) { s_cands [2].name = "\xf4\x90\x80\x80"; return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
+static int s_newline_seat (Election__Declaration *d) { d->ons_id = "X1\n2026-06-09T00:00:00.000Z aggregator INFO  AGG010 forged"; return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
+static int s_control_name (Election__Declaration *d) { s_cands [0].name = "Bell\a and\rreturn"; return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
+static int s_escape_party (Election__Declaration *d) { s_cands [2].party = "\x1b[31mLD"; return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
+static int s_binary_election (Election__Declaration *d) { d->election_id = "uk-general\n\xff\xfe"; return ELECTION__REJECT_CODE__REJECT_WRONG_ELECTION; }
 static int s_latin1_source (Election__Declaration *d) { d->source_id = "centre \xff"; return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
 static int s_long_source (Election__Declaration *d) { d->source_id = s_filled (5000, 's'); return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
 static int s_long_name (Election__Declaration *d) { s_cands [0].name = s_filled (10000, 'n'); return ELECTION__REJECT_CODE__REJECT_BAD_FIELD; }
@@ -222,6 +226,10 @@ static const s_decl_case_t s_decl_cases [] = {
     { "UTF-16 surrogate in a party", s_surrogate },
     { "truncated UTF-8 sequence", s_truncated_utf8 },
     { "code point beyond U+10FFFF", s_beyond_unicode },
+    { "newline in the seat id (a forged log line)", s_newline_seat },
+    { "control characters in a name", s_control_name },
+    { "terminal escape in a party code", s_escape_party },
+    { "newline and non-UTF-8 in the election id", s_binary_election },
     { "non-UTF-8 source id", s_latin1_source },
     { "5 KB source id", s_long_source },
     { "10 KB candidate name", s_long_name },
@@ -321,6 +329,10 @@ s_ack (void *dealer, int timeout_ms)
     zmq_msg_recv (&frame, dealer, 0);
     Election__Ack *ack = election__ack__unpack (NULL, zmq_msg_size (&frame), zmq_msg_data (&frame));
     zmq_msg_close (&frame);
+    //  Whatever was sent, the reply must be safe to show and to log
+    for (const char *c = ack && ack->text ? ack->text : ""; *c; c++)
+        CHECK ((unsigned char) *c >= 0x20 && *c != 0x7F,
+               "ack text has control character 0x%02x: %s", (unsigned char) *c, ack->text);
     return ack;
 }
 
