@@ -8,6 +8,8 @@
 
 typedef enum { S_QUEUED, S_IN_FLIGHT, S_FINISHED } s_state_t;
 
+#define S_BLOCKED_MS 20     /* pause after the socket refuses a send */
+
 typedef struct {
     char *label;
     uint8_t *bytes;
@@ -34,6 +36,7 @@ struct sender {
     size_t *in_flight;          /* indexes, at most window */
     size_t n_in_flight;
     size_t finished;
+    int64_t blocked_until;      /* mono ms: the socket refused a send; wait */
 };
 
 //  CURVE client, and a monitor so that a refused key is said plainly rather
@@ -187,8 +190,14 @@ sender_submit (sender_t *self, const char *label, const void *bytes, size_t size
 static bool
 s_send (sender_t *self, s_request_t *request, int64_t now)
 {
-    if (zmq_send (self->dealer, request->bytes, request->size, ZMQ_DONTWAIT) < 0)
-        return false;       //  queue full: try again on the next pump
+    if (zmq_send (self->dealer, request->bytes, request->size, ZMQ_DONTWAIT) < 0) {
+        //  Queue full: count it as tried, so the next try waits its turn
+        //  instead of spinning
+        self->blocked_until = now + S_BLOCKED_MS;
+        if (request->attempts)
+            request->last_sent_ms = now;
+        return false;
+    }
     if (!request->attempts)
         request->first_sent_ms = now;
     request->attempts++;
@@ -266,7 +275,7 @@ sender_pump (sender_t *self, long wait_ms)
     //  Send what is due, within the window
     while (self->next_queued < self->count && self->n_in_flight < self->config.window) {
         s_request_t *request = &self->requests [self->next_queued];
-        if (request->due_ms > now || !s_send (self, request, now))
+        if (request->due_ms > now || now < self->blocked_until || !s_send (self, request, now))
             break;
         request->state = S_IN_FLIGHT;
         self->in_flight [self->n_in_flight++] = self->next_queued++;
@@ -274,8 +283,10 @@ sender_pump (sender_t *self, long wait_ms)
     //  Wait for acks, no longer than the next thing we must do
     long wait = wait_ms;
     int64_t due = sender_next_due (self);
-    if (due >= 0 && self->n_in_flight < self->config.window && due - now < wait)
-        wait = due - now > 0 ? (long) (due - now) : 0;
+    if (due >= 0 && self->n_in_flight < self->config.window && due - now < wait) {
+        int64_t next = due > self->blocked_until ? due : self->blocked_until;
+        wait = next - now > 0 ? (long) (next - now) : 0;
+    }
     for (size_t i = 0; i < self->n_in_flight; i++) {
         int64_t late = self->requests [self->in_flight [i]].last_sent_ms + self->config.retry_ms - now;
         if (late < wait)
