@@ -553,36 +553,16 @@ s_handle_ingest (aggregator_t *self)
 static void
 s_handle_snapshot (aggregator_t *self)
 {
-    for (int n = 0; n < 16; n++) {
-        zmq_msg_t frames [3];
-        size_t count;
-        if (wire_recv_frames (self->snapshot, frames, 3, &count, ZMQ_DONTWAIT))
-            break;
-        if (count == 2) {
-            char prefix [S_TOPIC_MAX] = "";
-            Election__SnapshotRequest *request = election__snapshot_request__unpack (NULL,
-                zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
-            if (request && request->topic_prefix)
-                snprintf (prefix, sizeof prefix, "%s", request->topic_prefix);
-            if (request)
-                election__snapshot_request__free_unpacked (request, NULL);
-            Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
-            header.has_sequence = true;
-            header.sequence = self->sequence;
-            header.has_epoch = true;
-            header.epoch = self->epoch;
-            header.has_mode = true;
-            header.mode = self->config.mode;
-            header.has_upstream_ok = true;
-            header.upstream_ok = !self->journal_failing;
-            if (store_send_snapshot (self->store, self->snapshot, &frames [0], &header, prefix))
-                log_warn ("AGG050", "snapshot reply failed: %s", zmq_strerror (errno));
-            else
-                log_debug ("AGG051", "snapshot of %u topics sent at sequence %llu",
-                           header.count, (unsigned long long) self->sequence);
-        }
-        wire_frames_close (frames, count < 3 ? count : 3);
-    }
+    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
+    header.has_sequence = true;
+    header.sequence = self->sequence;
+    header.has_epoch = true;
+    header.epoch = self->epoch;
+    header.has_mode = true;
+    header.mode = self->config.mode;
+    header.has_upstream_ok = true;
+    header.upstream_ok = !self->journal_failing;
+    store_serve_snapshots (self->store, self->snapshot, &header, 16);
 }
 
 static void

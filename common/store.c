@@ -1,6 +1,9 @@
 /*  store.c: see store.h.  */
 #include "store.h"
+#include "log.h"
 #include "strmap.h"
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,9 +122,9 @@ store_count (const store_t *self)
     return self->count;
 }
 
-int
-store_send_snapshot (const store_t *self, void *router, zmq_msg_t *identity,
-                     Election__Snapshot *header, const char *prefix)
+static int
+s_send_snapshot (const store_t *self, void *router, zmq_msg_t *identity,
+                 Election__Snapshot *header, const char *prefix)
 {
     size_t prefix_len = prefix ? strlen (prefix) : 0;
     uint32_t count = 0;
@@ -150,4 +153,36 @@ store_send_snapshot (const store_t *self, void *router, zmq_msg_t *identity,
             return -1;
     }
     return 0;
+}
+
+int
+store_serve_snapshots (const store_t *self, void *router, const Election__Snapshot *header,
+                       int max)
+{
+    int answered = 0;
+    for (; answered < max; answered++) {
+        zmq_msg_t frames [3];
+        size_t count;
+        if (wire_recv_frames (router, frames, 3, &count, ZMQ_DONTWAIT))
+            break;
+        if (count == 2) {
+            char prefix [128] = "";
+            Election__SnapshotRequest *request = election__snapshot_request__unpack (NULL,
+                zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
+            if (request && request->topic_prefix)
+                snprintf (prefix, sizeof prefix, "%s", request->topic_prefix);
+            if (request)
+                election__snapshot_request__free_unpacked (request, NULL);
+            Election__Snapshot reply = *header;
+            if (s_send_snapshot (self, router, &frames [0], &reply, prefix))
+                log_warn ("STO001", "snapshot reply failed: %s", zmq_strerror (errno));
+            else
+                log_debug ("STO002", "snapshot of %u topics sent at sequence %llu",
+                           reply.count, (unsigned long long) reply.sequence);
+        }
+        else
+            log_warn ("STO003", "snapshot request of %zu frames dropped", count > 0 ? count - 1 : 0);
+        wire_frames_close (frames, count < 3 ? count : 3);
+    }
+    return answered;
 }

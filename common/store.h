@@ -29,10 +29,13 @@ int store_clear (store_t *self);
 
 size_t store_count (const store_t *self);
 
-/*  Answers a snapshot request on a ROUTER socket: identity frame, the header
-    (a Snapshot message whose count this fills in), then (topic, Update) per
-    topic starting with prefix ("" or NULL for all). Returns 0 or -1.       */
-int store_send_snapshot (const store_t *self, void *router, zmq_msg_t *identity,
-                         Election__Snapshot *header, const char *prefix);
+/*  Answers the snapshot requests waiting on a ROUTER socket (at most `max`,
+    so one busy client cannot starve the caller's loop). Each reply is the
+    identity frame, the header (sequence, epoch, mode and upstream_ok as the
+    caller set them; this fills in count), then (topic, Update) per topic
+    starting with the request's topic_prefix. Returns how many it answered;
+    failures are logged.                                                    */
+int store_serve_snapshots (const store_t *self, void *router, const Election__Snapshot *header,
+                           int max);
 
 #endif

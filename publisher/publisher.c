@@ -112,33 +112,17 @@ s_heartbeat (publisher_t *self)
 static void
 s_serve_snapshots (publisher_t *self)
 {
-    for (int n = 0; n < 16; n++) {
-        zmq_msg_t frames [3];
-        size_t count;
-        if (wire_recv_frames (self->snapshot, frames, 3, &count, ZMQ_DONTWAIT))
-            break;
-        if (count == 2) {
-            char prefix [128] = "";
-            Election__SnapshotRequest *request = election__snapshot_request__unpack (NULL,
-                zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
-            if (request && request->topic_prefix)
-                snprintf (prefix, sizeof prefix, "%s", request->topic_prefix);
-            if (request)
-                election__snapshot_request__free_unpacked (request, NULL);
-            Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
-            header.has_sequence = true;
-            header.sequence = clone_client_sequence (self->upstream);
-            header.has_epoch = true;
-            header.epoch = clone_client_synced (self->upstream) ? clone_client_epoch (self->upstream) : 0;
-            header.has_mode = true;
-            header.mode = self->mode;
-            header.has_upstream_ok = true;
-            header.upstream_ok = s_upstream_live (self);
-            if (store_send_snapshot (self->store, self->snapshot, &frames [0], &header, prefix))
-                log_warn ("PUB030", "snapshot reply failed: %s", zmq_strerror (errno));
-        }
-        wire_frames_close (frames, count < 3 ? count : 3);
-    }
+    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
+    header.has_sequence = true;
+    header.sequence = clone_client_sequence (self->upstream);
+    header.has_epoch = true;
+    //  Epoch 0 tells followers we hold nothing yet: they wait and ask again
+    header.epoch = clone_client_synced (self->upstream) ? clone_client_epoch (self->upstream) : 0;
+    header.has_mode = true;
+    header.mode = self->mode;
+    header.has_upstream_ok = true;
+    header.upstream_ok = s_upstream_live (self);
+    store_serve_snapshots (self->store, self->snapshot, &header, 16);
 }
 
 //  The paid-feed option: CURVE on both serving sockets (before they bind),
