@@ -25,6 +25,9 @@
 #define S_BATCH         512     /* declarations per journal commit at most */
 #define S_TOPIC_MAX     128
 #define S_PUB_HWM       100000  /* updates queued per slow subscriber before dropping */
+#define S_ACK_HWM       100000  /* acks queued per sender: past libzmq's default
+                                   of 1000 a ROUTER silently drops replies, and a
+                                   sender with a wide window would see none */
 
 typedef struct {
     char topic [S_TOPIC_MAX];
@@ -308,6 +311,8 @@ aggregator_new (const aggregator_config_t *config)
     //  A slow subscriber gets its updates dropped past this, never stalls us
     int hwm = S_PUB_HWM;
     zmq_setsockopt (self->updates, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    int ack_hwm = S_ACK_HWM;
+    zmq_setsockopt (self->ingest, ZMQ_SNDHWM, &ack_hwm, sizeof ack_hwm);
     if (wire_attach (self->ingest, config->ingest, true)
     ||  wire_attach (self->updates, config->updates, true)
     ||  wire_attach (self->snapshot, config->snapshot, true))

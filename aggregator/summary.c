@@ -12,15 +12,13 @@ summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t size)
 }
 
 void
-summary_scope_topic (tally_t *tally, size_t scope, char *buf, size_t size)
+summary_scope_topic (const tally_t *tally, size_t scope, char *buf, size_t size)
 {
     if (scope == 0) {
         snprintf (buf, size, "national");
         return;
     }
-    scope_view_t view;
-    tally_scope (tally, scope, &view);
-    snprintf (buf, size, "region.%s", view.scope);
+    snprintf (buf, size, "region.%s", tally_scope_name (tally, scope));
 }
 
 static uint8_t *

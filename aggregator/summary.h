@@ -18,7 +18,7 @@ typedef struct {
 /*  The topic of a seat ("seat.E14000800") or scope ("national" for the UK,
     "region.Scotland" otherwise), written into buf.                        */
 void summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t size);
-void summary_scope_topic (tally_t *tally, size_t scope, char *buf, size_t size);
+void summary_scope_topic (const tally_t *tally, size_t scope, char *buf, size_t size);
 
 /*  Packs the Update for a seat or a scope. Returns a malloc'd buffer (caller
     frees) and its size in *size, or NULL on no memory.                     */

@@ -1005,6 +1005,13 @@ tally_scope_count (const tally_t *self)
     return self->n_scopes;
 }
 
+const char *
+tally_scope_name (const tally_t *self, size_t index)
+{
+    assert (self);
+    return index < self->n_scopes ? self->scopes [index].name : NULL;
+}
+
 void
 tally_scope (tally_t *self, size_t index, scope_view_t *view)
 {

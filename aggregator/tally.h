@@ -159,6 +159,9 @@ size_t tally_scope_count (const tally_t *self);
     and stay valid until the next call of tally_scope or tally_apply.       */
 void tally_scope (tally_t *self, size_t index, scope_view_t *view);
 
+/*  The name of scope `index` ("UK", "Scotland", "East"...), or NULL. O(1). */
+const char *tally_scope_name (const tally_t *self, size_t index);
+
 /*  The scopes a seat counts in (UK, its country, its region if distinct):
     writes up to 3 indexes into out and returns how many.                   */
 size_t tally_seat_scopes (const tally_t *self, size_t seat, size_t out[3]);

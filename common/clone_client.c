@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_FIRST_RETRY_MS   2000
+#define S_FIRST_RETRY_MS   5000     /* a 200,000-seat snapshot takes ~1 s to serve */
 #define S_MAX_RETRY_MS     16000
 #define S_MAX_TOPIC        256
 #define S_DRAIN_BATCH      1000     /* stream messages per call, for fairness */

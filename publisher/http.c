@@ -146,6 +146,20 @@ http_on_update (http_t *self, const char *topic, const Election__Update *update,
                       : update->body_case == ELECTION__UPDATE__BODY_NATIONAL ? "national" : NULL;
     if (!event)
         return;
+    //  Nobody streaming: keep the state for /state but render no events (it
+    //  was most of the publisher's CPU). The ring starts over after this
+    //  sequence, so a browser coming back gets a fresh state, never a gap.
+    pthread_mutex_lock (&self->lock);
+    if (self->streams == 0) {
+        if (state_view_put (self->view, topic, update))
+            log_error ("HTTP010", "out of memory: %s left out of the page's state", topic);
+        s_state_stale (self);
+        self->tail = self->head;
+        self->base = update->sequence + 1;
+        pthread_mutex_unlock (&self->lock);
+        return;
+    }
+    pthread_mutex_unlock (&self->lock);
     //  Rendered before taking the lock: the lock is for copying, not work
     size_t size = 0;
     char *json = s_dump (state_json_update (topic, update), NULL);
