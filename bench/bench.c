@@ -1306,11 +1306,16 @@ typedef struct {
     size_t updates;
 } s_joiner_t;
 
+//  Decodes each update, as a subscriber holding the state must
 static void
-s_joiner_update (void *arg, const char *topic, const Election__Update *update,
+s_joiner_update (void *arg, const char *topic, const wire_head_t *head,
                  const void *bytes, size_t size, bool live)
 {
-    ((s_joiner_t *) arg)->updates++;
+    Election__Update *update = election__update__unpack (NULL, size, bytes);
+    if (update) {
+        ((s_joiner_t *) arg)->updates++;
+        election__update__free_unpacked (update, NULL);
+    }
 }
 
 static int

@@ -206,17 +206,15 @@ s_read_snapshot (clone_client_t *self)
             zmq_msg_recv (&body, self->dealer, 0);
             more = zmq_msg_more (&body);
             char name [S_MAX_TOPIC];
-            Election__Update *update = election__update__unpack (NULL,
-                zmq_msg_size (&body), zmq_msg_data (&body));
-            if (update && wire_frame_str (&topic, name, sizeof name)) {
-                self->handlers->on_update (self->arg, name, update,
+            wire_head_t head;
+            if (wire_peek_update (zmq_msg_data (&body), zmq_msg_size (&body), &head)
+            &&  wire_frame_str (&topic, name, sizeof name)) {
+                self->handlers->on_update (self->arg, name, &head,
                                            zmq_msg_data (&body), zmq_msg_size (&body), false);
                 loaded++;
             }
             else
                 log_warn ("CLN004", "undecodable snapshot entry skipped");
-            if (update)
-                election__update__free_unpacked (update, NULL);
         }
         zmq_msg_close (&topic);
         zmq_msg_close (&body);
@@ -244,42 +242,46 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count)
         log_warn ("CLN006", "malformed stream message (%zu frames) dropped", count);
         return true;
     }
-    Election__Update *update = election__update__unpack (NULL,
-        zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
-    if (!update) {
+    wire_head_t head;
+    if (!wire_peek_update (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &head)) {
         log_warn ("CLN007", "undecodable update on %s dropped", topic);
         return true;
     }
     bool keep_going = true;
-    bool heartbeat = update->body_case == ELECTION__UPDATE__BODY_HEARTBEAT;
-    if (update->epoch && update->epoch != self->epoch) {
-        if (!s_is_old_epoch (self, update->epoch)) {
+    if (head.epoch && head.epoch != self->epoch) {
+        if (!s_is_old_epoch (self, head.epoch)) {
             clone_client_resync (self, "upstream epoch changed (restart)");
             keep_going = false;
         }
     }
     else
-    if (heartbeat) {
-        if (update->epoch && update->sequence > self->sequence) {
+    if (head.body == ELECTION__UPDATE__BODY_HEARTBEAT) {
+        if (head.epoch && head.sequence > self->sequence) {
             clone_client_resync (self, "heartbeat is ahead: updates were lost");
             keep_going = false;
         }
         else
-        if (self->handlers->on_heartbeat)
-            self->handlers->on_heartbeat (self->arg, update);
+        if (self->handlers->on_heartbeat) {
+            //  About once a second: the one body worth unpacking here
+            Election__Update *update = election__update__unpack (NULL,
+                zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
+            if (update)
+                self->handlers->on_heartbeat (self->arg, update);
+            if (update)
+                election__update__free_unpacked (update, NULL);
+        }
     }
     else
-    if (update->sequence > self->sequence + 1) {
+    if (head.sequence > self->sequence + 1) {
         clone_client_resync (self, "sequence gap");
         keep_going = false;
     }
     else
-    if (update->sequence >= self->sequence) {
-        self->sequence = update->sequence;
-        self->handlers->on_update (self->arg, topic, update, zmq_msg_data (&frames [1]),
+    if (head.sequence >= self->sequence) {
+        self->sequence = head.sequence;
+        self->handlers->on_update (self->arg, topic, &head, zmq_msg_data (&frames [1]),
                                    zmq_msg_size (&frames [1]), true);
     }
-    election__update__free_unpacked (update, NULL);
     return keep_going;
 }
 

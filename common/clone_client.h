@@ -23,9 +23,10 @@ typedef struct {
     /*  A snapshot is about to replace the whole state: forget it.  */
     void (*on_reset) (void *arg, const Election__Snapshot *header);
     /*  The latest Update of a topic, from a snapshot (live false) or from the
-        stream (live true). bytes is the frame as received (valid for the
-        call only), update its decoding (likewise).                          */
-    void (*on_update) (void *arg, const char *topic, const Election__Update *update,
+        stream (live true). bytes is the packed Update as received (valid for
+        the call only), head its top-level fields: it is not unpacked here,
+        so a relay that only forwards never pays for decoding.              */
+    void (*on_update) (void *arg, const char *topic, const wire_head_t *head,
                        const void *bytes, size_t size, bool live);
     /*  A snapshot has been applied in full.  */
     void (*on_synced) (void *arg, const Election__Snapshot *header);

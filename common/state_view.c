@@ -69,26 +69,13 @@ state_view_reset (state_view_t *self, const Election__Snapshot *header)
     self->mode = header->mode;
 }
 
-//  A deep copy by packing and unpacking: protobuf-c has no copy call
-static Election__Update *
-s_copy (const Election__Update *update)
-{
-    size_t size = election__update__get_packed_size (update);
-    uint8_t *bytes = malloc (size ? size : 1);
-    if (!bytes)
-        return NULL;
-    election__update__pack (update, bytes);
-    Election__Update *copy = election__update__unpack (NULL, size, bytes);
-    free (bytes);
-    return copy;
-}
-
 int
-state_view_put (state_view_t *self, const char *topic, const Election__Update *update)
+state_view_put (state_view_t *self, const char *topic, const void *bytes, size_t size)
 {
-    Election__Update *copy = s_copy (update);
+    Election__Update *copy = election__update__unpack (NULL, size, bytes);
     if (!copy)
         return -1;
+    const Election__Update *update = copy;
     //  A sequence is complete with its UK summary, always the last of its
     //  updates: until then the view is still as of the one before
     if (strcmp (topic, "national") == 0 && update->sequence > self->sequence)
@@ -142,8 +129,8 @@ state_view_mode (const state_view_t *self)
     return self->mode;
 }
 
-static const Election__Update *
-s_get (const state_view_t *self, const char *topic)
+const Election__Update *
+state_view_get (const state_view_t *self, const char *topic)
 {
     size_t index;
     return strmap_get (self->index, topic, &index) ? self->entries [index].update : NULL;
@@ -152,7 +139,7 @@ s_get (const state_view_t *self, const char *topic)
 const Election__NationalSummary *
 state_view_national (const state_view_t *self)
 {
-    const Election__Update *update = s_get (self, "national");
+    const Election__Update *update = state_view_get (self, "national");
     return update && update->body_case == ELECTION__UPDATE__BODY_NATIONAL ? update->national : NULL;
 }
 
@@ -161,7 +148,7 @@ state_view_seat (const state_view_t *self, const char *ons_id)
 {
     char topic [128];
     snprintf (topic, sizeof topic, "seat.%s", ons_id);
-    const Election__Update *update = s_get (self, topic);
+    const Election__Update *update = state_view_get (self, topic);
     return update && update->body_case == ELECTION__UPDATE__BODY_SEAT ? update->seat : NULL;
 }
 

@@ -18,11 +18,16 @@ void state_view_destroy (state_view_t **self_p);
 /*  Forgets everything; the state is now as of the snapshot header.  */
 void state_view_reset (state_view_t *self, const Election__Snapshot *header);
 
-/*  Keeps a copy of update as the latest of topic, and moves the view's
-    epoch and mode to the update's. The view's sequence moves with the
+/*  Unpacks a packed Update (bytes, size) and keeps it as the latest of
+    topic, moving the view's epoch and mode to the update's. The view's sequence moves with the
     "national" topic only: it is the last update of every sequence, so the
-    view is complete as of its sequence. Returns -1 on no memory.            */
-int state_view_put (state_view_t *self, const char *topic, const Election__Update *update);
+    view is complete as of its sequence. Returns -1 if the bytes do not
+    unpack (or memory is short).                                             */
+int state_view_put (state_view_t *self, const char *topic, const void *bytes, size_t size);
+
+/*  The latest Update of topic, or NULL. Owned by the view; valid until the
+    topic is put again or the view reset.                                   */
+const Election__Update *state_view_get (const state_view_t *self, const char *topic);
 
 uint64_t state_view_sequence (const state_view_t *self);
 uint64_t state_view_epoch (const state_view_t *self);

@@ -48,6 +48,20 @@ void wire_frames_close (zmq_msg_t *frames, size_t count);
     Returns false if the frame was longer than that.                        */
 bool wire_frame_str (zmq_msg_t *frame, char *buf, size_t size);
 
+/*  The top-level fields of a packed Update, read without unpacking it:
+    enough for a relay to order, check and forward it. body is the oneof's
+    case (seat, national, heartbeat or none).                                */
+typedef struct {
+    uint64_t sequence;
+    uint64_t epoch;
+    Election__Mode mode;
+    Election__Update__BodyCase body;
+} wire_head_t;
+
+/*  Reads the head of a packed Update. false if the bytes are not well-formed
+    protobuf (the fields themselves are not checked).                       */
+bool wire_peek_update (const void *bytes, size_t size, wire_head_t *head);
+
 /*  Wall clock in microseconds and monotonic clock in milliseconds.  */
 int64_t wire_now_us (void);
 int64_t wire_mono_ms (void);

@@ -135,54 +135,51 @@ http_on_reset (http_t *self, const Election__Snapshot *header)
 }
 
 void
-http_on_update (http_t *self, const char *topic, const Election__Update *update, bool live)
+http_on_update (http_t *self, const char *topic, const wire_head_t *head,
+                const void *bytes, size_t size, bool live)
 {
     if (!live) {
-        if (state_view_put (self->loading, topic, update))
-            log_error ("HTTP010", "out of memory: %s left out of the page's state", topic);
+        if (state_view_put (self->loading, topic, bytes, size))
+            log_error ("HTTP010", "%s does not unpack: left out of the page's state", topic);
         return;
     }
-    const char *event = update->body_case == ELECTION__UPDATE__BODY_SEAT ? "seat"
-                      : update->body_case == ELECTION__UPDATE__BODY_NATIONAL ? "national" : NULL;
+    const char *event = head->body == ELECTION__UPDATE__BODY_SEAT ? "seat"
+                      : head->body == ELECTION__UPDATE__BODY_NATIONAL ? "national" : NULL;
     if (!event)
         return;
-    //  Nobody streaming: keep the state for /state but render no events (it
-    //  was most of the publisher's CPU). The ring starts over after this
-    //  sequence, so a browser coming back gets a fresh state, never a gap.
     pthread_mutex_lock (&self->lock);
-    if (self->streams == 0) {
-        if (state_view_put (self->view, topic, update))
-            log_error ("HTTP010", "out of memory: %s left out of the page's state", topic);
-        s_state_stale (self);
-        self->tail = self->head;
-        self->base = update->sequence + 1;
-        pthread_mutex_unlock (&self->lock);
-        return;
-    }
-    pthread_mutex_unlock (&self->lock);
-    //  Rendered before taking the lock: the lock is for copying, not work
-    size_t size = 0;
-    char *json = s_dump (state_json_update (topic, update), NULL);
-    char *text = json ? s_event_text (update->sequence, event, json, &size) : NULL;
-    free (json);
-
-    pthread_mutex_lock (&self->lock);
-    if (state_view_put (self->view, topic, update))
-        log_error ("HTTP010", "out of memory: %s left out of the page's state", topic);
+    if (state_view_put (self->view, topic, bytes, size))
+        log_error ("HTTP010", "%s does not unpack: left out of the page's state", topic);
     s_state_stale (self);
-    if (text) {
-        s_event_t *slot = &self->ring [self->head % S_RING_SIZE];
-        free (slot->text);
-        *slot = (s_event_t) { update->sequence, text, size };
-        self->head++;
+    if (self->streams == 0) {
+        //  Nobody streaming: keep the state for /state but render no events
+        //  (rendering was most of the publisher's CPU). The ring starts over
+        //  after this sequence, so a browser coming back gets a fresh state,
+        //  never a gap.
+        self->tail = self->head;
+        self->base = head->sequence + 1;
     }
     else {
-        //  Streams cannot be told this one: make them all start over
-        log_error ("HTTP011", "out of memory rendering %s seq %llu: streams restart",
-                   topic, (unsigned long long) update->sequence);
-        self->generation++;
+        //  Rendered under the lock: the view's copy is what the lock guards
+        const Election__Update *update = state_view_get (self->view, topic);
+        size_t text_size = 0;
+        char *json = update ? s_dump (state_json_update (topic, update), NULL) : NULL;
+        char *text = json ? s_event_text (head->sequence, event, json, &text_size) : NULL;
+        free (json);
+        if (text) {
+            s_event_t *slot = &self->ring [self->head % S_RING_SIZE];
+            free (slot->text);
+            *slot = (s_event_t) { head->sequence, text, text_size };
+            self->head++;
+        }
+        else {
+            //  Streams cannot be told this one: make them all start over
+            log_error ("HTTP011", "cannot render %s seq %llu: streams restart",
+                       topic, (unsigned long long) head->sequence);
+            self->generation++;
+        }
+        pthread_cond_broadcast (&self->changed);
     }
-    pthread_cond_broadcast (&self->changed);
     pthread_mutex_unlock (&self->lock);
 }
 

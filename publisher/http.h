@@ -29,9 +29,11 @@ void http_destroy (http_t **self_p);
 /*  Feeding, from one thread only (the publisher's). A snapshot comes as
     http_on_reset, http_on_update with live false for each topic, then
     http_on_synced; only then do clients see it, all at once. Live updates
-    (live true) are applied at once and streamed. update is borrowed.       */
+    (live true) are applied at once and streamed. bytes (a packed Update,
+    head its top-level fields) are borrowed.                                */
 void http_on_reset (http_t *self, const Election__Snapshot *header);
-void http_on_update (http_t *self, const char *topic, const Election__Update *update, bool live);
+void http_on_update (http_t *self, const char *topic, const wire_head_t *head,
+                     const void *bytes, size_t size, bool live);
 void http_on_synced (http_t *self, const Election__Snapshot *header);
 /*  The publisher's own heartbeat (upstream_ok says if figures are live).   */
 void http_on_health (http_t *self, const Election__Update *update);

@@ -39,14 +39,14 @@ s_on_reset (void *arg, const Election__Snapshot *header)
 }
 
 static void
-s_on_update (void *arg, const char *topic, const Election__Update *update,
+s_on_update (void *arg, const char *topic, const wire_head_t *head,
              const void *bytes, size_t size, bool live)
 {
     publisher_t *self = arg;
     if (store_put (self->store, topic, bytes, size))
         log_error ("PUB011", "out of memory storing %s", topic);
     if (self->http)
-        http_on_update (self->http, topic, update, live);
+        http_on_update (self->http, topic, head, bytes, size, live);
     if (live) {
         //  The same bytes as received: encoded once, at the aggregator
         wire_send_str (self->updates, topic, ZMQ_SNDMORE);

@@ -73,12 +73,16 @@ s_on_reset (void *arg, const Election__Snapshot *header)
 }
 
 static void
-s_on_update (void *arg, const char *topic, const Election__Update *update,
+s_on_update (void *arg, const char *topic, const wire_head_t *head,
              const void *bytes, size_t size, bool live)
 {
     s_subscriber_t *self = arg;
-    if (state_view_put (self->view, topic, update))
-        log_error ("SUB010", "out of memory: %s not kept", topic);
+    if (state_view_put (self->view, topic, bytes, size)) {
+        log_error ("SUB010", "%s seq %llu does not unpack: not kept", topic,
+                   (unsigned long long) head->sequence);
+        return;
+    }
+    const Election__Update *update = state_view_get (self->view, topic);
     if (!live || self->once)
         return;
     if (self->json)
