@@ -1364,6 +1364,40 @@ s_record_rss (s_bench_t *self, s_pipeline_t *pipeline, const char *key, const ch
     return 0;
 }
 
+//  One pipeline of the small election, with or without the journal:
+//  throughput, then latency at 1,000/s and 10,000/s; left running
+static int
+s_small_run (s_bench_t *self, s_pipeline_t *pipeline, s_synthetic_t *election,
+             const char *baseline, bool journal)
+{
+    s_options_t *options = &self->options;
+    const char *suffix = journal ? "" : "_nojournal";
+    const char *how = journal ? "journal" : "no journal";
+    char key [64], label [96], key_10k [64], label_10k [96];
+    printf ("== %zu seats, %zu candidates: %s\n", options->seats, options->candidates,
+            journal ? "journal + fsync" : "no journal");
+    fflush (stdout);
+    uint32_t probe = 1;
+    if (s_pipeline_start (self, pipeline, journal ? "small-journal" : "small-nojournal", baseline,
+                          journal, s_synthetic_probe, election, &probe))
+        return -1;
+    pipeline->next_revision = probe + 1;
+    snprintf (key, sizeof key, "decl_per_s%s", suffix);
+    snprintf (label, sizeof label, "acked decl/s, %s", journal ? "journal+fsync" : "no journal");
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_throughput (self, pipeline, election, options->seats * options->revisions, key, label))
+            return -1;
+    snprintf (key, sizeof key, "lat_1k%s", suffix);
+    snprintf (label, sizeof label, "latency @1,000/s %s", how);
+    snprintf (key_10k, sizeof key_10k, "lat_10k%s", suffix);
+    snprintf (label_10k, sizeof label_10k, "latency @10,000/s %s", how);
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_latency (self, pipeline, election, 1000, key, label)
+        ||  s_latency (self, pipeline, election, 10000, key_10k, label_10k))
+            return -1;
+    return 0;
+}
+
 //  The small election: throughput with and without the journal, latency
 //  at fixed rates (both ways), snapshot, memory
 static int
@@ -1378,36 +1412,10 @@ s_small (s_bench_t *self, size_t *snapshot_topics)
     int rc = -1;
     if (!ids || s_write_baseline (baseline, options->seats, options->candidates))
         goto cleanup;
-    uint32_t probe = 1;
-    printf ("== %zu seats, %zu candidates: journal + fsync\n", options->seats, options->candidates);
-    fflush (stdout);
-    if (s_pipeline_start (self, &durable, "small-journal", baseline, true,
-                          s_synthetic_probe, &election, &probe))
+    if (s_small_run (self, &durable, &election, baseline, true)
+    ||  s_small_run (self, &volatile_, &election, baseline, false))
         goto cleanup;
-    durable.next_revision = probe + 1;
-    for (int rep = 0; rep < options->reps; rep++)
-        if (s_throughput (self, &durable, &election, options->seats * options->revisions, "decl_per_s", "acked decl/s, journal+fsync"))
-            goto cleanup;
-    for (int rep = 0; rep < options->reps; rep++)
-        if (s_latency (self, &durable, &election, 1000, "lat_1k", "latency @1,000/s journal")
-        ||  s_latency (self, &durable, &election, 10000, "lat_10k", "latency @10,000/s journal"))
-            goto cleanup;
     s_pipeline_stop (self, &durable);
-
-    printf ("== %zu seats, %zu candidates: no journal\n", options->seats, options->candidates);
-    fflush (stdout);
-    probe = 1;
-    if (s_pipeline_start (self, &volatile_, "small-nojournal", baseline, false,
-                          s_synthetic_probe, &election, &probe))
-        goto cleanup;
-    volatile_.next_revision = probe + 1;
-    for (int rep = 0; rep < options->reps; rep++)
-        if (s_throughput (self, &volatile_, &election, options->seats * options->revisions, "decl_per_s_nojournal", "acked decl/s, no journal"))
-            goto cleanup;
-    for (int rep = 0; rep < options->reps; rep++)
-        if (s_latency (self, &volatile_, &election, 1000, "lat_1k_nojournal", "latency @1,000/s no journal")
-        ||  s_latency (self, &volatile_, &election, 10000, "lat_10k_nojournal", "latency @10,000/s no journal"))
-            goto cleanup;
     for (int rep = 0; rep < options->reps; rep++)
         if (s_snapshot (self, &volatile_, "snapshot_small_ms", "late-joiner snapshot, small", snapshot_topics))
             goto cleanup;
