@@ -14,6 +14,7 @@
     one DEALER, one aggregator thread and one PUB chain keep the order, so the
     k-th seat update received belongs to the k-th declaration sent; a seat
     topic out of that order is reported as an error, never guessed at.      */
+#include "declaration.h"
 #include "log.h"
 #include "results_csv.h"
 #include "clone_client.h"
@@ -579,37 +580,13 @@ s_batch_seat (s_batch_t *batch, const seat_result_t *seat, bool rush)
     size_t n = seat->n_candidates;
     Election__Candidate cands [n ? n : 1];
     Election__Candidate *pointers [n ? n : 1];
-    size_t winner = 0, m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (seat->candidates [i].votes > seat->candidates [winner].votes)
-            winner = i;
-    for (size_t i = 0; i < n; i++) {
-        if (rush && i != winner)
-            continue;
-        election__candidate__init (&cands [m]);
-        cands [m].name = seat->candidates [i].name;
-        cands [m].party = seat->candidates [i].party;
-        cands [m].has_votes = true;
-        cands [m].votes = rush ? 0 : seat->candidates [i].votes;
-        pointers [m] = &cands [m];
-        m++;
-    }
-    Election__Declaration decl = ELECTION__DECLARATION__INIT;
-    decl.election_id = S_ELECTION;
-    decl.ons_id = seat->ons_id;
-    decl.has_revision = true;
-    decl.revision = 1;
-    decl.has_electorate = true;
-    decl.electorate = seat->electorate;
-    decl.n_candidates = m;
-    decl.candidates = pointers;
-    decl.has_declared_at_ms = true;
-    decl.declared_at_ms = wire_now_us () / 1000;
-    decl.source_id = "bench";
-    decl.has_mode = true;
-    decl.mode = ELECTION__MODE__MODE_REHEARSAL;
-    decl.has_kind = true;
-    decl.kind = rush ? ELECTION__DECLARATION_KIND__KIND_RUSH : ELECTION__DECLARATION_KIND__KIND_RESULT;
+    declaration_opts_t opts = {
+        S_ELECTION, "bench", ELECTION__MODE__MODE_REHEARSAL, 1,
+        rush ? ELECTION__DECLARATION_KIND__KIND_RUSH : ELECTION__DECLARATION_KIND__KIND_RESULT,
+        ELECTION__REVISION_REASON__REASON_NONE, wire_now_us () / 1000
+    };
+    Election__Declaration decl;
+    declaration_from_seat (seat, &opts, &decl, cands, pointers);
     decl.has_request_id = true;
     decl.request_id = batch->n + 1;
     return s_batch_add (batch, &decl, seat->ons_id);

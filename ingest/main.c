@@ -7,6 +7,7 @@
 
     Every declaration is acknowledged or retried (sender.h); the exit status
     is non-zero if any was rejected or never acknowledged.                  */
+#include "declaration.h"
 #include "journal.h"
 #include "keys.h"
 #include "log.h"
@@ -138,40 +139,10 @@ s_plan_seat (s_ingest_t *self, s_plan_t *plan, const seat_result_t *seat, int64_
 {
     Election__Candidate candidates [seat->n_candidates ? seat->n_candidates : 1];
     Election__Candidate *pointers [seat->n_candidates ? seat->n_candidates : 1];
-    size_t n = 0, winner = 0;
-    for (size_t i = 0; i < seat->n_candidates; i++)
-        if (seat->candidates [i].votes > seat->candidates [winner].votes)
-            winner = i;
-    for (size_t i = 0; i < seat->n_candidates; i++) {
-        //  A rush names the winner only, before the figures are read out
-        if (self->kind == ELECTION__DECLARATION_KIND__KIND_RUSH && i != winner)
-            continue;
-        election__candidate__init (&candidates [n]);
-        candidates [n].name = seat->candidates [i].name;
-        candidates [n].party = seat->candidates [i].party;
-        candidates [n].has_votes = true;
-        candidates [n].votes = self->kind == ELECTION__DECLARATION_KIND__KIND_RUSH ? 0 : seat->candidates [i].votes;
-        pointers [n] = &candidates [n];
-        n++;
-    }
-    Election__Declaration decl = ELECTION__DECLARATION__INIT;
-    decl.election_id = (char *) self->election;
-    decl.ons_id = seat->ons_id;
-    decl.has_revision = true;
-    decl.revision = self->revision;
-    decl.has_electorate = true;
-    decl.electorate = seat->electorate;
-    decl.n_candidates = n;
-    decl.candidates = pointers;
-    decl.has_declared_at_ms = true;
-    decl.declared_at_ms = night_ms;
-    decl.source_id = (char *) self->source;
-    decl.has_mode = true;
-    decl.mode = self->mode;
-    decl.has_kind = true;
-    decl.kind = self->kind;
-    decl.has_reason = true;
-    decl.reason = self->reason;
+    declaration_opts_t opts = { self->election, self->source, self->mode, self->revision,
+                                self->kind, self->reason, night_ms };
+    Election__Declaration decl;
+    declaration_from_seat (seat, &opts, &decl, candidates, pointers);
     char label [96];
     snprintf (label, sizeof label, "%s %.48s rev %u", seat->ons_id, seat->name, self->revision);
     return s_plan_add (plan, label, &decl.base, night_ms);
