@@ -58,6 +58,7 @@ struct aggregator {
     uint64_t epoch;
     int64_t next_heartbeat;     /* mono ms */
     bool journal_failing;       /* the last commit failed; said loudly once */
+    bool batch_unjournaled;     /* a record of this batch could not be buffered */
     //  The batch under way
     s_outgoing_t *outgoing;
     size_t n_outgoing;
@@ -450,11 +451,12 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
         if (self->journal) {
             size_t size = election__journal_record__get_packed_size (&record);
             uint8_t *bytes = malloc (size ? size : 1);
-            if (bytes) {
+            if (bytes)
                 election__journal_record__pack (&record, bytes);
-                journal_append (self->journal, bytes, size);
-                free (bytes);
-            }
+            //  Not journalled means not acknowledged: the batch fails whole
+            if (!bytes || journal_append (self->journal, bytes, size))
+                self->batch_unjournaled = true;
+            free (bytes);
         }
         s_queue_seat (self, verdict.seat);
         seat_view_t view;
@@ -538,6 +540,14 @@ s_handle_ingest (aggregator_t *self)
         s_handle_declaration (self, frames, count);
         wire_frames_close (frames, count < 4 ? count : 4);
     }
+    if (self->batch_unjournaled) {
+        self->batch_unjournaled = false;
+        journal_discard (self->journal);
+        s_fail_batch (self, sequence_before, "out of memory buffering journal records");
+        if (!self->tally)
+            return -1;
+    }
+    else
     if (self->journal && journal_pending (self->journal)) {
         char err [256];
         if (journal_commit (self->journal, err, sizeof err)) {

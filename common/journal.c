@@ -275,6 +275,13 @@ journal_commit (journal_t *self, char *err, size_t errlen)
     return EL_OK;
 }
 
+void
+journal_discard (journal_t *self)
+{
+    self->used = 0;
+    self->pending = 0;
+}
+
 size_t
 journal_pending (const journal_t *self)
 {

@@ -60,6 +60,10 @@ el_err_t journal_append (journal_t *self, const void *payload, size_t size);
     good commit, and err says why (e.g. "No space left on device").          */
 el_err_t journal_commit (journal_t *self, char *err, size_t errlen);
 
+/*  Drops the records buffered since the last commit (a batch that cannot
+    be made whole must not be half written).                                */
+void journal_discard (journal_t *self);
+
 /*  Records buffered since the last commit.  */
 size_t journal_pending (const journal_t *self);
 
