@@ -14,7 +14,7 @@
 #include "keys.h"
 #include "log.h"
 #include "results_csv.h"
-#include "store.h"
+#include "clone_server.h"
 #include "summary.h"
 #include "tally.h"
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include "http.h"
 #include "keys.h"
 #include "log.h"
-#include "store.h"
+#include "clone_server.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

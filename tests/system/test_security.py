@@ -1,6 +1,6 @@
 """CurveZMQ, the allow-list and per-seat authorisation, end to end.
 
-    python3 tests/test_security.py BIN_DIR DATA_DIR
+    python3 tests/system/test_security.py BIN_DIR DATA_DIR
 
 Starts the real aggregator with --curve-secret and --allow on free loopback
 ports, and drives it with the real ingest: a client with no key, with the

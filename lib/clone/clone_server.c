@@ -1,5 +1,5 @@
 /*  store.c: see store.h.  */
-#include "store.h"
+#include "clone_server.h"
 #include "log.h"
 #include "strmap.h"
 #include <errno.h>

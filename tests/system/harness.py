@@ -1,7 +1,7 @@
 """Test harness: starts the real binaries on free loopback ports and asks them
 for readiness (a snapshot answered), never sleeping to synchronise.
 
-Used by the integration tests: python3 tests/test_X.py BIN_DIR DATA_DIR
+Used by the integration tests: python3 tests/system/test_X.py BIN_DIR DATA_DIR
 """
 import json
 import os

@@ -1,5 +1,5 @@
 """The live pipeline end to end: ingest -> aggregator -> publisher -> subscribers,
-real processes on loopback. Usage: python3 tests/test_pipeline.py BIN_DIR DATA_DIR"""
+real processes on loopback. Usage: python3 tests/system/test_pipeline.py BIN_DIR DATA_DIR"""
 import os
 import subprocess
 import time

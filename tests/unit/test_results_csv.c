@@ -1,4 +1,4 @@
-/*  test_results_csv.c: unit tests for common/results_csv.c.
+/*  test_results_csv.c: unit tests for lib/data/results_csv.c.
 
     Loads the shipped 2015 and 2017 files and checks known figures, then
     feeds small malformed files written under EL_TEST_TMP and checks that

@@ -1,6 +1,6 @@
 """Nothing lost: the journal, crash recovery, corrections end to end, a full
 disk. Real processes, real files, real kill -9.
-Usage: python3 tests/test_durability.py BIN_DIR DATA_DIR"""
+Usage: python3 tests/system/test_durability.py BIN_DIR DATA_DIR"""
 import json
 import os
 import random
