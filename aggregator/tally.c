@@ -180,6 +180,9 @@ typedef struct {
     size_t n_base;
     uint64_t base_total;
     size_t prev_winner;         //  party id, or S_NO_SEAT if no baseline figures
+    baseline_party_t *base_view;//  the baseline as tally_seat_baseline shows it
+    int64_t base_majority;
+    uint32_t base_electorate;
 
     //  The last accepted declaration (or retraction)
     uint32_t revision;          //  0: never declared
@@ -377,6 +380,41 @@ s_scope_add (tally_t *self, const char *name, s_map_t *map, size_t *index)
     return EL_OK;
 }
 
+static int
+s_base_view_cmp (const void *a, const void *b)
+{
+    const baseline_party_t *x = a;
+    const baseline_party_t *y = b;
+    if (x->votes != y->votes)
+        return x->votes > y->votes? -1: 1;
+    return strcmp (x->party, y->party);
+}
+
+//  Derives the seat's baseline view once: it never changes, so the readers
+//  (seat context, the projection) get it in O(1).
+static el_err_t
+s_seat_base_view (tally_t *self, s_seat_t *seat, uint32_t electorate)
+{
+    seat->base_electorate = electorate;
+    if (seat->n_base == 0)
+        return EL_OK;
+    seat->base_view = calloc (seat->n_base, sizeof (baseline_party_t));
+    if (!seat->base_view)
+        return EL_ERR_NOMEM;
+    for (size_t b = 0; b < seat->n_base; b++) {
+        baseline_party_t *line = &seat->base_view [b];
+        line->party_id = seat->base [b].party;
+        line->party = self->parties [line->party_id];
+        line->votes = seat->base [b].votes;
+        line->share = seat->base_total?
+            100.0 * (double) line->votes / (double) seat->base_total: 0.0;
+    }
+    qsort (seat->base_view, seat->n_base, sizeof (baseline_party_t), s_base_view_cmp);
+    seat->base_majority = seat->n_base == 1? (int64_t) seat->base_view [0].votes:
+        (int64_t) seat->base_view [0].votes - (int64_t) seat->base_view [1].votes;
+    return EL_OK;
+}
+
 //  Copies one baseline seat: names, scopes, parties and previous winner.
 static el_err_t
 s_seat_init (tally_t *self, s_seat_t *seat, const seat_result_t *source)
@@ -412,7 +450,7 @@ s_seat_init (tally_t *self, s_seat_t *seat, const seat_result_t *source)
         }
         seat->n_base++;
     }
-    return EL_OK;
+    return s_seat_base_view (self, seat, source->electorate);
 }
 
 tally_t *
@@ -505,6 +543,7 @@ tally_destroy (tally_t **self_p)
         free (seat->country);
         free (seat->region);
         free (seat->base);
+        free (seat->base_view);
         s_held_free (&seat->held);
     }
     free (self->seats);
@@ -786,6 +825,7 @@ s_build (tally_t *self, const s_seat_t *seat, const declaration_t *decl,
         candidate_view_t *view = &held->views [i];
         view->name = cand->name;
         view->party = self->parties [cand->party];
+        view->party_id = cand->party;
         view->elected = i == 0;
         held->view_party [i] = cand->party;
         if (rush)
@@ -1116,4 +1156,52 @@ tally_scope_find (const tally_t *self, const char *name)
     ||  s_map_get (&self->region_map, name, &index))
         return (long) index;
     return -1;
+}
+
+size_t
+tally_party_count (const tally_t *self)
+{
+    assert (self);
+    return self->n_parties;
+}
+
+const char *
+tally_party_name (const tally_t *self, size_t id)
+{
+    assert (self);
+    return id < self->n_parties? self->parties [id]: NULL;
+}
+
+long
+tally_party_find (const tally_t *self, const char *code)
+{
+    assert (self);
+    size_t id;
+    if (!code || !s_map_get (&self->party_map, code, &id))
+        return -1;
+    return (long) id;
+}
+
+void
+tally_seat_baseline (const tally_t *self, size_t index, seat_baseline_t *view)
+{
+    assert (self);
+    assert (view);
+    memset (view, 0, sizeof (seat_baseline_t));
+    if (index >= self->n_seats)
+        return;
+    const s_seat_t *seat = &self->seats [index];
+    view->parties = seat->base_view;
+    view->n_parties = seat->base_view? seat->n_base: 0;
+    view->valid_votes = seat->base_total;
+    view->electorate = seat->base_electorate;
+    if (seat->prev_winner != S_NO_SEAT) {
+        view->winner = self->parties [seat->prev_winner];
+        view->winner_id = seat->prev_winner;
+        view->majority = seat->base_majority;
+    }
+    if (seat->base_electorate) {
+        view->has_turnout = true;
+        view->turnout = 100.0 * (double) seat->base_total / (double) seat->base_electorate;
+    }
 }

@@ -100,6 +100,7 @@ typedef struct {
     bool has_share_change;
     double share_change;        /* percentage points */
     bool elected;               /* the winner */
+    size_t party_id;            /* dense id of party (tally_party_name) */
 } candidate_view_t;
 
 typedef struct {
@@ -168,5 +169,46 @@ size_t tally_seat_scopes (const tally_t *self, size_t seat, size_t out[3]);
 
 /*  Index of a scope by name ("UK", "Scotland", "East"...), or -1.  */
 long tally_scope_find (const tally_t *self, const char *name);
+
+/*  Parties have dense ids 0 .. tally_party_count-1, given in order of first
+    appearance (the baseline's parties first) and never reused, so a reader
+    can keep arrays indexed by party id. A declaration naming a new party
+    adds an id; nothing removes one.                                         */
+size_t tally_party_count (const tally_t *self);
+
+/*  The code of party `id` (after Speaker attribution), or NULL. The string
+    belongs to the tally and lives as long as it. O(1).                     */
+const char *tally_party_name (const tally_t *self, size_t id);
+
+/*  The id of a party code, or -1. O(1).  */
+long tally_party_find (const tally_t *self, const char *code);
+
+/*  A seat's baseline result (the previous election), as the seat-context
+    views and the projection need it.                                       */
+typedef struct {
+    size_t party_id;
+    const char *party;          /* after baseline Speaker attribution */
+    uint32_t votes;
+    double share;               /* percent of the seat's baseline valid votes */
+} baseline_party_t;
+
+typedef struct {
+    const baseline_party_t *parties;    /* most votes first; a party code
+                                           that stood twice appears twice */
+    size_t n_parties;
+    uint64_t valid_votes;
+    const char *winner;         /* party code; NULL: no baseline figures */
+    size_t winner_id;           /* valid when winner is not NULL */
+    int64_t majority;           /* votes, first minus second */
+    uint32_t electorate;        /* baseline electorate; 0 if not known */
+    bool has_turnout;           /* electorate known and non-zero */
+    double turnout;             /* percent: valid votes / electorate */
+} seat_baseline_t;
+
+/*  Fills *view with the baseline of seat `index` (0 .. seats_total-1; out
+    of range: an empty view). O(1): computed once by tally_new. The pointers
+    inside belong to the tally and live as long as it (the baseline never
+    changes).                                                               */
+void tally_seat_baseline (const tally_t *self, size_t index, seat_baseline_t *view);
 
 #endif
