@@ -1105,6 +1105,80 @@ test_big_baseline (void **state)
     tally_destroy (&tally);
 }
 
+//  The seat's baseline as the tally shows it, against the baseline file
+static void
+test_seat_baseline (void **state)
+{
+    fixture_t *fixture = *state;
+    tally_t *tally = tally_new (fixture->ge2015, &s_bbc);
+    assert_non_null (tally);
+    const char *seats [] = { LUTON_NORTH, BUCKINGHAM, BATLEY };
+    for (size_t s = 0; s < 3; s++) {
+        const seat_result_t *file = results_find (fixture->ge2015, seats [s]);
+        assert_non_null (file);
+        long index = tally_seat_find (tally, seats [s]);
+        assert_true (index >= 0);
+        seat_baseline_t base;
+        tally_seat_baseline (tally, (size_t) index, &base);
+        assert_int_equal (base.n_parties, file->n_candidates);
+        uint64_t total = 0;
+        uint32_t first = 0, second = 0;
+        size_t top = 0;
+        for (size_t c = 0; c < file->n_candidates; c++) {
+            uint32_t votes = file->candidates [c].votes;
+            total += votes;
+            if (votes > first) {
+                second = first;
+                first = votes;
+                top = c;
+            }
+            else
+            if (votes > second)
+                second = votes;
+        }
+        assert_int_equal (base.valid_votes, total);
+        assert_int_equal (base.majority, (int64_t) first - (int64_t) second);
+        assert_int_equal (base.electorate, file->electorate);
+        assert_true (base.has_turnout);
+        assert_true (fabs (base.turnout - 100.0 * (double) total / file->electorate) < 1e-9);
+        //  The winner after attribution: the Speaker's seat counts for Con
+        const char *winner = file->candidates [top].party;
+        if (strcmp (winner, "Speaker") == 0)
+            winner = "Con";
+        assert_string_equal (base.winner, winner);
+        assert_string_equal (tally_party_name (tally, base.winner_id), winner);
+        double shares = 0;
+        for (size_t b = 0; b < base.n_parties; b++) {
+            const baseline_party_t *line = &base.parties [b];
+            assert_string_equal (tally_party_name (tally, line->party_id), line->party);
+            assert_int_equal (tally_party_find (tally, line->party), (long) line->party_id);
+            if (b > 0)
+                assert_true (line->votes <= base.parties [b - 1].votes);
+            shares += line->share;
+        }
+        assert_true (fabs (shares - 100.0) < 1e-9);
+        //  The seat view's previous winner is the same party
+        seat_view_t view;
+        tally_seat (tally, (size_t) index, &view);
+        assert_string_equal (view.previous_winner, base.winner);
+    }
+    seat_baseline_t none;
+    tally_seat_baseline (tally, tally_seats_total (tally), &none);
+    assert_null (none.winner);
+    assert_int_equal (none.n_parties, 0);
+    assert_null (tally_party_name (tally, tally_party_count (tally)));
+    assert_int_equal (tally_party_find (tally, "No Such Party"), -1);
+
+    //  A declaration's candidates carry the party ids too
+    s_apply_seat (tally, fixture->ge2017, LUTON_NORTH, 1);
+    seat_view_t view;
+    tally_seat (tally, (size_t) tally_seat_find (tally, LUTON_NORTH), &view);
+    for (size_t c = 0; c < view.n_candidates; c++)
+        assert_string_equal (tally_party_name (tally, view.candidates [c].party_id),
+                             view.candidates [c].party);
+    tally_destroy (&tally);
+}
+
 int
 main (void)
 {
@@ -1122,6 +1196,7 @@ main (void)
         cmocka_unit_test (test_rush),
         cmocka_unit_test (test_rejections),
         cmocka_unit_test (test_big_baseline),
+        cmocka_unit_test (test_seat_baseline),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
