@@ -185,39 +185,28 @@ s_parse (int argc, char **argv, s_options_t *o)
 
 typedef struct {
     const seat_result_t *seat;
-    int64_t at_ms;
-    size_t order;               //  file order, to keep ties stable
+    int64_t at_ms;              //  INT64_MAX: no time known
 } s_entry_t;
 
-static int
-s_entry_cmp (const void *a, const void *b)
-{
-    const s_entry_t *x = a;
-    const s_entry_t *y = b;
-    if (x->at_ms != y->at_ms)
-        return x->at_ms < y->at_ms? -1: 1;
-    return x->order < y->order? -1: x->order > y->order;
-}
-
-//  The night's seats in declaration order: by time, seats without a time
-//  last in file order. Caller frees.
+//  The night's seats in declaration order. Caller frees.
 static s_entry_t *
 s_order (const results_t *results, const declaration_times_t *times)
 {
-    s_entry_t *entries = calloc (results->n_seats, sizeof (s_entry_t));
-    if (!entries)
-        return NULL;
-    for (size_t i = 0; i < results->n_seats; i++) {
-        entries [i].seat = &results->seats [i];
-        entries [i].at_ms = INT64_MAX;
-        entries [i].order = i;
-        for (size_t t = 0; times && t < times->n_times; t++)
-            if (strcmp (times->times [t].ons_id, results->seats [i].ons_id) == 0) {
-                entries [i].at_ms = times->times [t].declared_at_ms;
-                break;
-            }
+    s_entry_t *entries = calloc (results->n_seats + 1, sizeof (s_entry_t));
+    size_t *order = calloc (results->n_seats + 1, sizeof (size_t));
+    int64_t *at_ms = calloc (results->n_seats + 1, sizeof (int64_t));
+    if (entries && order && at_ms
+    &&  results_declaration_order (results, times, order, at_ms) == EL_OK)
+        for (size_t i = 0; i < results->n_seats; i++) {
+            entries [i].seat = &results->seats [order [i]];
+            entries [i].at_ms = at_ms [i];
+        }
+    else {
+        free (entries);
+        entries = NULL;
     }
-    qsort (entries, results->n_seats, sizeof (s_entry_t), s_entry_cmp);
+    free (order);
+    free (at_ms);
     return entries;
 }
 

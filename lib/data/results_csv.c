@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "results_csv.h"
+#include "strmap.h"
 
 #define S_MAX_COLUMNS   8
 #define S_EXCERPT_SIZE  48      /* a quoted bad value in an error message */
@@ -790,4 +791,58 @@ declaration_times_destroy (declaration_times_t **times_p)
     free (self->times);
     free (self);
     *times_p = NULL;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Declaration order
+
+typedef struct {
+    size_t seat;
+    int64_t at_ms;
+} s_timed_t;
+
+static int
+s_timed_cmp (const void *a, const void *b)
+{
+    const s_timed_t *x = a;
+    const s_timed_t *y = b;
+    if (x->at_ms != y->at_ms)
+        return x->at_ms < y->at_ms? -1: 1;
+    return (x->seat > y->seat) - (x->seat < y->seat);
+}
+
+el_err_t
+results_declaration_order (const results_t *results, const declaration_times_t *times,
+                           size_t *order, int64_t *at_ms)
+{
+    assert (results);
+    assert (order);
+    el_err_t rc = EL_ERR_NOMEM;
+    strmap_t *index = strmap_new (times? times->n_times: 1);
+    s_timed_t *timed = calloc (results->n_seats + 1, sizeof (s_timed_t));
+    if (!index || !timed)
+        goto cleanup;
+    for (size_t t = 0; times && t < times->n_times; t++)
+        if (strmap_put (index, times->times [t].ons_id, t))
+            goto cleanup;
+    for (size_t i = 0; i < results->n_seats; i++) {
+        size_t t;
+        timed [i].seat = i;
+        timed [i].at_ms = strmap_get (index, results->seats [i].ons_id, &t)?
+                          times->times [t].declared_at_ms: INT64_MAX;
+    }
+    //  The tie on equal times falls back on the seat index: a stable order
+    qsort (timed, results->n_seats, sizeof (s_timed_t), s_timed_cmp);
+    for (size_t i = 0; i < results->n_seats; i++) {
+        order [i] = timed [i].seat;
+        if (at_ms)
+            at_ms [i] = timed [i].at_ms;
+    }
+    rc = EL_OK;
+
+cleanup:
+    strmap_destroy (&index);
+    free (timed);
+    return rc;
 }

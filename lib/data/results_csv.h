@@ -71,4 +71,13 @@ el_err_t declaration_times_load (const char *path, declaration_times_t **times_p
 
 void declaration_times_destroy (declaration_times_t **times_p);
 
+/*  The order a night declared in: fills order [0 .. results->n_seats-1]
+    with seat indexes of results, by declared_at in times (equal times in
+    file order), then the seats times does not name, in file order. at_ms
+    may be NULL; else at_ms [i] is the time of seat order [i] (INT64_MAX:
+    none). times may be NULL (file order). Both arrays are the caller's.
+    Returns EL_ERR_NOMEM on allocation failure.                             */
+el_err_t results_declaration_order (const results_t *results, const declaration_times_t *times,
+                                    size_t *order, int64_t *at_ms);
+
 #endif

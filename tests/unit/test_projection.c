@@ -24,22 +24,6 @@ typedef struct {
 
 static const tally_options_t s_bbc = { .speaker_as = "Con", .baseline_speaker_as = "Con" };
 
-typedef struct {
-    const seat_result_t *seat;
-    int64_t at_ms;
-    size_t index;
-} s_timed_t;
-
-static int
-s_timed_cmp (const void *a, const void *b)
-{
-    const s_timed_t *x = a;
-    const s_timed_t *y = b;
-    if (x->at_ms != y->at_ms)
-        return x->at_ms < y->at_ms? -1: 1;
-    return x->index < y->index? -1: x->index > y->index;
-}
-
 //  The seats of a night in the order they declared (untimed seats last).
 static const seat_result_t **
 s_order (const results_t *results, const char *times_path)
@@ -50,22 +34,16 @@ s_order (const results_t *results, const char *times_path)
         fprintf (stderr, "%s\n", err);
         return NULL;
     }
-    s_timed_t *timed = calloc (results->n_seats, sizeof (s_timed_t));
+    size_t *index = calloc (results->n_seats, sizeof (size_t));
     const seat_result_t **order = calloc (results->n_seats, sizeof (seat_result_t *));
-    if (timed && order) {
-        for (size_t i = 0; i < results->n_seats; i++) {
-            timed [i].seat = &results->seats [i];
-            timed [i].at_ms = INT64_MAX;
-            timed [i].index = i;
-            for (size_t t = 0; t < times->n_times; t++)
-                if (strcmp (times->times [t].ons_id, results->seats [i].ons_id) == 0)
-                    timed [i].at_ms = times->times [t].declared_at_ms;
-        }
-        qsort (timed, results->n_seats, sizeof (s_timed_t), s_timed_cmp);
+    if (index && order && results_declaration_order (results, times, index, NULL) == EL_OK)
         for (size_t i = 0; i < results->n_seats; i++)
-            order [i] = timed [i].seat;
+            order [i] = &results->seats [index [i]];
+    else {
+        free (order);
+        order = NULL;
     }
-    free (timed);
+    free (index);
     declaration_times_destroy (&times);
     return order;
 }

@@ -591,6 +591,54 @@ test_times_refuse_bad_timestamps (void **state)
     }
 }
 
+//  The 2017 night in its declaration order: every seat once, times never
+//  going back; without times, file order
+static void
+test_declaration_order (void **state)
+{
+    (void) state;
+    results_t *results = NULL;
+    declaration_times_t *times = NULL;
+    assert_int_equal (results_load (EL_DATA_DIR "/ge2017.csv", &results, NULL, 0), EL_OK);
+    assert_int_equal (declaration_times_load (EL_DATA_DIR "/declaration_times_2017.csv",
+                                              &times, NULL, 0), EL_OK);
+    size_t n = results->n_seats;
+    size_t *order = calloc (n, sizeof (size_t));
+    int64_t *at_ms = calloc (n, sizeof (int64_t));
+    bool *seen = calloc (n, sizeof (bool));
+    assert_non_null (order);
+    assert_non_null (at_ms);
+    assert_non_null (seen);
+    assert_int_equal (results_declaration_order (results, times, order, at_ms), EL_OK);
+    int64_t earliest = INT64_MAX;
+    for (size_t t = 0; t < times->n_times; t++)
+        if (times->times [t].declared_at_ms < earliest)
+            earliest = times->times [t].declared_at_ms;
+    assert_int_equal (at_ms [0], earliest);
+    for (size_t i = 0; i < n; i++) {
+        assert_true (order [i] < n);
+        assert_false (seen [order [i]]);
+        seen [order [i]] = true;
+        if (i > 0) {
+            assert_true (at_ms [i] >= at_ms [i - 1]);
+            if (at_ms [i] == at_ms [i - 1])
+                assert_true (order [i] > order [i - 1]);
+        }
+        //  The time given is the seat's own
+        for (size_t t = 0; t < times->n_times; t++)
+            if (strcmp (times->times [t].ons_id, results->seats [order [i]].ons_id) == 0)
+                assert_int_equal (at_ms [i], times->times [t].declared_at_ms);
+    }
+    assert_int_equal (results_declaration_order (results, NULL, order, NULL), EL_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal (order [i], i);
+    free (order);
+    free (at_ms);
+    free (seen);
+    declaration_times_destroy (&times);
+    results_destroy (&results);
+}
+
 int
 main (void)
 {
@@ -622,6 +670,7 @@ main (void)
         cmocka_unit_test (test_times_refuse_bad_header),
         cmocka_unit_test (test_times_refuse_bad_rows),
         cmocka_unit_test (test_times_refuse_bad_timestamps),
+        cmocka_unit_test (test_declaration_order),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
