@@ -6,7 +6,9 @@
       ingest keygen NAME                                   make NAME.key + NAME.pub (CURVE)
 
     Every declaration is acknowledged or retried (sender.h); the exit status
-    is non-zero if any was rejected or never acknowledged.                  */
+    is non-zero if any was rejected or never acknowledged. With --json, send
+    and replay end with one JSON line on stdout that says so for scripts and
+    tests (README "ingest --json").                                         */
 #include "declaration.h"
 #include "journal.h"
 #include "keys.h"
@@ -44,11 +46,12 @@ typedef struct {
     int retry_ms;
     int give_up_ms;
     size_t window;
-    bool json;
+    bool json;                  /* journal: JSON lines; send, replay: a JSON summary */
     bool per_seat_lines;        /* send: a line per seat; replay: rejections only */
     //  Outcome
     size_t accepted, duplicate, rejected, unacked;
     uint64_t last_sequence;
+    json_t *seats;              /* --json: each declaration's outcome, as it came */
 } s_ingest_t;
 
 //  One declaration to send, with its time on the night
@@ -103,34 +106,58 @@ s_by_night (const void *a, const void *b)
     return (left > right) - (left < right);
 }
 
+//  --json: one declaration's outcome, named by the ONS id its label starts with
+static void
+s_note_outcome (s_ingest_t *self, const char *label, const char *outcome,
+                const Election__Ack *ack, int attempts)
+{
+    json_t *seat = json_pack ("{s:s%, s:s, s:i}", "ons_id", label, strcspn (label, " "),
+                              "outcome", outcome, "attempts", attempts);
+    if (seat && ack && ack->status == ELECTION__ACK_STATUS__ACK_ACCEPTED)
+        json_object_set_new (seat, "sequence", json_integer ((json_int_t) ack->sequence));
+    if (seat && ack && ack->status != ELECTION__ACK_STATUS__ACK_ACCEPTED
+    &&  ack->status != ELECTION__ACK_STATUS__ACK_DUPLICATE)
+        json_object_set_new (seat, "reason", json_string (ack->text ? ack->text : "no reason given"));
+    json_array_append_new (self->seats, seat);
+}
+
 static void
 s_on_done (void *arg, const char *label, const Election__Ack *ack, int attempts)
 {
     s_ingest_t *self = arg;
+    //  Under --json, stdout carries the summary alone; these lines go to stderr
+    FILE *out = self->json ? stderr : stdout;
+    const char *outcome = "not_acknowledged";
     if (!ack) {
         self->unacked++;
-        fprintf (stdout, "%s: NOT ACKNOWLEDGED after %d attempts\n", label, attempts);
-        return;
+        fprintf (out, "%s: NOT ACKNOWLEDGED after %d attempts\n", label, attempts);
     }
-    if (ack->sequence > self->last_sequence)
-        self->last_sequence = ack->sequence;
-    switch (ack->status) {
-        case ELECTION__ACK_STATUS__ACK_ACCEPTED:
-            self->accepted++;
-            if (self->per_seat_lines)
-                fprintf (stdout, "%s: accepted (sequence %llu)\n", label, (unsigned long long) ack->sequence);
-            break;
-        case ELECTION__ACK_STATUS__ACK_DUPLICATE:
-            self->duplicate++;
-            if (self->per_seat_lines)
-                fprintf (stdout, "%s: duplicate (already held, no change)\n", label);
-            break;
-        default:
-            self->rejected++;
-            fprintf (stdout, "%s: rejected: %s\n", label, ack->text ? ack->text : "no reason given");
-            break;
+    else {
+        if (ack->sequence > self->last_sequence)
+            self->last_sequence = ack->sequence;
+        switch (ack->status) {
+            case ELECTION__ACK_STATUS__ACK_ACCEPTED:
+                self->accepted++;
+                outcome = "accepted";
+                if (self->per_seat_lines)
+                    fprintf (out, "%s: accepted (sequence %llu)\n", label, (unsigned long long) ack->sequence);
+                break;
+            case ELECTION__ACK_STATUS__ACK_DUPLICATE:
+                self->duplicate++;
+                outcome = "duplicate";
+                if (self->per_seat_lines)
+                    fprintf (out, "%s: duplicate (already held, no change)\n", label);
+                break;
+            default:
+                self->rejected++;
+                outcome = "rejected";
+                fprintf (out, "%s: rejected: %s\n", label, ack->text ? ack->text : "no reason given");
+                break;
+        }
     }
-    fflush (stdout);
+    if (self->seats)
+        s_note_outcome (self, label, outcome, ack, attempts);
+    fflush (out);
 }
 
 //  Builds the Declaration of one seat of a results file
@@ -331,6 +358,22 @@ s_run_plan (s_ingest_t *self, sender_t *sender, s_plan_t *plan, bool replay)
              sender_submitted (sender), self->accepted, self->duplicate, self->rejected,
              self->unacked + unfinished, unfinished ? " (interrupted)" : "", elapsed,
              (unsigned long long) self->last_sequence);
+    if (self->json) {
+        json_t *summary = json_pack ("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:f, s:o}",
+            "command", replay ? "replay" : "send",
+            "declarations", (json_int_t) sender_submitted (sender),
+            "accepted", (json_int_t) self->accepted, "duplicate", (json_int_t) self->duplicate,
+            "rejected", (json_int_t) self->rejected,
+            "not_acknowledged", (json_int_t) (self->unacked + unfinished),
+            "interrupted", unfinished > 0, "last_sequence", (json_int_t) self->last_sequence,
+            "elapsed_s", elapsed, "seats", self->seats ? self->seats : json_array ());
+        self->seats = NULL;     //  the summary took it
+        char *text = summary ? json_dumps (summary, JSON_COMPACT) : NULL;
+        printf ("%s\n", text ? text : "{\"error\": \"out of memory\"}");
+        fflush (stdout);
+        free (text);
+        json_decref (summary);
+    }
     return self->rejected || self->unacked || unfinished ? 1 : 0;
 }
 
@@ -451,7 +494,9 @@ s_usage (FILE *out)
         "  --window N             declarations in flight at once (default 1000)\n"
         "  --curve-server-key FILE  the aggregator's public key (FILE.pub): send over CURVE\n"
         "  --curve-key NAME       with --curve-server-key: this centre's pair NAME.key + NAME.pub\n"
-        "  --json                 journal: JSON lines\n"
+        "  --json                 send, replay: one JSON summary line on stdout at the end\n"
+        "                         (counts and each seat's outcome; per-seat lines go to stderr);\n"
+        "                         journal: JSON lines\n"
         "  --quiet                log warnings and errors only\n"
         "  --help                 this text\n\n"
         "Exit status: 0 if every declaration was accepted or a duplicate, 1 if any was\n"
@@ -590,6 +635,10 @@ main (int argc, char *argv [])
         return 2;
     }
     self.per_seat_lines = !replay;
+    if (self.json && !(self.seats = json_array ())) {
+        fprintf (stderr, "ingest: out of memory\n");
+        return 1;
+    }
     if (self.reason == ELECTION__REVISION_REASON__REASON_NONE && self.revision > 1)
         self.reason = ELECTION__REVISION_REASON__REASON_CORRECTION;
 
@@ -630,6 +679,7 @@ main (int argc, char *argv [])
     rc = s_run_plan (&self, sender, &plan, replay);
 cleanup:
     s_plan_free (&plan);
+    json_decref (self.seats);
     sender_destroy (&sender);
     if (ctx)
         zmq_ctx_term (ctx);
