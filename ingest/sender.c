@@ -37,6 +37,7 @@ struct sender {
     size_t n_in_flight;
     size_t finished;
     int64_t blocked_until;      /* mono ms: the socket refused a send; wait */
+    int64_t refused_since;      /* mono ms of the first refusal since it last took one; 0: none */
 };
 
 //  CURVE client, and a monitor so that a refused key is said plainly rather
@@ -194,10 +195,13 @@ s_send (sender_t *self, s_request_t *request, int64_t now)
         //  Queue full: count it as tried, so the next try waits its turn
         //  instead of spinning
         self->blocked_until = now + S_BLOCKED_MS;
+        if (!self->refused_since)
+            self->refused_since = now;
         if (request->attempts)
             request->last_sent_ms = now;
         return false;
     }
+    self->refused_since = 0;
     if (!request->attempts)
         request->first_sent_ms = now;
     request->attempts++;
@@ -271,6 +275,16 @@ sender_pump (sender_t *self, long wait_ms)
             s_send (self, request, now);
         }
         i++;
+    }
+    //  A socket that takes nothing for as long (no aggregator will have us:
+    //  a refused key is never retried by ZeroMQ) gives up what is due, as an
+    //  unanswered request does, or the run would never end
+    while (self->refused_since && now - self->refused_since >= self->config.give_up_ms
+       &&  self->next_queued < self->count && self->requests [self->next_queued].due_ms <= now) {
+        size_t index = self->next_queued++;
+        log_warn ("ING050", "%s: never sent (%s took nothing for %d ms), giving up",
+                  self->requests [index].label, self->config.to, self->config.give_up_ms);
+        s_finish (self, index, NULL);
     }
     //  Send what is due, within the window
     while (self->next_queued < self->count && self->n_in_flight < self->config.window) {
