@@ -1,7 +1,10 @@
 """Test harness: starts the real binaries on free loopback ports and asks them
 for readiness (a snapshot answered), never sleeping to synchronise.
 
-Used by the integration tests: python3 tests/system/test_X.py BIN_DIR DATA_DIR
+Used by the integration tests, each ending in harness.main():
+    python3 tests/system/test_X.py BIN_DIR DATA_DIR [unittest arguments]
+(BIN_DIR and DATA_DIR default to $EL_BIN_DIR and $EL_DATA_DIR, then to
+build/bin and data). Importing it reads nothing and starts nothing.
 """
 import json
 import os
@@ -13,11 +16,18 @@ import tempfile
 import time
 import unittest
 
-BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/bin")
-DATA = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.abspath("data")
-BASELINE = os.path.join(DATA, "ge2015.csv")
-RESULTS = os.path.join(DATA, "ge2017.csv")
+# Set by configure() (harness.main calls it): where the programs and data are
+BIN = DATA = BASELINE = RESULTS = None
 BBC = {"Con": (318, -13), "Lab": (262, 30), "SNP": (35, -21), "LD": (12, 4), "DUP": (10, 2)}
+
+
+def configure(bin_dir=None, data_dir=None):
+    """Points the harness at the programs and the data."""
+    global BIN, DATA, BASELINE, RESULTS
+    BIN = os.path.abspath(bin_dir or os.environ.get("EL_BIN_DIR") or "build/bin")
+    DATA = os.path.abspath(data_dir or os.environ.get("EL_DATA_DIR") or "data")
+    BASELINE = os.path.join(DATA, "ge2015.csv")
+    RESULTS = os.path.join(DATA, "ge2017.csv")
 
 
 def free_port():
@@ -30,16 +40,37 @@ def tcp(port):
     return "tcp://127.0.0.1:%d" % port
 
 
+def wait_for(predicate, timeout, what):
+    """Polls a condition until it holds (polling, not synchronising on time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def run(program, *args, timeout=60):
+    """Runs one of the programs to the end, its output captured as text."""
+    return subprocess.run([os.path.join(BIN, program)] + list(args), capture_output=True,
+                          text=True, timeout=timeout)
+
+
 class Process:
-    """A real program under test, its output in a log file."""
+    """A real program under test, its output in a log file (stdout in a file
+    of its own with stdout_apart, for a program that prints a result there)."""
     started = []
 
-    def __init__(self, workdir, name, args):
+    def __init__(self, workdir, name, args, stdout_apart=False):
         self.name = name
         self.args = [os.path.join(BIN, args[0])] + list(args[1:])
         self.log_path = os.path.join(workdir, "%s-%d.log" % (name, time.monotonic_ns()))
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.stdout_path = self.log_path + ".stdout" if stdout_apart else None
+        stdout = open(self.stdout_path, "wb") if stdout_apart else self.log
+        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log if stdout_apart else subprocess.STDOUT)
+        if stdout_apart:
+            stdout.close()      # the child has its own copy
         Process.started.append(self)
 
     def alive(self):
@@ -65,6 +96,17 @@ class Process:
             self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+    def summary(self, timeout=120):
+        """Waits for the end of an `ingest --json` run and returns its summary."""
+        self.proc.wait(timeout)
+        with open(self.stdout_path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise AssertionError("%s printed no JSON summary (exit %s):\n%s\n%s"
+                                 % (self.name, self.proc.returncode, text, self.output()))
 
 
 class Pipeline:
@@ -103,26 +145,34 @@ class Pipeline:
             self.state(*pub.ports)
         return pub
 
-    def ingest(self, *args, timeout=120, check=True):
-        cmd = [os.path.join(BIN, "ingest")] + list(args) + ["--to", tcp(self.ingest_port)]
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        if check and run.returncode != 0:
-            raise AssertionError("ingest %s failed (%d):\n%s\n%s" % (args, run.returncode, run.stdout, run.stderr))
-        return run
+    def ingest(self, *args, timeout=120, check=True, summary=False):
+        """Runs ingest to the end; with summary, adds --json and sets
+        result.summary to the JSON line it ends with."""
+        extra = ["--json"] if summary else []
+        result = run("ingest", *args, *extra, "--to", tcp(self.ingest_port), timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError("ingest %s failed (%d):\n%s\n%s" % (args, result.returncode, result.stdout, result.stderr))
+        if summary:
+            try:
+                result.summary = json.loads(result.stdout)
+            except ValueError:
+                raise AssertionError("ingest %s printed no JSON summary:\n%s\n%s" % (args, result.stdout, result.stderr))
+        return result
 
     def start_ingest(self, *args):
-        return Process(self.workdir, "ingest", ["ingest"] + list(args) + ["--to", tcp(self.ingest_port)])
+        """ingest in the background, with --json: read its end with .summary()."""
+        return Process(self.workdir, "ingest", ["ingest"] + list(args) + ["--json", "--to", tcp(self.ingest_port)],
+                       stdout_apart=True)
 
     def state(self, updates=None, snapshot=None, min_sequence=0, timeout=20):
         """The whole state as `subscribe --once --json` prints it."""
         updates = updates or self.agg_updates
         snapshot = snapshot or self.agg_snapshot
-        run = subprocess.run([os.path.join(BIN, "subscribe"), "--updates", tcp(updates), "--snapshot", tcp(snapshot),
-                              "--once", "--json", "--min-sequence", str(min_sequence), "--timeout", str(timeout)],
-                             capture_output=True, text=True, timeout=timeout + 10)
-        if run.returncode != 0:
-            raise AssertionError("subscribe --once failed: %s" % run.stderr)
-        return json.loads(run.stdout)
+        result = run("subscribe", "--updates", tcp(updates), "--snapshot", tcp(snapshot), "--once", "--json",
+                     "--min-sequence", str(min_sequence), "--timeout", str(timeout), timeout=timeout + 10)
+        if result.returncode != 0:
+            raise AssertionError("subscribe --once failed: %s" % result.stderr)
+        return json.loads(result.stdout)
 
     def start_subscriber(self, ports, min_sequence):
         """A subscriber that follows live until min_sequence, then prints the state."""
@@ -202,4 +252,6 @@ def read_rows(path, ons_id=None):
 
 
 def main():
-    unittest.main(argv=[sys.argv[0], "-v"])
+    """python3 test_X.py [BIN_DIR [DATA_DIR [unittest arguments, e.g. a test name]]]"""
+    configure(*sys.argv[1:3])
+    unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[3:])

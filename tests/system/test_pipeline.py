@@ -5,24 +5,7 @@ import subprocess
 import time
 
 import harness
-from harness import PipelineTest, content, subscriber_state, tcp
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)     # polling a condition, not synchronising on time
-    raise AssertionError("timed out waiting for " + what)
-
-
-def acked(proc):
-    """Declarations the replay says are acknowledged so far (from its progress lines)."""
-    lines = [l for l in proc.output().splitlines() if "acked" in l]
-    if not lines:
-        return 0
-    return int(lines[-1].split("acked ")[1].split(",")[0])
+from harness import PipelineTest, content, subscriber_state, tcp, wait_for
 
 
 class LivePipeline(PipelineTest):
@@ -34,9 +17,10 @@ class LivePipeline(PipelineTest):
         before = p.start_subscriber(pub.ports, 650)
         # 2017 night (22 h to the last seat) at 10000x: about 8 s, so a subscriber can join mid-way
         replay = p.start_ingest("replay", harness.RESULTS, "--speed", "10000")
-        wait_for(lambda: acked(replay) >= 100 or not replay.alive(), 30, "100 acknowledgements")
+        p.state(min_sequence=100, timeout=30)       # the aggregator has taken 100
         middle = p.start_subscriber(pub.ports, 650)
-        self.assertEqual(replay.proc.wait(60), 0, replay.output())
+        self.assertEqual(replay.summary(60)["accepted"], 650, replay.output())
+        self.assertEqual(replay.proc.returncode, 0, replay.output())
         after = p.state(*pub.ports, min_sequence=650)
         states = [subscriber_state(before), subscriber_state(middle), after]
         for s in states:
@@ -55,7 +39,7 @@ class LivePipeline(PipelineTest):
         ports = pub.ports
         sub = p.start_subscriber(ports, 650)
         replay = p.start_ingest("replay", harness.RESULTS, "--speed", "10000")
-        wait_for(lambda: acked(replay) >= 150 or not replay.alive(), 30, "150 acknowledgements")
+        p.state(min_sequence=150, timeout=30)       # the aggregator has taken 150
         pub.kill()
         sub.kill()
         pub2 = p.start_publisher(ports=ports)      # same ports: subscribers reconnect
@@ -74,8 +58,10 @@ class LivePipeline(PipelineTest):
         wait_for(lambda: "sent 650/650" in replay.output() or not replay.alive(), 10, "all sent once")
         self.assertTrue(replay.alive(), "ingest gave up while the aggregator was away")
         p.start_aggregator()
-        self.assertEqual(replay.proc.wait(60), 0, replay.output())
-        self.assertIn("650 accepted", replay.output())
+        summary = replay.summary(60)
+        self.assertEqual(replay.proc.returncode, 0, replay.output())
+        self.assertEqual((summary["accepted"], summary["not_acknowledged"]), (650, 0))
+        self.assertGreater(max(seat["attempts"] for seat in summary["seats"]), 1)   # it did retry
         state = p.state()
         self.assertBBC(state)
         # exactly once: one sequence per declaration, votes counted once

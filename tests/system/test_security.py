@@ -14,63 +14,20 @@ Readiness is asked for (a snapshot answered), never slept for.
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
-BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/bin")
-DATA = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.abspath("data")
-BASELINE = os.path.join(DATA, "ge2015.csv")
+import harness
+from harness import Pipeline, Process, free_port, run, tcp
+
 SEAT_A = "E14000530"        # Aldershot: centre-a counts it
 SEAT_A2 = "W07000049"       # Aberavon: centre-a counts it too
 SEAT_B = "E14000531"        # Aldridge-Brownhills: centre-b's
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tcp(port):
-    return "tcp://127.0.0.1:%d" % port
-
-
-def run(*args, timeout=60):
-    return subprocess.run([os.path.join(BIN, args[0])] + list(args[1:]), capture_output=True,
-                          text=True, timeout=timeout)
-
-
-class Server:
-    """A real aggregator or publisher, its log in a file."""
-
-    def __init__(self, workdir, name, args):
-        self.log_path = os.path.join(workdir, "%s.log" % name)
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([os.path.join(BIN, name)] + args, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-    def text(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-
 class SecurityTest(unittest.TestCase):
+    """One aggregator for the whole class: each test goes on from the last."""
 
     @classmethod
     def setUpClass(cls):
@@ -83,18 +40,16 @@ class SecurityTest(unittest.TestCase):
             f.write("# count centres: key, name, the seats each counts\n\n")
             f.write("%s centre-a %s %s\n" % (cls.public("centre-a"), SEAT_A, SEAT_A2))
             f.write("%s centre-b %s\n" % (cls.public("centre-b"), SEAT_B))
-        cls.ports = [free_port() for _ in range(3)]
         cls.journal = os.path.join(cls.dir, "journal")
-        cls.agg = Server(cls.dir, "aggregator", [
-            "--baseline", BASELINE, "--ingest", tcp(cls.ports[0]), "--updates", tcp(cls.ports[1]),
-            "--snapshot", tcp(cls.ports[2]), "--journal", cls.journal,
-            "--curve-secret", cls.key("agg") + ".key", "--allow", cls.allow])
+        cls.pipeline = Pipeline(cls.dir, journal=cls.journal,
+                                extra=["--curve-secret", cls.key("agg") + ".key", "--allow", cls.allow])
+        cls.agg = cls.pipeline.start_aggregator(wait=False)
 
     @classmethod
     def tearDownClass(cls):
         rc = cls.agg.stop()
         if rc != 0:
-            print(cls.agg.text(), file=sys.stderr)
+            print(cls.agg.output(), file=sys.stderr)
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod
@@ -108,21 +63,18 @@ class SecurityTest(unittest.TestCase):
 
     def state(self, min_sequence=0):
         """The aggregator's whole state, asked for (this is also the readiness check)."""
-        r = run("subscribe", "--once", "--json", "--timeout", "20", "--min-sequence", str(min_sequence),
-                "--updates", tcp(self.ports[1]), "--snapshot", tcp(self.ports[2]), timeout=30)
-        self.assertEqual(r.returncode, 0, r.stderr + self.agg.text())
-        return json.loads(r.stdout)
+        return self.pipeline.state(min_sequence=min_sequence)
 
-    def send(self, seat, *options):
-        return run("ingest", "send", BASELINE, "--seat", seat, "--to", tcp(self.ports[0]),
-                   "--retry-ms", "300", "--give-up", "2", *options)
+    def send(self, seat, *options, summary=True):
+        return self.pipeline.ingest("send", harness.BASELINE, "--seat", seat, "--retry-ms", "300",
+                                    "--give-up", "2", *options, check=False, summary=summary)
 
     def curve(self, server, own):
         return ["--curve-server-key", self.key(server) + ".pub", "--curve-key", self.key(own)]
 
     def assert_refused(self, result, before):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
-        self.assertIn("NOT ACKNOWLEDGED", result.stdout)
+        self.assertEqual(result.summary["not_acknowledged"], 1, result.stdout)
         self.assertEqual(self.state(), before)
 
     def test_1_refused_at_the_handshake(self):
@@ -138,14 +90,14 @@ class SecurityTest(unittest.TestCase):
         self.assertIn("ING031", result.stderr)
         self.assertIn("REFUSED our key", result.stderr)
         stranger_id = self.public("stranger")[:8]
-        self.assertIn("AUTH002 key %s" % stranger_id, self.agg.text())
-        self.assertIn("not on the allow-list", self.agg.text())
+        self.assertIn("AUTH002 key %s" % stranger_id, self.agg.output())
+        self.assertIn("not on the allow-list", self.agg.output())
 
     def test_2_own_seat_accepted_other_seat_rejected(self):
         before = self.state()
         result = self.send(SEAT_A, "--source", "forged-name", *self.curve("agg", "centre-a"))
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertIn("accepted", result.stdout)
+        self.assertEqual(result.summary["accepted"], 1, result.stdout)
         after = self.state(before["sequence"] + 1)
         self.assertIn(SEAT_A, [seat["id"] for seat in after["constituencies"]])
         self.assertEqual(after["sequence"], before["sequence"] + 1)
@@ -153,9 +105,11 @@ class SecurityTest(unittest.TestCase):
         # Another centre's seat: rejected with the reason, nothing changes
         result = self.send(SEAT_B, *self.curve("agg", "centre-a"))
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
-        self.assertIn("rejected: centre centre-a may not declare %s" % SEAT_B, result.stdout)
+        [seat] = result.summary["seats"]
+        self.assertEqual((seat["ons_id"], seat["outcome"], seat["reason"]),
+                         (SEAT_B, "rejected", "centre centre-a may not declare %s" % SEAT_B))
         self.assertEqual(self.state(), after)
-        log = self.agg.text()
+        log = self.agg.output()
         self.assertIn("AGG024 %s rev 1 from centre-a (key %s): NOT AUTHORISED"
                       % (SEAT_B, self.public("centre-a")[:8]), log)
 
@@ -179,20 +133,20 @@ class SecurityTest(unittest.TestCase):
         leaky = self.key("leaky")
         self.assertEqual(run("ingest", "keygen", leaky).returncode, 0)
         os.chmod(leaky + ".key", 0o640)
-        r = self.send(SEAT_A, "--curve-server-key", self.key("agg") + ".pub", "--curve-key", leaky)
+        r = self.send(SEAT_A, "--curve-server-key", self.key("agg") + ".pub", "--curve-key", leaky, summary=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn("readable by group or others", r.stderr)
         # A public key that is not one
         bad = self.key("bad.pub")
         with open(bad, "w") as f:
             f.write("not a key\n")
-        r = self.send(SEAT_A, "--curve-server-key", bad, "--curve-key", self.key("centre-a"))
+        r = self.send(SEAT_A, "--curve-server-key", bad, "--curve-key", self.key("centre-a"), summary=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn("not a key file", r.stderr)
 
     def test_4_aggregator_refuses_bad_setups(self):
         ports = [free_port() for _ in range(3)]
-        base = ["--baseline", BASELINE, "--ingest", tcp(ports[0]), "--updates", tcp(ports[1]),
+        base = ["--baseline", harness.BASELINE, "--ingest", tcp(ports[0]), "--updates", tcp(ports[1]),
                 "--snapshot", tcp(ports[2])]
         r = run("aggregator", *base, "--curve-secret", self.key("agg") + ".key")
         self.assertEqual(r.returncode, 2)
@@ -208,26 +162,25 @@ class SecurityTest(unittest.TestCase):
         with open(subs, "w") as f:
             f.write("%s viewer-1\n" % self.public("viewer"))
         ports = [free_port() for _ in range(2)]
-        args = ["--upstream-updates", tcp(self.ports[1]), "--upstream-snapshot", tcp(self.ports[2]),
-                "--updates", tcp(ports[0]), "--snapshot", tcp(ports[1]),
-                "--curve-secret", self.key("pub") + ".key", "--allow", subs]
-        if "--http" in run("publisher", "--help").stdout:
-            args += ["--http", "0"]
-        publisher = Server(self.dir, "publisher", args)
+        publisher = Process(self.dir, "publisher", [
+            "publisher", "--upstream-updates", tcp(self.pipeline.agg_updates),
+            "--upstream-snapshot", tcp(self.pipeline.agg_snapshot),
+            "--updates", tcp(ports[0]), "--snapshot", tcp(ports[1]), "--http", "0",
+            "--curve-secret", self.key("pub") + ".key", "--allow", subs])
         try:
             feed = ["--updates", tcp(ports[0]), "--snapshot", tcp(ports[1])]
             r = run("subscribe", "--once", "--json", "--timeout", "20", *feed,
                     "--curve-server-key", self.key("pub") + ".pub", "--curve-key", self.key("viewer"))
-            self.assertEqual(r.returncode, 0, r.stderr + publisher.text())
+            self.assertEqual(r.returncode, 0, r.stderr + publisher.output())
             self.assertEqual(json.loads(r.stdout)["sequence"], self.state()["sequence"])
             for extra in ([], ["--curve-server-key", self.key("pub") + ".pub",
                                "--curve-key", self.key("stranger")]):
                 r = run("subscribe", "--once", "--json", "--timeout", "2", *feed, *extra)
                 self.assertEqual(r.returncode, 1, r.stdout)
-            self.assertIn("AUTH002 key %s" % self.public("stranger")[:8], publisher.text())
+            self.assertIn("AUTH002 key %s" % self.public("stranger")[:8], publisher.output())
         finally:
-            self.assertEqual(publisher.stop(), 0, publisher.text())
+            self.assertEqual(publisher.stop(), 0, publisher.output())
 
 
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    harness.main()
