@@ -17,6 +17,10 @@
 #include "clone_server.h"
 #include "summary.h"
 #include "tally.h"
+#include "clock.h"
+#include "signals.h"
+#include "names.h"
+#include "net.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +74,7 @@ struct aggregator {
 static summary_stamp_t
 s_stamp (const aggregator_t *self)
 {
-    return (summary_stamp_t) { self->sequence, self->epoch, self->config.mode, wire_now_us () };
+    return (summary_stamp_t) { self->sequence, self->epoch, self->config.mode, clock_now_us () };
 }
 
 //  Queues a packed Update for publication after the batch commits
@@ -260,7 +264,7 @@ aggregator_new (const aggregator_config_t *config)
     self->config = *config;
     self->tally_options.speaker_as = config->speaker_as;
     self->tally_options.baseline_speaker_as = config->baseline_speaker_as;
-    self->epoch = wire_random_u64 ();
+    self->epoch = clock_random_u64 ();
 
     char err [512];
     if (results_load (config->baseline, &self->baseline, err, sizeof err)) {
@@ -299,9 +303,9 @@ aggregator_new (const aggregator_config_t *config)
     self->ctx = zmq_ctx_new ();
     if (!self->ctx)
         goto failed;
-    self->ingest = wire_socket (self->ctx, ZMQ_ROUTER, NULL, true);
-    self->updates = wire_socket (self->ctx, ZMQ_PUB, NULL, true);
-    self->snapshot = wire_socket (self->ctx, ZMQ_ROUTER, NULL, true);
+    self->ingest = net_socket (self->ctx, ZMQ_ROUTER, NULL, true);
+    self->updates = net_socket (self->ctx, ZMQ_PUB, NULL, true);
+    self->snapshot = net_socket (self->ctx, ZMQ_ROUTER, NULL, true);
     if (!self->ingest || !self->updates || !self->snapshot || s_secure_ingest (self))
         goto failed;
     //  Hostile senders: a frame over this size drops their connection
@@ -314,12 +318,12 @@ aggregator_new (const aggregator_config_t *config)
     zmq_setsockopt (self->updates, ZMQ_SNDHWM, &hwm, sizeof hwm);
     int ack_hwm = S_ACK_HWM;
     zmq_setsockopt (self->ingest, ZMQ_SNDHWM, &ack_hwm, sizeof ack_hwm);
-    if (wire_attach (self->ingest, config->ingest, true)
-    ||  wire_attach (self->updates, config->updates, true)
-    ||  wire_attach (self->snapshot, config->snapshot, true))
+    if (net_attach (self->ingest, config->ingest, true)
+    ||  net_attach (self->updates, config->updates, true)
+    ||  net_attach (self->snapshot, config->snapshot, true))
         goto failed;
     log_info ("AGG001", "ready: %zu seats, mode %s, election %s, ingest %s, updates %s, snapshot %s, epoch %016llx",
-              tally_seats_total (self->tally), wire_mode_name (config->mode), config->election,
+              tally_seats_total (self->tally), names_mode (config->mode), config->election,
               config->ingest, config->updates, config->snapshot, (unsigned long long) self->epoch);
     return self;
 failed:
@@ -445,7 +449,7 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
         record.has_sequence = true;
         record.sequence = self->sequence;
         record.has_received_at_us = true;
-        record.received_at_us = wire_now_us ();
+        record.received_at_us = clock_now_us ();
         record.source = (char *) source;
         record.declaration = intake.message;
         if (self->journal) {
@@ -486,7 +490,7 @@ s_publish_and_reply (aggregator_t *self)
 {
     for (size_t i = 0; i < self->n_outgoing; i++) {
         s_outgoing_t *entry = &self->outgoing [i];
-        wire_send_str (self->updates, entry->topic, ZMQ_SNDMORE);
+        net_send_str (self->updates, entry->topic, ZMQ_SNDMORE);
         zmq_send (self->updates, entry->bytes, entry->size, 0);
         if (store_put (self->store, entry->topic, entry->bytes, entry->size))
             log_error ("AGG040", "out of memory storing %s: snapshots will lack it", entry->topic);
@@ -495,7 +499,7 @@ s_publish_and_reply (aggregator_t *self)
     for (size_t i = 0; i < self->n_replies; i++) {
         s_reply_t *reply = &self->replies [i];
         if (zmq_msg_send (&reply->identity, self->ingest, ZMQ_SNDMORE) < 0
-        ||  wire_send_pb (self->ingest, &reply->ack.base, 0))
+        ||  net_send_pb (self->ingest, &reply->ack.base, 0))
             log_debug ("AGG041", "ack to a vanished sender dropped");
         zmq_msg_close (&reply->identity);
     }
@@ -535,10 +539,10 @@ s_handle_ingest (aggregator_t *self)
     while (self->n_replies < S_BATCH) {
         zmq_msg_t frames [4];
         size_t count;
-        if (wire_recv_frames (self->ingest, frames, 4, &count, ZMQ_DONTWAIT))
+        if (net_recv_frames (self->ingest, frames, 4, &count, ZMQ_DONTWAIT))
             break;
         s_handle_declaration (self, frames, count);
-        wire_frames_close (frames, count < 4 ? count : 4);
+        net_frames_close (frames, count < 4 ? count : 4);
     }
     if (self->batch_unjournaled) {
         self->batch_unjournaled = false;
@@ -595,25 +599,25 @@ s_heartbeat (aggregator_t *self)
     update.has_mode = true;
     update.mode = self->config.mode;
     update.has_sent_at_us = true;
-    update.sent_at_us = wire_now_us ();
+    update.sent_at_us = clock_now_us ();
     update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
     update.heartbeat = &heartbeat;
-    wire_send_str (self->updates, "health", ZMQ_SNDMORE);
-    wire_send_pb (self->updates, &update.base, 0);
-    self->next_heartbeat = wire_mono_ms () + self->config.heartbeat_ms;
+    net_send_str (self->updates, "health", ZMQ_SNDMORE);
+    net_send_pb (self->updates, &update.base, 0);
+    self->next_heartbeat = clock_mono_ms () + self->config.heartbeat_ms;
 }
 
 int
 aggregator_run (aggregator_t *self)
 {
-    self->next_heartbeat = wire_mono_ms ();
-    while (!wire_interrupted ()) {
+    self->next_heartbeat = clock_mono_ms ();
+    while (!signals_interrupted ()) {
         zmq_pollitem_t items [] = {
             { self->ingest, 0, ZMQ_POLLIN, 0 },
             { self->snapshot, 0, ZMQ_POLLIN, 0 },
             { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
-        int64_t wait = self->next_heartbeat - wire_mono_ms ();
+        int64_t wait = self->next_heartbeat - clock_mono_ms ();
         if (zmq_poll (items, self->auth ? 3 : 2, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
@@ -626,7 +630,7 @@ aggregator_run (aggregator_t *self)
             s_handle_snapshot (self);
         if (self->auth && (items [2].revents & ZMQ_POLLIN))
             auth_handle (self->auth);
-        if (wire_mono_ms () >= self->next_heartbeat)
+        if (clock_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);
     }
     log_info ("AGG099", "stopping at sequence %llu, %zu seats declared",

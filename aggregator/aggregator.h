@@ -7,7 +7,7 @@
 #define AGGREGATOR_H
 
 #include <stdbool.h>
-#include "wire.h"
+#include "election.pb-c.h"
 
 typedef struct {
     const char *baseline;           /* results CSV of the previous election */

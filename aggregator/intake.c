@@ -1,5 +1,6 @@
 /*  intake.c: see intake.h.  */
 #include "intake.h"
+#include "names.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ intake_decode (const void *bytes, size_t size, Election__Mode mode,
     el_reason_t reason = EL_REASON_NONE;
     if (message->mode != mode) {
         snprintf (text, text_size, "declaration in %s mode sent to a %s aggregator",
-                  wire_mode_name (message->mode), wire_mode_name (mode));
+                  names_mode (message->mode), names_mode (mode));
         reason = EL_REASON_WRONG_MODE;
     }
     else

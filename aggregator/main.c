@@ -1,6 +1,9 @@
 /*  aggregator: command line of the aggregator server (see aggregator.h).  */
 #include "aggregator.h"
 #include "log.h"
+#include "signals.h"
+#include "names.h"
+#include "net.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +34,7 @@ s_usage (FILE *out)
         "                             seats each may declare (see SECURITY.md)\n"
         "  --quiet                    log warnings and errors only\n"
         "  --help                     this text\n",
-        WIRE_AGG_INGEST, WIRE_AGG_UPDATES, WIRE_AGG_SNAPSHOT, WIRE_HEARTBEAT_MS);
+        NET_AGG_INGEST, NET_AGG_UPDATES, NET_AGG_SNAPSHOT, NET_HEARTBEAT_MS);
 }
 
 int
@@ -39,12 +42,12 @@ main (int argc, char *argv [])
 {
     aggregator_config_t config = {
         .baseline = "data/ge2015.csv",
-        .ingest = WIRE_AGG_INGEST,
-        .updates = WIRE_AGG_UPDATES,
-        .snapshot = WIRE_AGG_SNAPSHOT,
+        .ingest = NET_AGG_INGEST,
+        .updates = NET_AGG_UPDATES,
+        .snapshot = NET_AGG_SNAPSHOT,
         .election = "uk-general",
         .mode = ELECTION__MODE__MODE_REHEARSAL,
-        .heartbeat_ms = WIRE_HEARTBEAT_MS
+        .heartbeat_ms = NET_HEARTBEAT_MS
     };
     log_level_t level = LOG_INFO;
     static const struct option options [] = {
@@ -81,7 +84,7 @@ main (int argc, char *argv [])
             case 'A': config.allow = optarg; break;
             case 'q': level = LOG_WARN; break;
             case 'm':
-                config.mode = wire_mode_parse (optarg);
+                config.mode = names_mode_parse (optarg);
                 if (config.mode == ELECTION__MODE__MODE_UNSPECIFIED) {
                     fprintf (stderr, "aggregator: --mode must be live, test or rehearsal, not \"%s\"\n", optarg);
                     return 2;
@@ -111,7 +114,7 @@ main (int argc, char *argv [])
         return 2;
     }
     log_init ("aggregator", level);
-    wire_catch_signals ();
+    signals_catch ();
     aggregator_t *aggregator = aggregator_new (&config);
     if (!aggregator)
         return 1;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tally.h"
-#include "wire.h"
+#include "update_head.h"
 
 typedef struct {
     uint64_t sequence;

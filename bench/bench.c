@@ -18,7 +18,10 @@
 #include "log.h"
 #include "results_csv.h"
 #include "clone_client.h"
-#include "wire.h"
+#include "clock.h"
+#include "net.h"
+#include "signals.h"
+#include "update_head.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -559,7 +562,7 @@ s_batch_synthetic (s_batch_t *batch, const char *ons_ids, size_t seat, uint32_t 
     decl.n_candidates = n;
     decl.candidates = pointers;
     decl.has_declared_at_ms = true;
-    decl.declared_at_ms = wire_now_us () / 1000;
+    decl.declared_at_ms = clock_now_us () / 1000;
     decl.source_id = "bench";
     decl.has_mode = true;
     decl.mode = ELECTION__MODE__MODE_REHEARSAL;
@@ -583,7 +586,7 @@ s_batch_seat (s_batch_t *batch, const seat_result_t *seat, bool rush)
     declaration_opts_t opts = {
         S_ELECTION, "bench", ELECTION__MODE__MODE_REHEARSAL, 1,
         rush ? ELECTION__DECLARATION_KIND__KIND_RUSH : ELECTION__DECLARATION_KIND__KIND_RESULT,
-        ELECTION__REVISION_REASON__REASON_NONE, wire_now_us () / 1000
+        ELECTION__REVISION_REASON__REASON_NONE, clock_now_us () / 1000
     };
     Election__Declaration decl;
     declaration_from_seat (seat, &opts, &decl, cands, pointers);
@@ -649,7 +652,7 @@ s_drive (s_pipeline_t *pipeline, s_drive_t *drive)
     size_t held_at = SIZE_MAX;
     double interval_ns = drive->rate > 0 ? 1e9 / drive->rate : 0;
     while (acked < n || seats < n || nationals < n) {
-        if (wire_interrupted ())
+        if (signals_interrupted ())
             goto cleanup;
         int64_t now = s_now_ns ();
         bool paced_wait = false;
@@ -788,25 +791,25 @@ static int
 s_ask_snapshot (s_bench_t *self, const char *endpoint, const char *prefix, pid_t watch,
                 int64_t deadline, Election__Snapshot **header_out)
 {
-    void *dealer = wire_socket (self->ctx, ZMQ_DEALER, endpoint, false);
+    void *dealer = net_socket (self->ctx, ZMQ_DEALER, endpoint, false);
     if (!dealer)
         return -1;
     Election__SnapshotRequest request = ELECTION__SNAPSHOT_REQUEST__INIT;
     request.topic_prefix = (char *) prefix;
     int rc = -1;
-    if (wire_send_pb (dealer, &request.base, 0))
+    if (net_send_pb (dealer, &request.base, 0))
         goto cleanup;
-    while (!wire_interrupted () && s_now_ns () < deadline && s_alive (self, watch)) {
+    while (!signals_interrupted () && s_now_ns () < deadline && s_alive (self, watch)) {
         zmq_pollitem_t item = { dealer, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, 100) <= 0)
             continue;
         zmq_msg_t frames [64];
         size_t count;
-        if (wire_recv_frames (dealer, frames, 64, &count, 0))
+        if (net_recv_frames (dealer, frames, 64, &count, 0))
             break;
         *header_out = election__snapshot__unpack (NULL, zmq_msg_size (&frames [0]),
                                                  zmq_msg_data (&frames [0]));
-        wire_frames_close (frames, count < 64 ? count : 64);
+        net_frames_close (frames, count < 64 ? count : 64);
         rc = *header_out ? 0 : -1;
         break;
     }
@@ -832,7 +835,7 @@ s_pipeline_stop (s_bench_t *self, s_pipeline_t *pipeline)
 static int
 s_wait_publisher (s_bench_t *self, s_pipeline_t *pipeline, int64_t deadline)
 {
-    while (!wire_interrupted () && s_now_ns () < deadline) {
+    while (!signals_interrupted () && s_now_ns () < deadline) {
         if (!s_alive (self, pipeline->aggregator) || !s_alive (self, pipeline->publisher))
             return -1;
         zmq_pollitem_t item = { pipeline->sub, 0, ZMQ_POLLIN, 0 };
@@ -921,8 +924,8 @@ s_pipeline_start (s_bench_t *self, s_pipeline_t *pipeline, const char *name,
     pipeline->publisher = s_spawn (self, "publisher", pub_argv, pipeline->log_path);
     if (pipeline->publisher < 0)
         goto failed;
-    pipeline->sub = wire_socket (self->ctx, ZMQ_SUB, NULL, false);
-    pipeline->dealer = wire_socket (self->ctx, ZMQ_DEALER, NULL, false);
+    pipeline->sub = net_socket (self->ctx, ZMQ_SUB, NULL, false);
+    pipeline->dealer = net_socket (self->ctx, ZMQ_DEALER, NULL, false);
     if (!pipeline->sub || !pipeline->dealer)
         goto failed;
     int unlimited = 0;
@@ -930,8 +933,8 @@ s_pipeline_start (s_bench_t *self, s_pipeline_t *pipeline, const char *name,
     zmq_setsockopt (pipeline->sub, ZMQ_SUBSCRIBE, "", 0);
     zmq_setsockopt (pipeline->dealer, ZMQ_SNDHWM, &unlimited, sizeof unlimited);
     zmq_setsockopt (pipeline->dealer, ZMQ_RCVHWM, &unlimited, sizeof unlimited);
-    if (wire_attach (pipeline->sub, pipeline->updates, false)
-    ||  wire_attach (pipeline->dealer, pipeline->ingest, false))
+    if (net_attach (pipeline->sub, pipeline->updates, false)
+    ||  net_attach (pipeline->dealer, pipeline->ingest, false))
         goto failed;
     if (s_wait_publisher (self, pipeline, deadline))
         goto failed;
@@ -939,7 +942,7 @@ s_pipeline_start (s_bench_t *self, s_pipeline_t *pipeline, const char *name,
     //  to the aggregator; then its first updates never reach us, and it
     //  resyncs. A probe seen end to end means nothing more will be lost.
     for (uint32_t revision = *probe_revision; ; revision++) {
-        if (wire_interrupted () || s_now_ns () > deadline || revision > *probe_revision + 20)
+        if (signals_interrupted () || s_now_ns () > deadline || revision > *probe_revision + 20)
             goto failed;
         s_batch_t *probe = make_probe (probe_arg, revision);
         if (!probe)
@@ -951,7 +954,7 @@ s_pipeline_start (s_bench_t *self, s_pipeline_t *pipeline, const char *name,
         int64_t probe_deadline = s_now_ns () + 1000000000LL;
         bool seen = false, national = false, acked = false;
         zmq_send (pipeline->dealer, probe->arena, probe->size [0], 0);
-        while (!(acked && national) && s_now_ns () < probe_deadline && !wire_interrupted ()) {
+        while (!(acked && national) && s_now_ns () < probe_deadline && !signals_interrupted ()) {
             zmq_pollitem_t items [2] = { { pipeline->dealer, 0, ZMQ_POLLIN, 0 }, { sub, 0, ZMQ_POLLIN, 0 } };
             if (zmq_poll (items, 2, 100) <= 0)
                 continue;
@@ -1285,7 +1288,7 @@ typedef struct {
 
 //  Decodes each update, as a subscriber holding the state must
 static void
-s_joiner_update (void *arg, const char *topic, const wire_head_t *head,
+s_joiner_update (void *arg, const char *topic, const update_head_t *head,
                  const void *bytes, size_t size, bool live)
 {
     Election__Update *update = election__update__unpack (NULL, size, bytes);
@@ -1308,7 +1311,7 @@ s_snapshot (s_bench_t *self, s_pipeline_t *pipeline, const char *key, const char
         return -1;
     int rc = -1;
     while (!clone_client_synced (client)) {
-        if (wire_interrupted () || s_now_ns () - start > S_STALL_NS) {
+        if (signals_interrupted () || s_now_ns () - start > S_STALL_NS) {
             fprintf (stderr, "bench: no snapshot from the publisher of %s\n", pipeline->name);
             goto cleanup;
         }
@@ -1857,7 +1860,7 @@ main (int argc, char *argv [])
         options->bin_dir = dirname (exe);
     }
     log_init ("bench", LOG_WARN);
-    wire_catch_signals ();
+    signals_catch ();
     const char *tmp = options->tmp_parent ? options->tmp_parent
                     : getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
     snprintf (self->tmp_dir, sizeof self->tmp_dir, "%s/bench.XXXXXX", tmp);
@@ -1897,13 +1900,13 @@ main (int argc, char *argv [])
     rc = 0;
 cleanup:
     s_stop_all (self);
-    if (wire_interrupted ()) {
+    if (signals_interrupted ()) {
         fprintf (stderr, "bench: interrupted\n");
         rc = 130;
     }
     if (self->ctx)
         zmq_ctx_term (self->ctx);
-    if (options->keep || (rc && !wire_interrupted ()))
+    if (options->keep || (rc && !signals_interrupted ()))
         fprintf (stderr, "bench: scratch directory kept: %s\n", self->tmp_dir);
     else
         nftw (self->tmp_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);

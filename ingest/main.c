@@ -16,6 +16,10 @@
 #include "results_csv.h"
 #include "sender.h"
 #include "strmap.h"
+#include "clock.h"
+#include "signals.h"
+#include "names.h"
+#include "net.h"
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -315,7 +319,7 @@ s_progress (const s_ingest_t *self, const sender_t *sender, int64_t started, int
     fprintf (stderr, "%sreplay: sent %zu/%zu, acked %zu, elapsed %.1f s, night %s UTC%s",
              isatty (2) ? "\r" : "", sender_sent (sender), sender_submitted (sender),
              self->accepted + self->duplicate + self->rejected,
-             (double) (wire_mono_ms () - started) / 1000.0, clock,
+             (double) (clock_mono_ms () - started) / 1000.0, clock,
              isatty (2) && !last ? "   " : "\n");
     fflush (stderr);
 }
@@ -326,7 +330,7 @@ s_run_plan (s_ingest_t *self, sender_t *sender, s_plan_t *plan, bool replay)
 {
     if (replay)
         qsort (plan->items, plan->count, sizeof *plan->items, s_by_night);
-    int64_t started = wire_mono_ms ();
+    int64_t started = clock_mono_ms ();
     int64_t first_night = plan->count ? plan->items [0].night_ms : 0;
     for (size_t i = 0; i < plan->count; i++) {
         s_item_t *item = &plan->items [i];
@@ -339,19 +343,19 @@ s_run_plan (s_ingest_t *self, sender_t *sender, s_plan_t *plan, bool replay)
         }
     }
     int64_t next_progress = started + (isatty (2) ? 200 : 2000);
-    while (sender_finished (sender) < sender_submitted (sender) && !wire_interrupted ()) {
+    while (sender_finished (sender) < sender_submitted (sender) && !signals_interrupted ()) {
         if (sender_pump (sender, 100))
             return -1;
-        if (replay && wire_mono_ms () >= next_progress) {
+        if (replay && clock_mono_ms () >= next_progress) {
             size_t sent = sender_sent (sender);
             s_progress (self, sender, started, sent ? plan->items [sent - 1].night_ms : 0, false);
-            next_progress = wire_mono_ms () + (isatty (2) ? 200 : 2000);
+            next_progress = clock_mono_ms () + (isatty (2) ? 200 : 2000);
         }
     }
     size_t sent = sender_sent (sender);
     if (replay)
         s_progress (self, sender, started, sent ? plan->items [sent - 1].night_ms : 0, true);
-    double elapsed = (double) (wire_mono_ms () - started) / 1000.0;
+    double elapsed = (double) (clock_mono_ms () - started) / 1000.0;
     size_t unfinished = sender_submitted (sender) - sender_finished (sender);
     fprintf (stderr, "ingest: %zu declarations: %zu accepted, %zu duplicate, %zu rejected, "
              "%zu not acknowledged%s in %.2f s; last sequence %llu\n",
@@ -409,7 +413,7 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
             "sequence", (json_int_t) record->sequence, "received_at", when, "source", record->source,
             "election_id", d->election_id, "ons_id", d->ons_id, "revision", (json_int_t) d->revision,
             "kind", kind, "reason", reason, "electorate", (json_int_t) d->electorate,
-            "mode", wire_mode_name (d->mode), "candidates", candidates);
+            "mode", names_mode (d->mode), "candidates", candidates);
         char *text = json_dumps (line, JSON_COMPACT);
         if (text)
             puts (text);
@@ -501,7 +505,7 @@ s_usage (FILE *out)
         "  --help                 this text\n\n"
         "Exit status: 0 if every declaration was accepted or a duplicate, 1 if any was\n"
         "rejected or never acknowledged, 2 for bad usage.\n",
-        WIRE_AGG_INGEST);
+        NET_AGG_INGEST);
 }
 
 static bool
@@ -524,7 +528,7 @@ main (int argc, char *argv [])
     gethostname (host, sizeof host - 1);
     snprintf (source, sizeof source, "ingest@%s", host);
     s_ingest_t self = {
-        .to = WIRE_AGG_INGEST, .election = "uk-general", .source = source,
+        .to = NET_AGG_INGEST, .election = "uk-general", .source = source,
         .mode = ELECTION__MODE__MODE_REHEARSAL, .revision = 1, .speed = 60,
         .retry_ms = 1000, .give_up_ms = 60000, .window = 1000
     };
@@ -586,7 +590,7 @@ main (int argc, char *argv [])
                 }
                 break;
             case 'm':
-                self.mode = wire_mode_parse (optarg);
+                self.mode = names_mode_parse (optarg);
                 if (self.mode == ELECTION__MODE__MODE_UNSPECIFIED) {
                     fprintf (stderr, "ingest: --mode must be live, test or rehearsal\n");
                     return 2;
@@ -654,7 +658,7 @@ main (int argc, char *argv [])
             return 2;
         }
     }
-    wire_catch_signals ();
+    signals_catch ();
     void *ctx = zmq_ctx_new ();
     sender_config_t config = { self.to, self.retry_ms, self.give_up_ms, self.window,
                                self.server_key ? &curve : NULL };

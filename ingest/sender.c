@@ -1,6 +1,8 @@
 /*  sender.c: see sender.h.  */
 #include "sender.h"
 #include "log.h"
+#include "clock.h"
+#include "net.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +58,7 @@ s_secure (sender_t *self, void *ctx)
                             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
                             | ZMQ_EVENT_HANDSHAKE_SUCCEEDED))
         return 0;   //  no monitor: we only lose the clearer message
-    self->monitor = wire_socket (ctx, ZMQ_PAIR, endpoint, false);
+    self->monitor = net_socket (ctx, ZMQ_PAIR, endpoint, false);
     return 0;
 }
 
@@ -67,7 +69,7 @@ s_read_monitor (sender_t *self)
     while (true) {
         zmq_msg_t frames [3];
         size_t count;
-        if (wire_recv_frames (self->monitor, frames, 3, &count, ZMQ_DONTWAIT))
+        if (net_recv_frames (self->monitor, frames, 3, &count, ZMQ_DONTWAIT))
             return;
         uint16_t event = 0;
         uint32_t value = 0;
@@ -75,7 +77,7 @@ s_read_monitor (sender_t *self)
             memcpy (&event, zmq_msg_data (&frames [0]), 2);
             memcpy (&value, (uint8_t *) zmq_msg_data (&frames [0]) + 2, 4);
         }
-        wire_frames_close (frames, count < 3 ? count : 3);
+        net_frames_close (frames, count < 3 ? count : 3);
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             if (self->told_refused)
                 log_info ("ING032", "aggregator %s accepted our key", self->config.to);
@@ -104,9 +106,9 @@ sender_new (void *ctx, const sender_config_t *config, sender_done_fn *done, void
     self->done = done;
     self->arg = arg;
     //  Random high bits: ids of two runs never collide at the aggregator's logs
-    self->id_base = wire_random_u64 () & 0xFFFFFFFF00000000ULL;
+    self->id_base = clock_random_u64 () & 0xFFFFFFFF00000000ULL;
     self->in_flight = calloc (config->window ? config->window : 1, sizeof *self->in_flight);
-    self->dealer = wire_socket (ctx, ZMQ_DEALER, NULL, false);
+    self->dealer = net_socket (ctx, ZMQ_DEALER, NULL, false);
     if (!self->in_flight || !self->dealer)
         goto failed;
     //  Queue while the aggregator is away instead of blocking
@@ -118,7 +120,7 @@ sender_new (void *ctx, const sender_config_t *config, sender_done_fn *done, void
     zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
     if (config->curve && s_secure (self, ctx))
         goto failed;
-    if (wire_attach (self->dealer, config->to, false))
+    if (net_attach (self->dealer, config->to, false))
         goto failed;
     return self;
 failed:
@@ -258,7 +260,7 @@ s_read_acks (sender_t *self)
 int
 sender_pump (sender_t *self, long wait_ms)
 {
-    int64_t now = wire_mono_ms ();
+    int64_t now = clock_mono_ms ();
     //  Resend what is late, give up on what is hopeless
     for (size_t i = 0; i < self->n_in_flight;) {
         size_t index = self->in_flight [i];

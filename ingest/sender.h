@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "keys.h"
-#include "wire.h"
+#include "election.pb-c.h"
 
 typedef struct {
     const char *to;         /* aggregator ingest endpoint */

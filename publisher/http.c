@@ -3,6 +3,7 @@
 #include "log.h"
 #include "state_json.h"
 #include "state_view.h"
+#include "update_head.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -135,7 +136,7 @@ http_on_reset (http_t *self, const Election__Snapshot *header)
 }
 
 void
-http_on_update (http_t *self, const char *topic, const wire_head_t *head,
+http_on_update (http_t *self, const char *topic, const update_head_t *head,
                 const void *bytes, size_t size, bool live)
 {
     if (!live) {

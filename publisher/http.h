@@ -15,7 +15,7 @@
 #define PUBLISHER_HTTP_H
 
 #include <stdbool.h>
-#include "wire.h"
+#include "update_head.h"
 
 typedef struct http http_t;
 
@@ -32,7 +32,7 @@ void http_destroy (http_t **self_p);
     (live true) are applied at once and streamed. bytes (a packed Update,
     head its top-level fields) are borrowed.                                */
 void http_on_reset (http_t *self, const Election__Snapshot *header);
-void http_on_update (http_t *self, const char *topic, const wire_head_t *head,
+void http_on_update (http_t *self, const char *topic, const update_head_t *head,
                      const void *bytes, size_t size, bool live);
 void http_on_synced (http_t *self, const Election__Snapshot *header);
 /*  The publisher's own heartbeat (upstream_ok says if figures are live).   */

@@ -1,6 +1,8 @@
 /*  publisher: command line of the fan-out tier (see publisher.h).  */
 #include "publisher.h"
 #include "log.h"
+#include "signals.h"
+#include "net.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +33,8 @@ s_usage (FILE *out)
         "                                line \"KEY NAME\" (default: anyone with our public key)\n"
         "  --quiet                       log warnings and errors only\n"
         "  --help                        this text\n",
-        WIRE_AGG_UPDATES, WIRE_AGG_SNAPSHOT, WIRE_PUB_UPDATES, WIRE_PUB_SNAPSHOT,
-        WIRE_HEARTBEAT_MS, WIRE_SILENCE_MS, S_HTTP_PORT, S_HTTP_ADDRESS, EL_WEB_ROOT);
+        NET_AGG_UPDATES, NET_AGG_SNAPSHOT, NET_PUB_UPDATES, NET_PUB_SNAPSHOT,
+        NET_HEARTBEAT_MS, NET_SILENCE_MS, S_HTTP_PORT, S_HTTP_ADDRESS, EL_WEB_ROOT);
 }
 
 static int
@@ -61,12 +63,12 @@ int
 main (int argc, char *argv [])
 {
     publisher_config_t config = {
-        .upstream_updates = WIRE_AGG_UPDATES,
-        .upstream_snapshot = WIRE_AGG_SNAPSHOT,
-        .updates = WIRE_PUB_UPDATES,
-        .snapshot = WIRE_PUB_SNAPSHOT,
-        .heartbeat_ms = WIRE_HEARTBEAT_MS,
-        .silence_ms = WIRE_SILENCE_MS,
+        .upstream_updates = NET_AGG_UPDATES,
+        .upstream_snapshot = NET_AGG_SNAPSHOT,
+        .updates = NET_PUB_UPDATES,
+        .snapshot = NET_PUB_SNAPSHOT,
+        .heartbeat_ms = NET_HEARTBEAT_MS,
+        .silence_ms = NET_SILENCE_MS,
         .http_port = S_HTTP_PORT,
         .http_address = S_HTTP_ADDRESS,
         .web_root = EL_WEB_ROOT
@@ -125,7 +127,7 @@ main (int argc, char *argv [])
         return 2;
     }
     log_init ("publisher", level);
-    wire_catch_signals ();
+    signals_catch ();
     publisher_t *publisher = publisher_new (&config);
     if (!publisher)
         return 1;

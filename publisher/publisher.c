@@ -6,6 +6,10 @@
 #include "keys.h"
 #include "log.h"
 #include "clone_server.h"
+#include "clock.h"
+#include "signals.h"
+#include "update_head.h"
+#include "net.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +43,7 @@ s_on_reset (void *arg, const Election__Snapshot *header)
 }
 
 static void
-s_on_update (void *arg, const char *topic, const wire_head_t *head,
+s_on_update (void *arg, const char *topic, const update_head_t *head,
              const void *bytes, size_t size, bool live)
 {
     publisher_t *self = arg;
@@ -49,7 +53,7 @@ s_on_update (void *arg, const char *topic, const wire_head_t *head,
         http_on_update (self->http, topic, head, bytes, size, live);
     if (live) {
         //  The same bytes as received: encoded once, at the aggregator
-        wire_send_str (self->updates, topic, ZMQ_SNDMORE);
+        net_send_str (self->updates, topic, ZMQ_SNDMORE);
         zmq_send (self->updates, bytes, size, 0);
         self->forwarded++;
     }
@@ -99,14 +103,14 @@ s_heartbeat (publisher_t *self)
     update.has_mode = true;
     update.mode = self->mode;
     update.has_sent_at_us = true;
-    update.sent_at_us = wire_now_us ();
+    update.sent_at_us = clock_now_us ();
     update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
     update.heartbeat = &heartbeat;
-    wire_send_str (self->updates, "health", ZMQ_SNDMORE);
-    wire_send_pb (self->updates, &update.base, 0);
+    net_send_str (self->updates, "health", ZMQ_SNDMORE);
+    net_send_pb (self->updates, &update.base, 0);
     if (self->http)
         http_on_health (self->http, &update);
-    self->next_heartbeat = wire_mono_ms () + self->config.heartbeat_ms;
+    self->next_heartbeat = clock_mono_ms () + self->config.heartbeat_ms;
 }
 
 static void
@@ -169,8 +173,8 @@ publisher_new (const publisher_config_t *config)
     self->store = store_new (1024);
     if (!self->ctx || !self->store)
         goto failed;
-    self->updates = wire_socket (self->ctx, ZMQ_PUB, NULL, true);
-    self->snapshot = wire_socket (self->ctx, ZMQ_ROUTER, NULL, true);
+    self->updates = net_socket (self->ctx, ZMQ_PUB, NULL, true);
+    self->snapshot = net_socket (self->ctx, ZMQ_ROUTER, NULL, true);
     if (!self->updates || !self->snapshot)
         goto failed;
     int hwm = S_PUB_HWM;
@@ -179,8 +183,8 @@ publisher_new (const publisher_config_t *config)
     zmq_setsockopt (self->snapshot, ZMQ_MAXMSGSIZE, &request_max, sizeof request_max);
     if (s_secure (self))
         goto failed;
-    if (wire_attach (self->updates, config->updates, true)
-    ||  wire_attach (self->snapshot, config->snapshot, true))
+    if (net_attach (self->updates, config->updates, true)
+    ||  net_attach (self->snapshot, config->snapshot, true))
         goto failed;
     self->upstream = clone_client_new (self->ctx, config->upstream_updates, config->upstream_snapshot,
                                        NULL, 0, &handlers, self);
@@ -220,14 +224,14 @@ publisher_destroy (publisher_t **self_p)
 int
 publisher_run (publisher_t *self)
 {
-    self->next_heartbeat = wire_mono_ms ();
-    while (!wire_interrupted ()) {
+    self->next_heartbeat = clock_mono_ms ();
+    while (!signals_interrupted ()) {
         zmq_pollitem_t items [] = {
             { clone_client_socket (self->upstream), 0, ZMQ_POLLIN, 0 },
             { self->snapshot, 0, ZMQ_POLLIN, 0 },
             { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
-        int64_t wait = self->next_heartbeat - wire_mono_ms ();
+        int64_t wait = self->next_heartbeat - clock_mono_ms ();
         long upstream_wait = clone_client_timeout_ms (self->upstream);
         if (upstream_wait >= 0 && upstream_wait < wait)
             wait = upstream_wait;
@@ -244,7 +248,7 @@ publisher_run (publisher_t *self)
             s_serve_snapshots (self);
         if (self->auth && (items [2].revents & ZMQ_POLLIN))
             auth_handle (self->auth);
-        if (wire_mono_ms () >= self->next_heartbeat)
+        if (clock_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);
     }
     log_info ("PUB099", "stopping at sequence %llu after forwarding %llu updates",

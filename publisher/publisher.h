@@ -8,8 +8,6 @@
 #ifndef PUBLISHER_H
 #define PUBLISHER_H
 
-#include "wire.h"
-
 typedef struct {
     const char *upstream_updates;   /* aggregator's PUB, connected */
     const char *upstream_snapshot;  /* aggregator's snapshot ROUTER, connected */

@@ -7,6 +7,10 @@
 #include "render.h"
 #include "state_json.h"
 #include "state_view.h"
+#include "clock.h"
+#include "signals.h"
+#include "update_head.h"
+#include "net.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -73,7 +77,7 @@ s_on_reset (void *arg, const Election__Snapshot *header)
 }
 
 static void
-s_on_update (void *arg, const char *topic, const wire_head_t *head,
+s_on_update (void *arg, const char *topic, const update_head_t *head,
              const void *bytes, size_t size, bool live)
 {
     s_subscriber_t *self = arg;
@@ -148,7 +152,7 @@ s_usage (FILE *out)
         "  --curve-server-key FILE  the publisher's public key (FILE.pub): a CURVE feed\n"
         "  --curve-key NAME       with --curve-server-key: own pair NAME.key + NAME.pub\n"
         "  --help                 this text\n",
-        WIRE_PUB_UPDATES, WIRE_PUB_SNAPSHOT);
+        NET_PUB_UPDATES, NET_PUB_SNAPSHOT);
 }
 
 static bool
@@ -167,8 +171,8 @@ int
 main (int argc, char *argv [])
 {
     s_subscriber_t self = { .top = 5, .timeout_ms = 10000 };
-    const char *updates = WIRE_PUB_UPDATES;
-    const char *snapshot = WIRE_PUB_SNAPSHOT;
+    const char *updates = NET_PUB_UPDATES;
+    const char *snapshot = NET_PUB_SNAPSHOT;
     const char *topics [S_MAX_TOPICS];
     size_t n_topics = 0;
     const char *server_key = NULL, *own_key = NULL;
@@ -235,7 +239,7 @@ main (int argc, char *argv [])
         return 2;
     }
     log_init ("subscribe", LOG_WARN);
-    wire_catch_signals ();
+    signals_catch ();
     self.view = state_view_new ();
     void *ctx = zmq_ctx_new ();
     static const clone_handlers_t handlers = { s_on_reset, s_on_update, s_on_synced, s_on_heartbeat };
@@ -244,8 +248,8 @@ main (int argc, char *argv [])
                                   server_key ? &curve : NULL)
         : NULL;
     int rc = client ? 0 : 1;
-    int64_t deadline = wire_mono_ms () + self.timeout_ms;
-    while (client && !wire_interrupted ()) {
+    int64_t deadline = clock_mono_ms () + self.timeout_ms;
+    while (client && !signals_interrupted ()) {
         //  --once: done when synced to a server that follows a source (epoch
         //  0: a publisher still waiting for its first snapshot), at or past
         //  min_sequence
@@ -259,7 +263,7 @@ main (int argc, char *argv [])
         }
         if (self.count && self.updates_seen >= self.count)
             break;
-        if (self.once && wire_mono_ms () >= deadline) {
+        if (self.once && clock_mono_ms () >= deadline) {
             fprintf (stderr, "subscribe: no complete state from %s within %ld s (at sequence %llu)\n",
                      snapshot, self.timeout_ms / 1000,
                      (unsigned long long) state_view_sequence (self.view));
@@ -276,7 +280,7 @@ main (int argc, char *argv [])
             break;
         //  Our own liveness check: the stream itself may be what died
         if (!self.once && clone_client_synced (client)) {
-            bool silent = clone_client_silent_ms (client) > WIRE_SILENCE_MS;
+            bool silent = clone_client_silent_ms (client) > NET_SILENCE_MS;
             if (silent && !self.warned_silent && !self.json)
                 printf ("\n*** WARNING: nothing from %s for %lld ms: figures may be STALE ***\n",
                         updates, (long long) clone_client_silent_ms (client));

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "wire.h"
+#include "election.pb-c.h"
 
 /*  The table: the `top` parties with most seats by name, the rest as Others
     (top 0: every party by name).                                            */

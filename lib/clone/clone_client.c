@@ -1,6 +1,9 @@
 /*  clone_client.c: see clone_client.h.  */
 #include "clone_client.h"
 #include "log.h"
+#include "clock.h"
+#include "update_head.h"
+#include "net.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +57,13 @@ s_ask_snapshot (clone_client_t *self)
     //  A fresh DEALER each time: a late answer to an abandoned request dies with the old one
     if (self->dealer)
         zmq_close (self->dealer);
-    self->dealer = wire_socket (self->ctx, ZMQ_DEALER, NULL, false);
+    self->dealer = net_socket (self->ctx, ZMQ_DEALER, NULL, false);
     if (!self->dealer || s_prepare (self, self->dealer)
-    ||  wire_attach (self->dealer, self->snapshot_endpoint, false))
+    ||  net_attach (self->dealer, self->snapshot_endpoint, false))
         return -1;
     Election__SnapshotRequest request = ELECTION__SNAPSHOT_REQUEST__INIT;
-    self->asked_at = wire_mono_ms ();
-    return wire_send_pb (self->dealer, &request.base, ZMQ_DONTWAIT) && errno != EAGAIN ? -1 : 0;
+    self->asked_at = clock_mono_ms ();
+    return net_send_pb (self->dealer, &request.base, ZMQ_DONTWAIT) && errno != EAGAIN ? -1 : 0;
 }
 
 clone_client_t *
@@ -88,9 +91,9 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
     self->handlers = handlers;
     self->arg = arg;
     self->retry_ms = S_FIRST_RETRY_MS;
-    self->last_heard = wire_mono_ms ();
+    self->last_heard = clock_mono_ms ();
     self->snapshot_endpoint = strdup (snapshot);
-    self->sub = wire_socket (ctx, ZMQ_SUB, NULL, false);
+    self->sub = net_socket (ctx, ZMQ_SUB, NULL, false);
     if (!self->snapshot_endpoint || !self->sub || s_prepare (self, self->sub))
         goto failed;
     //  Deep enough to hold a night's updates while a large snapshot loads
@@ -102,7 +105,7 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, topics [i], strlen (topics [i]));
     if (n_topics)
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "health", 6);
-    if (wire_attach (self->sub, updates, false))
+    if (net_attach (self->sub, updates, false))
         goto failed;
     //  Subscribed first, then ask: nothing published after the snapshot is missed
     if (s_ask_snapshot (self))
@@ -206,9 +209,9 @@ s_read_snapshot (clone_client_t *self)
             zmq_msg_recv (&body, self->dealer, 0);
             more = zmq_msg_more (&body);
             char name [S_MAX_TOPIC];
-            wire_head_t head;
-            if (wire_peek_update (zmq_msg_data (&body), zmq_msg_size (&body), &head)
-            &&  wire_frame_str (&topic, name, sizeof name)) {
+            update_head_t head;
+            if (update_head_peek (zmq_msg_data (&body), zmq_msg_size (&body), &head)
+            &&  net_frame_str (&topic, name, sizeof name)) {
                 self->handlers->on_update (self->arg, name, &head,
                                            zmq_msg_data (&body), zmq_msg_size (&body), false);
                 loaded++;
@@ -221,7 +224,7 @@ s_read_snapshot (clone_client_t *self)
     }
     self->synced = true;
     self->snapshots++;
-    self->last_heard = wire_mono_ms ();
+    self->last_heard = clock_mono_ms ();
     zmq_close (self->dealer);
     self->dealer = NULL;
     log_info ("CLN005", "snapshot from %s: %zu topics at sequence %llu, epoch %016llx",
@@ -238,12 +241,12 @@ static bool
 s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count)
 {
     char topic [S_MAX_TOPIC];
-    if (count != 2 || !wire_frame_str (&frames [0], topic, sizeof topic)) {
+    if (count != 2 || !net_frame_str (&frames [0], topic, sizeof topic)) {
         log_warn ("CLN006", "malformed stream message (%zu frames) dropped", count);
         return true;
     }
-    wire_head_t head;
-    if (!wire_peek_update (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &head)) {
+    update_head_t head;
+    if (!update_head_peek (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &head)) {
         log_warn ("CLN007", "undecodable update on %s dropped", topic);
         return true;
     }
@@ -291,7 +294,7 @@ clone_client_handle (clone_client_t *self, bool readable)
     if (!self->synced) {
         if (readable)
             return s_read_snapshot (self);
-        if (wire_mono_ms () - self->asked_at >= self->retry_ms) {
+        if (clock_mono_ms () - self->asked_at >= self->retry_ms) {
             log_warn ("CLN008", "no snapshot from %s after %ld ms, asking again",
                       self->snapshot_endpoint, self->retry_ms);
             if (s_ask_snapshot (self))
@@ -303,11 +306,11 @@ clone_client_handle (clone_client_t *self, bool readable)
     for (size_t n = 0; readable && n < S_DRAIN_BATCH && self->synced; n++) {
         zmq_msg_t frames [3];
         size_t count;
-        if (wire_recv_frames (self->sub, frames, 3, &count, ZMQ_DONTWAIT))
+        if (net_recv_frames (self->sub, frames, 3, &count, ZMQ_DONTWAIT))
             break;
-        self->last_heard = wire_mono_ms ();
+        self->last_heard = clock_mono_ms ();
         s_apply_stream (self, frames, count);
-        wire_frames_close (frames, count < 3 ? count : 3);
+        net_frames_close (frames, count < 3 ? count : 3);
     }
     return 0;
 }
@@ -317,7 +320,7 @@ clone_client_timeout_ms (const clone_client_t *self)
 {
     if (self->synced)
         return -1;
-    int64_t left = self->asked_at + self->retry_ms - wire_mono_ms ();
+    int64_t left = self->asked_at + self->retry_ms - clock_mono_ms ();
     return left > 0 ? (long) left : 0;
 }
 
@@ -342,7 +345,7 @@ clone_client_epoch (const clone_client_t *self)
 int64_t
 clone_client_silent_ms (const clone_client_t *self)
 {
-    return wire_mono_ms () - self->last_heard;
+    return clock_mono_ms () - self->last_heard;
 }
 
 uint64_t

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "keys.h"
-#include "wire.h"
+#include "update_head.h"
 
 typedef struct clone_client clone_client_t;
 
@@ -26,7 +26,7 @@ typedef struct {
         stream (live true). bytes is the packed Update as received (valid for
         the call only), head its top-level fields: it is not unpacked here,
         so a relay that only forwards never pays for decoding.              */
-    void (*on_update) (void *arg, const char *topic, const wire_head_t *head,
+    void (*on_update) (void *arg, const char *topic, const update_head_t *head,
                        const void *bytes, size_t size, bool live);
     /*  A snapshot has been applied in full.  */
     void (*on_synced) (void *arg, const Election__Snapshot *header);

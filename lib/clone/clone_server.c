@@ -2,6 +2,7 @@
 #include "clone_server.h"
 #include "log.h"
 #include "strmap.h"
+#include "net.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,14 +142,14 @@ s_send_snapshot (const store_t *self, void *router, zmq_msg_t *identity,
         zmq_msg_close (&id);
         return -1;
     }
-    if (wire_send_pb (router, &header->base, count ? ZMQ_SNDMORE : 0))
+    if (net_send_pb (router, &header->base, count ? ZMQ_SNDMORE : 0))
         return -1;
     for (size_t i = 0; i < self->count; i++) {
         const s_entry_t *entry = &self->entries [i];
         if (strncmp (entry->topic, prefix ? prefix : "", prefix_len) != 0)
             continue;
         count--;
-        if (wire_send_str (router, entry->topic, ZMQ_SNDMORE) < 0
+        if (net_send_str (router, entry->topic, ZMQ_SNDMORE) < 0
         ||  zmq_send (router, entry->bytes, entry->size, count ? ZMQ_SNDMORE : 0) < 0)
             return -1;
     }
@@ -163,7 +164,7 @@ store_serve_snapshots (const store_t *self, void *router, const Election__Snapsh
     for (; answered < max; answered++) {
         zmq_msg_t frames [3];
         size_t count;
-        if (wire_recv_frames (router, frames, 3, &count, ZMQ_DONTWAIT))
+        if (net_recv_frames (router, frames, 3, &count, ZMQ_DONTWAIT))
             break;
         if (count == 2) {
             char prefix [128] = "";
@@ -182,7 +183,7 @@ store_serve_snapshots (const store_t *self, void *router, const Election__Snapsh
         }
         else
             log_warn ("STO003", "snapshot request of %zu frames dropped", count > 0 ? count - 1 : 0);
-        wire_frames_close (frames, count < 3 ? count : 3);
+        net_frames_close (frames, count < 3 ? count : 3);
     }
     return answered;
 }

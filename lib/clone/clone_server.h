@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "wire.h"
+#include "election.pb-c.h"
 
 typedef struct store store_t;
 

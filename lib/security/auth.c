@@ -3,7 +3,8 @@
 #include "keys.h"
 #include "log.h"
 #include "strmap.h"
-#include "wire.h"
+#include "clock.h"
+#include "net.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -203,7 +204,7 @@ auth_socket (auth_t *self)
 static void
 s_log_refusal (auth_t *self, const char *key_id, const char *address, const char *why)
 {
-    int64_t now = wire_mono_ms ();
+    int64_t now = clock_mono_ms ();
     s_refusal_t *slot = NULL;
     for (size_t i = 0; i < S_RECENT && !slot; i++)
         if (strcmp (self->recent [i].key_id, key_id) == 0)
@@ -232,14 +233,14 @@ static void
 s_reply (auth_t *self, zmq_msg_t *request_id, const char *status, const char *text,
          const char *user_id, const char *key_id)
 {
-    wire_send_str (self->handler, "1.0", ZMQ_SNDMORE);
+    net_send_str (self->handler, "1.0", ZMQ_SNDMORE);
     if (request_id)
         zmq_send (self->handler, zmq_msg_data (request_id), zmq_msg_size (request_id), ZMQ_SNDMORE);
     else
         zmq_send (self->handler, "", 0, ZMQ_SNDMORE);
-    wire_send_str (self->handler, status, ZMQ_SNDMORE);
-    wire_send_str (self->handler, text, ZMQ_SNDMORE);
-    wire_send_str (self->handler, user_id, ZMQ_SNDMORE);
+    net_send_str (self->handler, status, ZMQ_SNDMORE);
+    net_send_str (self->handler, text, ZMQ_SNDMORE);
+    net_send_str (self->handler, user_id, ZMQ_SNDMORE);
     uint8_t metadata [64];
     size_t size = 0;
     if (key_id) {
@@ -265,17 +266,17 @@ s_answer (auth_t *self, zmq_msg_t *frames, size_t count)
 {
     char version [8], domain [256], address [64], mechanism [16];
     if (count < 6 || count > S_ZAP_FRAMES
-    ||  !wire_frame_str (&frames [0], version, sizeof version) || strcmp (version, "1.0") != 0) {
+    ||  !net_frame_str (&frames [0], version, sizeof version) || strcmp (version, "1.0") != 0) {
         log_error ("AUTH003", "malformed ZAP request (%zu frames) refused", count);
         s_reply (self, count >= 2 && count <= S_ZAP_FRAMES ? &frames [1] : NULL,
                  "500", "malformed request", "", NULL);
         return;
     }
-    if (!wire_frame_str (&frames [2], domain, sizeof domain))
+    if (!net_frame_str (&frames [2], domain, sizeof domain))
         domain [0] = 0;
-    if (!wire_frame_str (&frames [3], address, sizeof address))
+    if (!net_frame_str (&frames [3], address, sizeof address))
         snprintf (address, sizeof address, "?");
-    if (!wire_frame_str (&frames [5], mechanism, sizeof mechanism))
+    if (!net_frame_str (&frames [5], mechanism, sizeof mechanism))
         mechanism [0] = 0;
     if (strcmp (mechanism, "CURVE") != 0 || count != 7 || zmq_msg_size (&frames [6]) != 32) {
         log_warn ("AUTH004", "%s connection from %s refused: only CURVE is allowed",
@@ -309,10 +310,10 @@ auth_handle (auth_t *self)
     for (int n = 0; n < 64; n++) {
         zmq_msg_t frames [S_ZAP_FRAMES];
         size_t count;
-        if (wire_recv_frames (self->handler, frames, S_ZAP_FRAMES, &count, ZMQ_DONTWAIT))
+        if (net_recv_frames (self->handler, frames, S_ZAP_FRAMES, &count, ZMQ_DONTWAIT))
             break;
         s_answer (self, frames, count);
-        wire_frames_close (frames, count < S_ZAP_FRAMES ? count : S_ZAP_FRAMES);
+        net_frames_close (frames, count < S_ZAP_FRAMES ? count : S_ZAP_FRAMES);
     }
 }
 

@@ -1,5 +1,6 @@
 /*  state_json.c: see state_json.h.  */
 #include "state_json.h"
+#include "names.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ json_t *
 state_json_update (const char *topic, const Election__Update *update)
 {
     json_t *object = json_pack ("{s:s, s:I, s:s}", "topic", topic,
-        "sequence", (json_int_t) update->sequence, "mode", wire_mode_name (update->mode));
+        "sequence", (json_int_t) update->sequence, "mode", names_mode (update->mode));
     if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
         json_object_set_new (object, "seat", state_json_seat (update->seat));
     else
@@ -153,7 +154,7 @@ state_json_state (const state_view_t *view)
     snprintf (epoch, sizeof epoch, "%016llx", (unsigned long long) state_view_epoch (view));
     json_t *state = json_pack ("{s:I, s:s, s:s, s:I, s:I, s:I, s:I}",
         "sequence", (json_int_t) state_view_sequence (view), "epoch", epoch,
-        "mode", wire_mode_name (state_view_mode (view)),
+        "mode", names_mode (state_view_mode (view)),
         "declared", (json_int_t) (national ? national->declared : 0),
         "seats_total", (json_int_t) (national ? national->seats_total : 0),
         "majority_line", (json_int_t) (national ? national->majority_line : 0),

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "wire.h"
+#include "election.pb-c.h"
 
 typedef struct state_view state_view_t;
 

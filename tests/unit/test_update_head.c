@@ -1,4 +1,4 @@
-/*  test_wire: the header-only reading of a packed Update agrees with
+/*  test_update_head: the header-only reading of a packed Update agrees with
     protobuf-c's full unpacking, and refuses what is not protobuf.          */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
-#include "wire.h"
+#include "update_head.h"
 
 static uint8_t *
 s_pack (Election__Update *update, size_t *size)
@@ -44,8 +44,8 @@ test_peek_matches_unpack (void **state)
 
     size_t size;
     uint8_t *bytes = s_pack (&update, &size);
-    wire_head_t head;
-    assert_true (wire_peek_update (bytes, size, &head));
+    update_head_t head;
+    assert_true (update_head_peek (bytes, size, &head));
     Election__Update *unpacked = election__update__unpack (NULL, size, bytes);
     assert_non_null (unpacked);
     assert_int_equal (head.sequence, unpacked->sequence);
@@ -58,7 +58,7 @@ test_peek_matches_unpack (void **state)
     //  Every truncation is refused or, cut at a field boundary, read short
     for (size_t cut = 0; cut < size; cut++) {
         Election__Update *partial = election__update__unpack (NULL, cut, bytes);
-        assert_int_equal (wire_peek_update (bytes, cut, &head), partial != NULL);
+        assert_int_equal (update_head_peek (bytes, cut, &head), partial != NULL);
         if (partial)
             election__update__free_unpacked (partial, NULL);
     }
@@ -78,8 +78,8 @@ test_peek_heartbeat_and_garbage (void **state)
     update.heartbeat = &heartbeat;
     size_t size;
     uint8_t *bytes = s_pack (&update, &size);
-    wire_head_t head;
-    assert_true (wire_peek_update (bytes, size, &head));
+    update_head_t head;
+    assert_true (update_head_peek (bytes, size, &head));
     assert_int_equal (head.sequence, 650);
     assert_int_equal (head.epoch, 0);
     assert_int_equal (head.body, ELECTION__UPDATE__BODY_HEARTBEAT);
@@ -88,10 +88,10 @@ test_peek_heartbeat_and_garbage (void **state)
     const uint8_t varint_runs_off [] = { 0x08, 0xFF, 0xFF };
     const uint8_t length_too_long [] = { 0x22, 0x10, 0x01 };
     const uint8_t group_wire_type [] = { 0x0B };
-    assert_false (wire_peek_update (varint_runs_off, sizeof varint_runs_off, &head));
-    assert_false (wire_peek_update (length_too_long, sizeof length_too_long, &head));
-    assert_false (wire_peek_update (group_wire_type, sizeof group_wire_type, &head));
-    assert_true (wire_peek_update (varint_runs_off, 0, &head));   //  empty: all defaults
+    assert_false (update_head_peek (varint_runs_off, sizeof varint_runs_off, &head));
+    assert_false (update_head_peek (length_too_long, sizeof length_too_long, &head));
+    assert_false (update_head_peek (group_wire_type, sizeof group_wire_type, &head));
+    assert_true (update_head_peek (varint_runs_off, 0, &head));   //  empty: all defaults
     assert_int_equal (head.body, ELECTION__UPDATE__BODY__NOT_SET);
 }
 

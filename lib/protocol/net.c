@@ -1,0 +1,106 @@
+/*  net.c: see net.h.  */
+#include "net.h"
+#include "log.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+net_attach (void *socket, const char *endpoint, bool bind)
+{
+    char address [256];
+    const char *star = strstr (endpoint, "://*:");
+    if (!bind && star) {
+        snprintf (address, sizeof address, "%.*s://127.0.0.1:%s",
+                  (int) (star - endpoint), endpoint, star + 5);
+        endpoint = address;
+    }
+    int rc = bind ? zmq_bind (socket, endpoint) : zmq_connect (socket, endpoint);
+    if (rc)
+        log_error ("WIRE002", "cannot %s %s: %s", bind ? "bind" : "connect",
+                   endpoint, zmq_strerror (errno));
+    return rc;
+}
+
+void *
+net_socket (void *ctx, int type, const char *endpoint, bool bind)
+{
+    void *socket = zmq_socket (ctx, type);
+    if (!socket) {
+        log_error ("WIRE001", "cannot create socket: %s", zmq_strerror (errno));
+        return NULL;
+    }
+    int linger = 0;
+    zmq_setsockopt (socket, ZMQ_LINGER, &linger, sizeof linger);
+    if (endpoint && net_attach (socket, endpoint, bind)) {
+        zmq_close (socket);
+        return NULL;
+    }
+    return socket;
+}
+
+int
+net_send_pb (void *socket, const ProtobufCMessage *msg, int flags)
+{
+    size_t size = protobuf_c_message_get_packed_size (msg);
+    zmq_msg_t frame;
+    if (zmq_msg_init_size (&frame, size))
+        return -1;
+    protobuf_c_message_pack (msg, zmq_msg_data (&frame));
+    if (zmq_msg_send (&frame, socket, flags) < 0) {
+        zmq_msg_close (&frame);
+        return -1;
+    }
+    return 0;
+}
+
+int
+net_send_str (void *socket, const char *text, int flags)
+{
+    return zmq_send (socket, text, strlen (text), flags) < 0 ? -1 : 0;
+}
+
+int
+net_recv_frames (void *socket, zmq_msg_t *frames, size_t max, size_t *count, int flags)
+{
+    *count = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, socket, *count ? 0 : flags) < 0) {
+            int err = errno;
+            zmq_msg_close (&frame);
+            net_frames_close (frames, *count < max ? *count : max);
+            *count = 0;
+            errno = err;
+            return -1;
+        }
+        more = zmq_msg_more (&frame);
+        if (*count < max)
+            frames [*count] = frame;
+        else
+            zmq_msg_close (&frame);
+        if (*count <= max)
+            (*count)++;
+    }
+    return 0;
+}
+
+void
+net_frames_close (zmq_msg_t *frames, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        zmq_msg_close (&frames [i]);
+}
+
+bool
+net_frame_str (zmq_msg_t *frame, char *buf, size_t size)
+{
+    size_t len = zmq_msg_size (frame);
+    if (len >= size)
+        return false;
+    memcpy (buf, zmq_msg_data (frame), len);
+    buf [len] = 0;
+    return true;
+}

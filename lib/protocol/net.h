@@ -1,0 +1,50 @@
+/*  net.h: what every program does with ZeroMQ: sockets with the project's
+    options, and protobuf messages and strings sent and received as frames.
+    The default endpoints and timings of the topology are here too, so that
+    both ends of a link agree on them (README "Topology").                  */
+#ifndef EL_NET_H
+#define EL_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <protobuf-c/protobuf-c.h>
+#include <zmq.h>
+
+/*  Default endpoints (README "Topology").  */
+#define NET_AGG_INGEST      "tcp://*:5555"
+#define NET_AGG_UPDATES     "tcp://*:5556"
+#define NET_AGG_SNAPSHOT    "tcp://*:5557"
+#define NET_PUB_UPDATES     "tcp://*:5558"
+#define NET_PUB_SNAPSHOT    "tcp://*:5559"
+#define NET_HEARTBEAT_MS    1000
+/*  A stream silent for this long is taken as dead (three missed heartbeats). */
+#define NET_SILENCE_MS      3000
+
+/*  Makes a socket of `type`, binds (bind=true) or connects it to endpoint,
+    with LINGER 0 so that closing never hangs. A connect endpoint written with
+    a star host (as in the defaults) is read as localhost, so one default serves both ends.
+    endpoint NULL: no bind or connect yet (set options first, then attach).
+    Logs and returns NULL on failure.                                        */
+void *net_socket (void *ctx, int type, const char *endpoint, bool bind);
+
+/*  Binds or connects as net_socket does. Returns 0, or -1 (logged).  */
+int net_attach (void *socket, const char *endpoint, bool bind);
+
+/*  Packs msg and sends it as one frame. Returns 0 or -1 (errno set).  */
+int net_send_pb (void *socket, const ProtobufCMessage *msg, int flags);
+
+/*  Sends a NUL-terminated string as one frame.  */
+int net_send_str (void *socket, const char *text, int flags);
+
+/*  Receives every frame of one message into frames[0..*count-1] (at most
+    max; extra frames are dropped and counted in *count as max+1). Returns 0,
+    or -1 with errno (EAGAIN with ZMQ_DONTWAIT and nothing to read).
+    Caller closes each frame with zmq_msg_close (net_frames_close).          */
+int net_recv_frames (void *socket, zmq_msg_t *frames, size_t max, size_t *count, int flags);
+void net_frames_close (zmq_msg_t *frames, size_t count);
+
+/*  Copies a frame into a NUL-terminated string of at most size-1 bytes.
+    Returns false if the frame was longer than that.                        */
+bool net_frame_str (zmq_msg_t *frame, char *buf, size_t size);
+
+#endif
