@@ -399,17 +399,16 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
     gmtime_r (&seconds, &tm);
     char when [32];
     strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    static const char *kinds [] = { "result", "rush" };
-    static const char *reasons [] = { "none", "correction", "recount", "retraction" };
-    const char *kind = d->kind <= 1 ? kinds [d->kind] : "?";
-    const char *reason = (unsigned) d->reason <= 3 ? reasons [d->reason] : "?";
+    //  As in the state's JSON: no reason (a first declaration) is null
+    const char *kind = names_kind (d->kind);
+    const char *reason = names_reason (d->reason);
     if (self->json) {
         json_t *candidates = json_array ();
         for (size_t i = 0; i < d->n_candidates; i++)
             json_array_append_new (candidates, json_pack ("{s:s?, s:s?, s:I}", "name",
                 d->candidates [i]->name, "party", d->candidates [i]->party,
                 "votes", (json_int_t) d->candidates [i]->votes));
-        json_t *line = json_pack ("{s:I, s:s, s:s?, s:s?, s:s?, s:I, s:s, s:s, s:I, s:s?, s:o}",
+        json_t *line = json_pack ("{s:I, s:s, s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:I, s:s?, s:o}",
             "sequence", (json_int_t) record->sequence, "received_at", when, "source", record->source,
             "election_id", d->election_id, "ons_id", d->ons_id, "revision", (json_int_t) d->revision,
             "kind", kind, "reason", reason, "electorate", (json_int_t) d->electorate,
@@ -423,8 +422,8 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
     else {
         printf ("%6llu %s %-10s %s rev %u %s%s%s, %zu candidates, from %s\n",
                 (unsigned long long) record->sequence, when, d->ons_id ? d->ons_id : "?",
-                d->election_id ? d->election_id : "?", d->revision, kind,
-                d->reason ? " " : "", d->reason ? reason : "", d->n_candidates,
+                d->election_id ? d->election_id : "?", d->revision, kind ? kind : "?",
+                d->reason ? " " : "", d->reason ? (reason ? reason : "?") : "", d->n_candidates,
                 record->source ? record->source : "?");
     }
     election__journal_record__free_unpacked (record, NULL);
@@ -570,21 +569,13 @@ main (int argc, char *argv [])
             case 'q': level = LOG_ERROR; break;
             case 'v': level = LOG_INFO; break;
             case 'k':
-                if (strcmp (optarg, "result") && strcmp (optarg, "rush")) {
+                if (!names_kind_parse (optarg, &self.kind)) {
                     fprintf (stderr, "ingest: --kind must be result or rush\n");
                     return 2;
                 }
-                self.kind = strcmp (optarg, "rush") == 0 ? ELECTION__DECLARATION_KIND__KIND_RUSH
-                                                         : ELECTION__DECLARATION_KIND__KIND_RESULT;
                 break;
             case 'R':
-                if (strcmp (optarg, "correction") == 0)
-                    self.reason = ELECTION__REVISION_REASON__REASON_CORRECTION;
-                else if (strcmp (optarg, "recount") == 0)
-                    self.reason = ELECTION__REVISION_REASON__REASON_RECOUNT;
-                else if (strcmp (optarg, "retraction") == 0)
-                    self.reason = ELECTION__REVISION_REASON__REASON_RETRACTION;
-                else {
+                if (!names_reason_parse (optarg, &self.reason)) {
                     fprintf (stderr, "ingest: --reason must be correction, recount or retraction\n");
                     return 2;
                 }

@@ -11,23 +11,6 @@ s_str (const char *text)
     return text ? json_string (text) : json_null ();
 }
 
-static const char *
-s_kind_name (Election__DeclarationKind kind)
-{
-    return kind == ELECTION__DECLARATION_KIND__KIND_RUSH ? "rush" : "result";
-}
-
-static const char *
-s_reason_name (Election__RevisionReason reason)
-{
-    switch (reason) {
-        case ELECTION__REVISION_REASON__REASON_CORRECTION: return "correction";
-        case ELECTION__REVISION_REASON__REASON_RECOUNT:    return "recount";
-        case ELECTION__REVISION_REASON__REASON_RETRACTION: return "retraction";
-        default:                                           return NULL;
-    }
-}
-
 json_t *
 state_json_seat (const Election__SeatSummary *seat)
 {
@@ -40,15 +23,13 @@ state_json_seat (const Election__SeatSummary *seat)
             "share_change", c->has_share_change ? json_real (c->share_change) : json_null (),
             "elected", c->elected));
     }
-    const char *outcome = seat->outcome == ELECTION__OUTCOME__OUTCOME_HOLD ? "hold"
-                        : seat->outcome == ELECTION__OUTCOME__OUTCOME_GAIN ? "gain" : NULL;
-    json_t *object = json_pack ("{s:o, s:o, s:o, s:o, s:b, s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:f, s:o}",
+    json_t *object = json_pack ("{s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:f, s:o}",
         "id", s_str (seat->ons_id), "name", s_str (seat->name),
         "country", s_str (seat->country), "region", s_str (seat->region),
         "declared", seat->declared, "revision", (json_int_t) seat->revision,
-        "kind", s_kind_name (seat->kind), "reason", s_str (s_reason_name (seat->reason)),
+        "kind", s_str (names_kind (seat->kind)), "reason", s_str (names_reason (seat->reason)),
         "winner", s_str (seat->declared ? seat->winner : NULL),
-        "previous_winner", s_str (seat->previous_winner), "outcome", s_str (outcome),
+        "previous_winner", s_str (seat->previous_winner), "outcome", s_str (names_outcome (seat->outcome)),
         "majority", (json_int_t) seat->majority, "electorate", (json_int_t) seat->electorate,
         "valid_votes", (json_int_t) seat->valid_votes, "turnout", seat->turnout,
         "candidates", candidates);
