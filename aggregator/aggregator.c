@@ -71,10 +71,12 @@ struct aggregator {
     size_t n_replies;
 };
 
-static summary_stamp_t
-s_stamp (const aggregator_t *self)
+//  The head of every Update we send now
+static update_head_t
+s_head (const aggregator_t *self)
 {
-    return (summary_stamp_t) { self->sequence, self->epoch, self->config.mode, clock_now_us () };
+    return (update_head_t) { .sequence = self->sequence, .epoch = self->epoch,
+                             .mode = self->config.mode, .sent_at_us = clock_now_us () };
 }
 
 //  Queues a packed Update for publication after the batch commits
@@ -112,18 +114,18 @@ s_drop_outgoing (aggregator_t *self)
 static int
 s_queue_seat (aggregator_t *self, size_t seat)
 {
-    summary_stamp_t stamp = s_stamp (self);
+    update_head_t head = s_head (self);
     char topic [S_TOPIC_MAX];
     size_t size;
     summary_seat_topic (self->tally, seat, topic, sizeof topic);
-    uint8_t *bytes = summary_pack_seat (self->tally, seat, &stamp, &size);
+    uint8_t *bytes = summary_pack_seat (self->tally, seat, &head, &size);
     if (s_queue (self, topic, bytes, size))
         return -1;
     size_t scopes [3];
     size_t n_scopes = tally_seat_scopes (self->tally, seat, scopes);
     for (size_t i = n_scopes; i-- > 0;) {
         summary_scope_topic (self->tally, scopes [i], topic, sizeof topic);
-        bytes = summary_pack_scope (self->tally, scopes [i], &stamp, &size);
+        bytes = summary_pack_scope (self->tally, scopes [i], &head, &size);
         if (s_queue (self, topic, bytes, size))
             return -1;
     }
@@ -136,7 +138,7 @@ s_fill_store (aggregator_t *self)
 {
     if (store_clear (self->store))
         return -1;
-    summary_stamp_t stamp = s_stamp (self);
+    update_head_t head = s_head (self);
     char topic [S_TOPIC_MAX];
     size_t size;
     for (size_t seat = 0; seat < tally_seats_total (self->tally); seat++) {
@@ -144,7 +146,7 @@ s_fill_store (aggregator_t *self)
         tally_seat (self->tally, seat, &view);
         if (!view.declared && view.revision == 0)
             continue;
-        uint8_t *bytes = summary_pack_seat (self->tally, seat, &stamp, &size);
+        uint8_t *bytes = summary_pack_seat (self->tally, seat, &head, &size);
         summary_seat_topic (self->tally, seat, topic, sizeof topic);
         int rc = bytes ? store_put (self->store, topic, bytes, size) : -1;
         free (bytes);
@@ -152,7 +154,7 @@ s_fill_store (aggregator_t *self)
             return -1;
     }
     for (size_t scope = 0; scope < tally_scope_count (self->tally); scope++) {
-        uint8_t *bytes = summary_pack_scope (self->tally, scope, &stamp, &size);
+        uint8_t *bytes = summary_pack_scope (self->tally, scope, &head, &size);
         summary_scope_topic (self->tally, scope, topic, sizeof topic);
         int rc = bytes ? store_put (self->store, topic, bytes, size) : -1;
         free (bytes);
@@ -592,14 +594,8 @@ s_heartbeat (aggregator_t *self)
     heartbeat.upstream_ok = !self->journal_failing;
     heartbeat.source = "aggregator";
     Election__Update update = ELECTION__UPDATE__INIT;
-    update.has_sequence = true;
-    update.sequence = self->sequence;
-    update.has_epoch = true;
-    update.epoch = self->epoch;
-    update.has_mode = true;
-    update.mode = self->config.mode;
-    update.has_sent_at_us = true;
-    update.sent_at_us = clock_now_us ();
+    update_head_t head = s_head (self);
+    update_head_stamp (&update, &head);
     update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
     update.heartbeat = &heartbeat;
     net_send_str (self->updates, "health", ZMQ_SNDMORE);

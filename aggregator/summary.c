@@ -1,7 +1,21 @@
-/*  summary.c: see summary.h.  */
+/*  summary.c: see summary.h.
+
+    The tally's kinds and reasons go on the wire as they are (a cast, no
+    table): pinned here to the schema's numbers, so that a renumbering on
+    either side stops the build.                                            */
 #include "summary.h"
 #include <stdio.h>
 #include <stdlib.h>
+
+_Static_assert ((int) DECL_RESULT == ELECTION__DECLARATION_KIND__KIND_RESULT, "decl_kind_t");
+_Static_assert ((int) DECL_RUSH == ELECTION__DECLARATION_KIND__KIND_RUSH, "decl_kind_t");
+_Static_assert ((int) REVISION_NONE == ELECTION__REVISION_REASON__REASON_NONE, "revision_reason_t");
+_Static_assert ((int) REVISION_CORRECTION == ELECTION__REVISION_REASON__REASON_CORRECTION,
+                "revision_reason_t");
+_Static_assert ((int) REVISION_RECOUNT == ELECTION__REVISION_REASON__REASON_RECOUNT,
+                "revision_reason_t");
+_Static_assert ((int) REVISION_RETRACTION == ELECTION__REVISION_REASON__REASON_RETRACTION,
+                "revision_reason_t");
 
 void
 summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t size)
@@ -22,16 +36,9 @@ summary_scope_topic (const tally_t *tally, size_t scope, char *buf, size_t size)
 }
 
 static uint8_t *
-s_pack (Election__Update *update, const summary_stamp_t *stamp, size_t *size)
+s_pack (Election__Update *update, const update_head_t *head, size_t *size)
 {
-    update->has_sequence = true;
-    update->sequence = stamp->sequence;
-    update->has_epoch = true;
-    update->epoch = stamp->epoch;
-    update->has_mode = true;
-    update->mode = stamp->mode;
-    update->has_sent_at_us = true;
-    update->sent_at_us = stamp->sent_at_us;
+    update_head_stamp (update, head);
     *size = election__update__get_packed_size (update);
     uint8_t *bytes = malloc (*size ? *size : 1);
     if (bytes)
@@ -43,7 +50,7 @@ s_pack (Election__Update *update, const summary_stamp_t *stamp, size_t *size)
 #define S_STR(text) ((char *) (text))
 
 uint8_t *
-summary_pack_seat (const tally_t *tally, size_t seat, const summary_stamp_t *stamp, size_t *size)
+summary_pack_seat (const tally_t *tally, size_t seat, const update_head_t *head, size_t *size)
 {
     seat_view_t view;
     tally_seat (tally, seat, &view);
@@ -101,11 +108,11 @@ summary_pack_seat (const tally_t *tally, size_t seat, const summary_stamp_t *sta
     Election__Update update = ELECTION__UPDATE__INIT;
     update.body_case = ELECTION__UPDATE__BODY_SEAT;
     update.seat = &summary;
-    return s_pack (&update, stamp, size);
+    return s_pack (&update, head, size);
 }
 
 uint8_t *
-summary_pack_scope (tally_t *tally, size_t scope, const summary_stamp_t *stamp, size_t *size)
+summary_pack_scope (tally_t *tally, size_t scope, const update_head_t *head, size_t *size)
 {
     scope_view_t view;
     tally_scope (tally, scope, &view);
@@ -152,7 +159,7 @@ summary_pack_scope (tally_t *tally, size_t scope, const summary_stamp_t *stamp, 
         Election__Update update = ELECTION__UPDATE__INIT;
         update.body_case = ELECTION__UPDATE__BODY_NATIONAL;
         update.national = &summary;
-        bytes = s_pack (&update, stamp, size);
+        bytes = s_pack (&update, head, size);
     }
     free (lines);
     free (pointers);

@@ -8,23 +8,17 @@
 #include "tally.h"
 #include "update_head.h"
 
-typedef struct {
-    uint64_t sequence;
-    uint64_t epoch;
-    Election__Mode mode;
-    int64_t sent_at_us;
-} summary_stamp_t;
-
 /*  The topic of a seat ("seat.E14000800") or scope ("national" for the UK,
     "region.Scotland" otherwise), written into buf.                        */
 void summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t size);
 void summary_scope_topic (const tally_t *tally, size_t scope, char *buf, size_t size);
 
-/*  Packs the Update for a seat or a scope. Returns a malloc'd buffer (caller
-    frees) and its size in *size, or NULL on no memory.                     */
+/*  Packs the Update for a seat or a scope under head (sequence, epoch, mode,
+    send time). Returns a malloc'd buffer (caller frees) and its size in
+    *size, or NULL on no memory.                                            */
 uint8_t *summary_pack_seat (const tally_t *tally, size_t seat,
-                            const summary_stamp_t *stamp, size_t *size);
+                            const update_head_t *head, size_t *size);
 uint8_t *summary_pack_scope (tally_t *tally, size_t scope,
-                             const summary_stamp_t *stamp, size_t *size);
+                             const update_head_t *head, size_t *size);
 
 #endif

@@ -29,7 +29,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 static void
 s_pack_summaries (tally_t *tally, size_t seat)
 {
-    summary_stamp_t stamp = { 1, 1, ELECTION__MODE__MODE_REHEARSAL, 0 };
+    update_head_t stamp = { .sequence = 1, .epoch = 1, .mode = ELECTION__MODE__MODE_REHEARSAL };
     size_t size;
     char topic [128];
     summary_seat_topic (tally, seat, topic, sizeof topic);

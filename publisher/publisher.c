@@ -96,14 +96,10 @@ s_heartbeat (publisher_t *self)
     heartbeat.silent_ms = (uint32_t) (silent > UINT32_MAX ? UINT32_MAX : silent);
     heartbeat.source = "publisher";
     Election__Update update = ELECTION__UPDATE__INIT;
-    update.has_sequence = true;
-    update.sequence = clone_client_sequence (self->upstream);
-    update.has_epoch = true;
-    update.epoch = clone_client_epoch (self->upstream);
-    update.has_mode = true;
-    update.mode = self->mode;
-    update.has_sent_at_us = true;
-    update.sent_at_us = clock_now_us ();
+    update_head_t head = { .sequence = clone_client_sequence (self->upstream),
+                           .epoch = clone_client_epoch (self->upstream),
+                           .mode = self->mode, .sent_at_us = clock_now_us () };
+    update_head_stamp (&update, &head);
     update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
     update.heartbeat = &heartbeat;
     net_send_str (self->updates, "health", ZMQ_SNDMORE);

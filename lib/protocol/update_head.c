@@ -2,6 +2,19 @@
 #include "update_head.h"
 #include <string.h>
 
+void
+update_head_stamp (Election__Update *update, const update_head_t *head)
+{
+    update->has_sequence = true;
+    update->sequence = head->sequence;
+    update->has_epoch = true;
+    update->epoch = head->epoch;
+    update->has_mode = true;
+    update->mode = head->mode;
+    update->has_sent_at_us = true;
+    update->sent_at_us = head->sent_at_us;
+}
+
 static bool
 s_varint (const uint8_t **at, const uint8_t *end, uint64_t *value)
 {
@@ -32,6 +45,7 @@ update_head_peek (const void *bytes, size_t size, update_head_t *head)
                 if (field == 1) head->sequence = value;
                 if (field == 2) head->epoch = value;
                 if (field == 3) head->mode = (Election__Mode) value;
+                if (field == 7) head->sent_at_us = (int64_t) value;
                 break;
             case 1:     //  64-bit
                 if (end - at < 8)

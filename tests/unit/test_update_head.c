@@ -1,5 +1,6 @@
 /*  test_update_head: the header-only reading of a packed Update agrees with
-    protobuf-c's full unpacking, and refuses what is not protobuf.          */
+    protobuf-c's full unpacking, and refuses what is not protobuf; a stamped
+    head reads back as it was written.                                      */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +52,7 @@ test_peek_matches_unpack (void **state)
     assert_int_equal (head.sequence, unpacked->sequence);
     assert_int_equal (head.epoch, unpacked->epoch);
     assert_int_equal (head.mode, unpacked->mode);
+    assert_int_equal (head.sent_at_us, unpacked->sent_at_us);
     assert_int_equal (head.body, unpacked->body_case);
     assert_int_equal (head.body, ELECTION__UPDATE__BODY_SEAT);
     election__update__free_unpacked (unpacked, NULL);
@@ -95,12 +97,35 @@ test_peek_heartbeat_and_garbage (void **state)
     assert_int_equal (head.body, ELECTION__UPDATE__BODY__NOT_SET);
 }
 
+static void
+test_stamp_reads_back (void **state)
+{
+    update_head_t written = { .sequence = 42, .epoch = 0x0123456789ABCDEFULL,
+                              .mode = ELECTION__MODE__MODE_TEST, .sent_at_us = 1496973120123456 };
+    Election__Heartbeat heartbeat = ELECTION__HEARTBEAT__INIT;
+    Election__Update update = ELECTION__UPDATE__INIT;
+    update_head_stamp (&update, &written);
+    update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
+    update.heartbeat = &heartbeat;
+    size_t size;
+    uint8_t *bytes = s_pack (&update, &size);
+    update_head_t head;
+    assert_true (update_head_peek (bytes, size, &head));
+    assert_int_equal (head.sequence, written.sequence);
+    assert_int_equal (head.epoch, written.epoch);
+    assert_int_equal (head.mode, written.mode);
+    assert_int_equal (head.sent_at_us, written.sent_at_us);
+    assert_int_equal (head.body, ELECTION__UPDATE__BODY_HEARTBEAT);
+    free (bytes);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_peek_matches_unpack),
         cmocka_unit_test (test_peek_heartbeat_and_garbage),
+        cmocka_unit_test (test_stamp_reads_back),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
