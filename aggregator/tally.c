@@ -2,7 +2,8 @@
 
     Every figure a view shows is kept up to date as declarations arrive, so
     that applying one costs O(candidates) whatever the number of seats:
-      - seats and scopes are found through small open-addressing hash maps;
+      - seats, scopes and parties are found through string maps (strmap)
+        whose keys are borrowed from the names the tally keeps;
       - parties get a dense id; each scope keeps an accumulator per party id
         (seats, change, votes, and baseline votes over the seats that have
         full figures), grown lazily so a new party costs nothing elsewhere;
@@ -23,101 +24,11 @@
 #include <string.h>
 
 #include "tally.h"
+#include "strmap.h"
 
 #define S_UK_SCOPE "UK"
 #define S_SPEAKER "Speaker"
 #define S_NO_SEAT SIZE_MAX
-
-
-//  ---------------------------------------------------------------------
-//  A map from borrowed strings to indexes: open addressing, linear probing,
-//  no removal (seats, parties and scopes only accumulate). The keys belong
-//  to whoever owns the named thing and must outlive the map.
-
-typedef struct {
-    const char *key;            //  NULL: empty slot
-    size_t value;
-} s_slot_t;
-
-typedef struct {
-    s_slot_t *slots;
-    size_t cap;                 //  a power of two
-    size_t count;
-} s_map_t;
-
-static uint64_t
-s_hash (const char *key)
-{
-    //  FNV-1a: short keys, good enough spread, no dependencies
-    uint64_t hash = 14695981039346656037ULL;
-    for (const unsigned char *p = (const unsigned char *) key; *p; p++) {
-        hash ^= *p;
-        hash *= 1099511628211ULL;
-    }
-    return hash;
-}
-
-static el_err_t
-s_map_init (s_map_t *map, size_t expected)
-{
-    size_t cap = 16;
-    while (cap < expected * 2)
-        cap *= 2;
-    map->slots = calloc (cap, sizeof (s_slot_t));
-    map->cap = cap;
-    map->count = 0;
-    return map->slots? EL_OK: EL_ERR_NOMEM;
-}
-
-static void
-s_map_free (s_map_t *map)
-{
-    free (map->slots);
-    map->slots = NULL;
-    map->cap = map->count = 0;
-}
-
-static bool
-s_map_get (const s_map_t *map, const char *key, size_t *value)
-{
-    size_t mask = map->cap - 1;
-    for (size_t i = s_hash (key) & mask; map->slots [i].key; i = (i + 1) & mask)
-        if (strcmp (map->slots [i].key, key) == 0) {
-            *value = map->slots [i].value;
-            return true;
-        }
-    return false;
-}
-
-//  Adds a key that is not in the map yet (callers look it up first).
-static el_err_t
-s_map_add (s_map_t *map, const char *key, size_t value)
-{
-    if ((map->count + 1) * 10 > map->cap * 7) {
-        //  Keep the load under 70%: rehash into twice the slots
-        s_map_t bigger;
-        if (s_map_init (&bigger, map->cap))
-            return EL_ERR_NOMEM;
-        for (size_t i = 0; i < map->cap; i++)
-            if (map->slots [i].key) {
-                size_t j = s_hash (map->slots [i].key) & (bigger.cap - 1);
-                while (bigger.slots [j].key)
-                    j = (j + 1) & (bigger.cap - 1);
-                bigger.slots [j] = map->slots [i];
-            }
-        bigger.count = map->count;
-        free (map->slots);
-        *map = bigger;
-    }
-    size_t mask = map->cap - 1;
-    size_t i = s_hash (key) & mask;
-    while (map->slots [i].key)
-        i = (i + 1) & mask;
-    map->slots [i].key = key;
-    map->slots [i].value = value;
-    map->count++;
-    return EL_OK;
-}
 
 
 //  ---------------------------------------------------------------------
@@ -201,18 +112,18 @@ struct tally {
     s_seat_t *seats;
     size_t n_seats;
     size_t declared;
-    s_map_t seat_map;
+    strmap_t *seat_map;
 
     s_scope_t *scopes;
     size_t n_scopes;
     size_t scope_cap;
-    s_map_t country_map;        //  country name -> scope
-    s_map_t region_map;         //  region name (not a country of its own) -> scope
+    strmap_t *country_map;      //  country name -> scope
+    strmap_t *region_map;       //  region name (not a country of its own) -> scope
 
     char **parties;             //  party id -> code (owned)
     size_t n_parties;
     size_t party_cap;
-    s_map_t party_map;
+    strmap_t *party_map;
     //  Scratch per party id for share changes; all zero between calls
     uint32_t *scratch_cur;
     uint32_t *scratch_base;
@@ -228,7 +139,7 @@ struct tally {
 static el_err_t
 s_party_intern (tally_t *self, const char *code, size_t *id)
 {
-    if (s_map_get (&self->party_map, code, id))
+    if (strmap_get (self->party_map, code, id))
         return EL_OK;
     if (self->n_parties == self->party_cap) {
         size_t cap = self->party_cap? self->party_cap * 2: 32;
@@ -259,7 +170,7 @@ s_party_intern (tally_t *self, const char *code, size_t *id)
     char *copy = strdup (code);
     if (!copy)
         return EL_ERR_NOMEM;
-    if (s_map_add (&self->party_map, copy, self->n_parties)) {
+    if (strmap_put (self->party_map, copy, self->n_parties)) {
         free (copy);
         return EL_ERR_NOMEM;
     }
@@ -359,7 +270,7 @@ s_held_free (s_held_t *held)
 //  Construction
 
 static el_err_t
-s_scope_add (tally_t *self, const char *name, s_map_t *map, size_t *index)
+s_scope_add (tally_t *self, const char *name, strmap_t *map, size_t *index)
 {
     if (self->n_scopes == self->scope_cap) {
         size_t cap = self->scope_cap? self->scope_cap * 2: 16;
@@ -375,7 +286,7 @@ s_scope_add (tally_t *self, const char *name, s_map_t *map, size_t *index)
     if (!scope->name)
         return EL_ERR_NOMEM;
     *index = self->n_scopes++;
-    if (map && s_map_add (map, scope->name, *index))
+    if (map && strmap_put (map, scope->name, *index))
         return EL_ERR_NOMEM;
     return EL_OK;
 }
@@ -472,10 +383,10 @@ tally_new (const results_t *baseline, const tally_options_t *opts)
 
     self->seats = calloc (n_seats, sizeof (s_seat_t));
     if (!self->seats
-    ||  s_map_init (&self->seat_map, n_seats)
-    ||  s_map_init (&self->country_map, 8)
-    ||  s_map_init (&self->region_map, 16)
-    ||  s_map_init (&self->party_map, 64))
+    ||  !(self->seat_map = strmap_new_borrowed (n_seats))
+    ||  !(self->country_map = strmap_new_borrowed (8))
+    ||  !(self->region_map = strmap_new_borrowed (16))
+    ||  !(self->party_map = strmap_new_borrowed (64)))
         goto failed;
 
     for (size_t i = 0; i < n_seats; i++) {
@@ -483,12 +394,12 @@ tally_new (const results_t *baseline, const tally_options_t *opts)
         if (!source->ons_id)
             goto failed;
         size_t other;
-        if (s_map_get (&self->seat_map, source->ons_id, &other))
+        if (strmap_get (self->seat_map, source->ons_id, &other))
             goto failed;        //  two seats under one id: not a baseline
         s_seat_t *seat = &self->seats [i];
         self->n_seats++;        //  counted first so that destroy frees it
         if (s_seat_init (self, seat, source)
-        ||  s_map_add (&self->seat_map, seat->ons_id, i))
+        ||  strmap_put (self->seat_map, seat->ons_id, i))
             goto failed;
     }
 
@@ -499,8 +410,8 @@ tally_new (const results_t *baseline, const tally_options_t *opts)
     for (size_t i = 0; i < n_seats; i++) {
         s_seat_t *seat = &self->seats [i];
         size_t index;
-        if (!s_map_get (&self->country_map, seat->country, &index)
-        &&  s_scope_add (self, seat->country, &self->country_map, &index))
+        if (!strmap_get (self->country_map, seat->country, &index)
+        &&  s_scope_add (self, seat->country, self->country_map, &index))
             goto failed;
         seat->scopes [0] = uk;
         seat->scopes [1] = index;
@@ -511,8 +422,8 @@ tally_new (const results_t *baseline, const tally_options_t *opts)
         if (strcmp (seat->region, seat->country) == 0)
             continue;
         size_t index;
-        if (!s_map_get (&self->region_map, seat->region, &index)
-        &&  s_scope_add (self, seat->region, &self->region_map, &index))
+        if (!strmap_get (self->region_map, seat->region, &index)
+        &&  s_scope_add (self, seat->region, self->region_map, &index))
             goto failed;
         seat->scopes [seat->n_scopes++] = index;
     }
@@ -559,10 +470,10 @@ tally_destroy (tally_t **self_p)
     free (self->scratch_cur);
     free (self->scratch_base);
     free (self->scratch_base_votes);
-    s_map_free (&self->seat_map);
-    s_map_free (&self->country_map);
-    s_map_free (&self->region_map);
-    s_map_free (&self->party_map);
+    strmap_destroy (&self->seat_map);
+    strmap_destroy (&self->country_map);
+    strmap_destroy (&self->region_map);
+    strmap_destroy (&self->party_map);
     free (self->speaker_as);
     free (self->baseline_speaker_as);
     free (self);
@@ -898,7 +809,7 @@ tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
     verdict->seat = S_NO_SEAT;
 
     size_t index;
-    if (!decl->ons_id || !s_map_get (&self->seat_map, decl->ons_id, &index))
+    if (!decl->ons_id || !strmap_get (self->seat_map, decl->ons_id, &index))
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_UNKNOWN_SEAT, decl,
                           "unknown constituency");
     verdict->seat = index;
@@ -989,7 +900,7 @@ tally_seat_find (const tally_t *self, const char *ons_id)
 {
     assert (self);
     size_t index;
-    if (!ons_id || !s_map_get (&self->seat_map, ons_id, &index))
+    if (!ons_id || !strmap_get (self->seat_map, ons_id, &index))
         return -1;
     return (long) index;
 }
@@ -1152,8 +1063,8 @@ tally_scope_find (const tally_t *self, const char *name)
     if (strcmp (name, S_UK_SCOPE) == 0)
         return 0;
     size_t index;
-    if (s_map_get (&self->country_map, name, &index)
-    ||  s_map_get (&self->region_map, name, &index))
+    if (strmap_get (self->country_map, name, &index)
+    ||  strmap_get (self->region_map, name, &index))
         return (long) index;
     return -1;
 }
@@ -1177,7 +1088,7 @@ tally_party_find (const tally_t *self, const char *code)
 {
     assert (self);
     size_t id;
-    if (!code || !s_map_get (&self->party_map, code, &id))
+    if (!code || !strmap_get (self->party_map, code, &id))
         return -1;
     return (long) id;
 }

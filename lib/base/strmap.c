@@ -5,7 +5,7 @@
 #include <string.h>
 
 typedef struct {
-    char *key;          /* NULL: empty slot */
+    const char *key;    /* NULL: empty slot; owned unless the map borrows */
     size_t value;
 } s_slot_t;
 
@@ -13,13 +13,14 @@ struct strmap {
     s_slot_t *slots;
     size_t capacity;    /* a power of two */
     size_t size;
+    bool borrowed;      /* keys belong to the caller */
 };
 
 //  FNV-1a: short keys, no adversary that matters (keys are validated first)
 static uint64_t
 s_hash (const char *key)
 {
-    uint64_t hash = 1469598103934665603ULL;
+    uint64_t hash = 14695981039346656037ULL;     //  the 64-bit offset basis
     for (const unsigned char *c = (const unsigned char *) key; *c; c++)
         hash = (hash ^ *c) * 1099511628211ULL;
     return hash;
@@ -34,8 +35,8 @@ s_find (s_slot_t *slots, size_t capacity, const char *key)
     return &slots [index];
 }
 
-strmap_t *
-strmap_new (size_t expected)
+static strmap_t *
+s_new (size_t expected, bool borrowed)
 {
     strmap_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -48,7 +49,20 @@ strmap_new (size_t expected)
         free (self);
         return NULL;
     }
+    self->borrowed = borrowed;
     return self;
+}
+
+strmap_t *
+strmap_new (size_t expected)
+{
+    return s_new (expected, false);
+}
+
+strmap_t *
+strmap_new_borrowed (size_t expected)
+{
+    return s_new (expected, true);
 }
 
 void
@@ -57,8 +71,8 @@ strmap_destroy (strmap_t **self_p)
     if (!self_p || !*self_p)
         return;
     strmap_t *self = *self_p;
-    for (size_t i = 0; i < self->capacity; i++)
-        free (self->slots [i].key);
+    for (size_t i = 0; !self->borrowed && i < self->capacity; i++)
+        free ((char *) self->slots [i].key);
     free (self->slots);
     free (self);
     *self_p = NULL;
@@ -99,7 +113,7 @@ strmap_put (strmap_t *self, const char *key, size_t value)
         return -1;
     s_slot_t *slot = s_find (self->slots, self->capacity, key);
     if (!slot->key) {
-        slot->key = strdup (key);
+        slot->key = self->borrowed ? key : strdup (key);
         if (!slot->key)
             return -1;
         self->size++;

@@ -1,7 +1,12 @@
 /*  strmap.h: a map from strings to indexes, for O(1) lookup of seats,
-    parties and topics by name. Open addressing with linear probing; keys are
-    copied; it grows by doubling. There is no removal: the keys of a night
-    (seats, parties, topics) only ever accumulate.                          */
+    parties and topics by name: the project's one hash map. Open addressing
+    with linear probing; it grows by doubling. There is no removal: the keys
+    of a night (seats, parties, topics) only ever accumulate.
+
+    Keys are copied, or, in a map made with strmap_new_borrowed, borrowed
+    from whoever owns the named things (a seat's ons_id, a party's code):
+    no second copy of every name, and nothing to fail on a put but the
+    table's own growth.                                                     */
 #ifndef STRMAP_H
 #define STRMAP_H
 
@@ -13,6 +18,11 @@ typedef struct strmap strmap_t;
 /*  A map sized for about `expected` keys. NULL on allocation failure.
     Caller owns the result; free with strmap_destroy.                       */
 strmap_t *strmap_new (size_t expected);
+
+/*  The same, but keys are not copied: each key put must stay valid and
+    unchanged for as long as the map lives.                                 */
+strmap_t *strmap_new_borrowed (size_t expected);
+
 void strmap_destroy (strmap_t **self_p);
 
 /*  Looks a key up: true and *value set if present.  */

@@ -26,83 +26,6 @@
 #define S_MAX_COLUMNS   8
 #define S_EXCERPT_SIZE  48      /* a quoted bad value in an error message */
 
-/*  --------------------------------------------------------------------------
-    An index of ONS ids seen so far, so that a seat reappearing after other
-    seats (or listed twice) is found in constant time whatever the file's
-    size. Open addressing; keys are borrowed from the structs being built.  */
-
-typedef struct {
-    const char *key;        /* borrowed; NULL marks an empty slot */
-    size_t line;            /* where the key was first seen */
-} s_slot_t;
-
-typedef struct {
-    s_slot_t *slots;        /* owned */
-    size_t cap;             /* a power of two, or 0 */
-    size_t count;
-} s_index_t;
-
-static size_t
-s_hash (const char *key)
-{
-    uint64_t hash = 14695981039346656037ULL;    /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *) key; *p; p++)
-        hash = (hash ^ *p) * 1099511628211ULL;
-    return (size_t) hash;
-}
-
-static s_slot_t *
-s_index_slot (s_slot_t *slots, size_t cap, const char *key)
-{
-    size_t i = s_hash (key) & (cap - 1);
-    while (slots [i].key && strcmp (slots [i].key, key) != 0)
-        i = (i + 1) & (cap - 1);
-    return &slots [i];
-}
-
-/*  The entry for key, or NULL. The result is borrowed from the index.  */
-static const s_slot_t *
-s_index_find (const s_index_t *self, const char *key)
-{
-    if (self->cap == 0)
-        return NULL;
-    const s_slot_t *slot = s_index_slot (self->slots, self->cap, key);
-    return slot->key ? slot : NULL;
-}
-
-/*  Adds a key not yet present. The key is borrowed and must outlive the
-    index.  */
-static el_err_t
-s_index_add (s_index_t *self, const char *key, size_t line)
-{
-    if ((self->count + 1) * 2 > self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 64;
-        s_slot_t *slots = calloc (cap, sizeof *slots);
-        if (!slots)
-            return EL_ERR_NOMEM;
-        for (size_t i = 0; i < self->cap; i++)
-            if (self->slots [i].key)
-                *s_index_slot (slots, cap, self->slots [i].key) = self->slots [i];
-        free (self->slots);
-        self->slots = slots;
-        self->cap = cap;
-    }
-    s_slot_t *slot = s_index_slot (self->slots, self->cap, key);
-    assert (!slot->key);
-    slot->key = key;
-    slot->line = line;
-    self->count++;
-    return EL_OK;
-}
-
-static void
-s_index_free (s_index_t *self)
-{
-    free (self->slots);
-    self->slots = NULL;
-    self->cap = self->count = 0;
-}
-
 /*  Makes room for one more item in a growing array. Returns the (possibly
     moved) array and updates *cap_p, or returns NULL and leaves the array
     and *cap_p as they were.  */
@@ -452,7 +375,7 @@ typedef struct {
     size_t seats_cap;
     size_t candidates_cap;  /* of the last seat, the only one still growing */
     size_t seat_line;       /* line the last seat's rows began on */
-    s_index_t index;        /* ons_id -> first line, keys borrowed from seats */
+    strmap_t *index;        /* ons_id -> first line, keys borrowed from seats */
 } s_results_ctx_t;
 
 /*  A seat's text field must be the same on all its rows.  */
@@ -535,14 +458,16 @@ s_results_row (s_reader_t *reader, void *arg, char **fields)
             return rc;
     }
     else {
-        const s_slot_t *seen = s_index_find (&self->index, ons_id);
-        if (seen)
+        //  An index of the ids seen, so that a seat reappearing after other
+        //  seats is found in constant time whatever the file's size
+        size_t first_line;
+        if (strmap_get (self->index, ons_id, &first_line))
             return s_fail (reader, line, EL_ERR_PARSE,
                            "seat %s reappears after other seats (its rows began on line %zu);"
                            " a seat's rows must be contiguous",
-                           s_excerpt (ons_id, buffer), seen->line);
+                           s_excerpt (ons_id, buffer), first_line);
         seat = s_results_add_seat (self, fields, electorate);
-        if (!seat || s_index_add (&self->index, seat->ons_id, line))
+        if (!seat || strmap_put (self->index, seat->ons_id, line))
             return s_fail (reader, line, EL_ERR_NOMEM, "out of memory");
         self->seat_line = line;
     }
@@ -574,7 +499,8 @@ results_load (const char *path, results_t **results_p, char *err, size_t errlen)
     el_err_t rc;
 
     ctx.results = calloc (1, sizeof *ctx.results);
-    if (!ctx.results) {
+    ctx.index = strmap_new_borrowed (64);
+    if (!ctx.results || !ctx.index) {
         rc = s_fail (&reader, 0, EL_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
@@ -585,7 +511,7 @@ results_load (const char *path, results_t **results_p, char *err, size_t errlen)
     ctx.results = NULL;
 
 cleanup:
-    s_index_free (&ctx.index);
+    strmap_destroy (&ctx.index);
     results_destroy (&ctx.results);
     return rc;
 }
@@ -632,7 +558,7 @@ static const char *const s_times_columns [] = { "ons_id", "declared_at" };
 typedef struct {
     declaration_times_t *times;     /* owned until handed to the caller */
     size_t cap;
-    s_index_t index;                /* ons_id -> line, keys borrowed from times */
+    strmap_t *index;                /* ons_id -> line, keys borrowed from times */
 } s_times_ctx_t;
 
 static bool
@@ -729,10 +655,10 @@ s_times_row (s_reader_t *reader, void *arg, char **fields)
     if (*ons_id == '\0')
         return s_fail (reader, line, EL_ERR_PARSE, "empty ons_id");
     //  A replay could not tell which time to use
-    const s_slot_t *seen = s_index_find (&self->index, ons_id);
-    if (seen)
+    size_t first_line;
+    if (strmap_get (self->index, ons_id, &first_line))
         return s_fail (reader, line, EL_ERR_PARSE, "seat %s listed twice (first on line %zu)",
-                       s_excerpt (ons_id, buffer), seen->line);
+                       s_excerpt (ons_id, buffer), first_line);
     int64_t declared_at_ms;
     const char *problem = s_parse_time (fields [1], &declared_at_ms);
     if (problem)
@@ -747,7 +673,7 @@ s_times_row (s_reader_t *reader, void *arg, char **fields)
     declaration_time_t *entry = &entries [times->n_times++];
     entry->declared_at_ms = declared_at_ms;
     entry->ons_id = strdup (ons_id);
-    if (!entry->ons_id || s_index_add (&self->index, entry->ons_id, line))
+    if (!entry->ons_id || strmap_put (self->index, entry->ons_id, line))
         return s_fail (reader, line, EL_ERR_NOMEM, "out of memory");
     return EL_OK;
 }
@@ -764,7 +690,8 @@ declaration_times_load (const char *path, declaration_times_t **times_p,
     el_err_t rc;
 
     ctx.times = calloc (1, sizeof *ctx.times);
-    if (!ctx.times) {
+    ctx.index = strmap_new_borrowed (64);
+    if (!ctx.times || !ctx.index) {
         rc = s_fail (&reader, 0, EL_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
@@ -775,7 +702,7 @@ declaration_times_load (const char *path, declaration_times_t **times_p,
     ctx.times = NULL;
 
 cleanup:
-    s_index_free (&ctx.index);
+    strmap_destroy (&ctx.index);
     declaration_times_destroy (&ctx.times);
     return rc;
 }
