@@ -51,7 +51,7 @@ struct aggregator {
     results_t *baseline;
     tally_options_t tally_options;
     tally_t *tally;
-    store_t *store;
+    clone_server_t *server;
     journal_t *journal;
     void *ctx;
     void *ingest;
@@ -132,11 +132,11 @@ s_queue_seat (aggregator_t *self, size_t seat)
     return 0;
 }
 
-//  Puts every declared seat and every scope into the store, as of now
+//  Puts every declared seat and every scope into the clone server, as of now
 static int
-s_fill_store (aggregator_t *self)
+s_fill_server (aggregator_t *self)
 {
-    if (store_clear (self->store))
+    if (clone_server_clear (self->server))
         return -1;
     update_head_t head = s_head (self);
     char topic [S_TOPIC_MAX];
@@ -148,7 +148,7 @@ s_fill_store (aggregator_t *self)
             continue;
         uint8_t *bytes = summary_pack_seat (self->tally, seat, &head, &size);
         summary_seat_topic (self->tally, seat, topic, sizeof topic);
-        int rc = bytes ? store_put (self->store, topic, bytes, size) : -1;
+        int rc = bytes ? clone_server_put (self->server, topic, bytes, size) : -1;
         free (bytes);
         if (rc)
             return -1;
@@ -156,7 +156,7 @@ s_fill_store (aggregator_t *self)
     for (size_t scope = 0; scope < tally_scope_count (self->tally); scope++) {
         uint8_t *bytes = summary_pack_scope (self->tally, scope, &head, &size);
         summary_scope_topic (self->tally, scope, topic, sizeof topic);
-        int rc = bytes ? store_put (self->store, topic, bytes, size) : -1;
+        int rc = bytes ? clone_server_put (self->server, topic, bytes, size) : -1;
         free (bytes);
         if (rc)
             return -1;
@@ -275,8 +275,9 @@ aggregator_new (const aggregator_config_t *config)
     }
     if (s_new_tally (self))
         goto failed;
-    self->store = store_new (tally_seats_total (self->tally) + tally_scope_count (self->tally) + 16);
-    if (!self->store)
+    self->server = clone_server_new (tally_seats_total (self->tally)
+                                   + tally_scope_count (self->tally) + 16);
+    if (!self->server)
         goto failed;
 
     if (config->journal) {
@@ -299,7 +300,7 @@ aggregator_new (const aggregator_config_t *config)
                   config->journal, scan.records, tally_declared (self->tally),
                   (unsigned long long) self->sequence + 1);
     }
-    if (s_fill_store (self))
+    if (s_fill_server (self))
         goto failed;
 
     self->ctx = zmq_ctx_new ();
@@ -351,7 +352,7 @@ aggregator_destroy (aggregator_t **self_p)
     s_drop_outgoing (self);
     free (self->outgoing);
     journal_close (&self->journal);
-    store_destroy (&self->store);
+    clone_server_destroy (&self->server);
     tally_destroy (&self->tally);
     results_destroy (&self->baseline);
     free (self);
@@ -494,7 +495,7 @@ s_publish_and_reply (aggregator_t *self)
         s_outgoing_t *entry = &self->outgoing [i];
         net_send_str (self->updates, entry->topic, ZMQ_SNDMORE);
         zmq_send (self->updates, entry->bytes, entry->size, 0);
-        if (store_put (self->store, entry->topic, entry->bytes, entry->size))
+        if (clone_server_put (self->server, entry->topic, entry->bytes, entry->size))
             log_error ("AGG040", "out of memory storing %s: snapshots will lack it", entry->topic);
     }
     s_drop_outgoing (self);
@@ -583,7 +584,7 @@ s_handle_snapshot (aggregator_t *self)
     header.mode = self->config.mode;
     header.has_upstream_ok = true;
     header.upstream_ok = !self->journal_failing;
-    store_serve_snapshots (self->store, self->snapshot, &header, 16);
+    clone_server_serve_snapshots (self->server, self->snapshot, &header, 16);
 }
 
 static void

@@ -23,7 +23,7 @@ struct publisher {
     void *snapshot;
     clone_client_t *upstream;
     auth_t *auth;               /* subscribers' allow-list; NULL: none */
-    store_t *store;
+    clone_server_t *server;
     http_t *http;               /* NULL: no HTTP gateway */
     Election__Mode mode;
     bool was_live;              /* upstream state at the last heartbeat */
@@ -35,7 +35,7 @@ static void
 s_on_reset (void *arg, const Election__Snapshot *header)
 {
     publisher_t *self = arg;
-    if (store_clear (self->store))
+    if (clone_server_clear (self->server))
         log_error ("PUB010", "out of memory clearing the store");
     self->mode = header->mode;
     if (self->http)
@@ -47,7 +47,7 @@ s_on_update (void *arg, const char *topic, const update_head_t *head,
              const void *bytes, size_t size, bool live)
 {
     publisher_t *self = arg;
-    if (store_put (self->store, topic, bytes, size))
+    if (clone_server_put (self->server, topic, bytes, size))
         log_error ("PUB011", "out of memory storing %s", topic);
     if (self->http)
         http_on_update (self->http, topic, head, bytes, size, live);
@@ -64,7 +64,7 @@ s_on_synced (void *arg, const Election__Snapshot *header)
 {
     publisher_t *self = arg;
     log_info ("PUB002", "following upstream at sequence %llu (%zu topics)",
-              (unsigned long long) header->sequence, store_count (self->store));
+              (unsigned long long) header->sequence, clone_server_count (self->server));
     if (self->http)
         http_on_synced (self->http, header);
 }
@@ -122,7 +122,7 @@ s_serve_snapshots (publisher_t *self)
     header.mode = self->mode;
     header.has_upstream_ok = true;
     header.upstream_ok = s_upstream_live (self);
-    store_serve_snapshots (self->store, self->snapshot, &header, 16);
+    clone_server_serve_snapshots (self->server, self->snapshot, &header, 16);
 }
 
 //  The paid-feed option: CURVE on both serving sockets (before they bind),
@@ -166,8 +166,8 @@ publisher_new (const publisher_config_t *config)
         return NULL;
     self->config = *config;
     self->ctx = zmq_ctx_new ();
-    self->store = store_new (1024);
-    if (!self->ctx || !self->store)
+    self->server = clone_server_new (1024);
+    if (!self->ctx || !self->server)
         goto failed;
     self->updates = net_socket (self->ctx, ZMQ_PUB, NULL, true);
     self->snapshot = net_socket (self->ctx, ZMQ_ROUTER, NULL, true);
@@ -212,7 +212,7 @@ publisher_destroy (publisher_t **self_p)
         zmq_close (self->snapshot);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
-    store_destroy (&self->store);
+    clone_server_destroy (&self->server);
     free (self);
     *self_p = NULL;
 }

@@ -1,7 +1,7 @@
 /*  publisher.h: the fan-out tier. It follows the aggregator as a Clone
     client (snapshot, then sequenced updates; resync on a gap or a restart)
     and serves its own subscribers the same way: the same bytes on its own
-    PUB socket, and snapshots from its own store. Several publishers can
+    PUB socket, and snapshots from its own clone server. Several publishers can
     follow one aggregator; a slow subscriber only loses its own updates
     (dropped at the high-water mark, then noticed as a gap and resynced).
     When the upstream falls silent it says so on the "health" topic.       */

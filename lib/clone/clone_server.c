@@ -1,4 +1,4 @@
-/*  store.c: see store.h.  */
+/*  clone_server.c: see clone_server.h.  */
 #include "clone_server.h"
 #include "log.h"
 #include "strmap.h"
@@ -14,7 +14,7 @@ typedef struct {
     size_t size;
 } s_entry_t;
 
-struct store {
+struct clone_server {
     strmap_t *index;        /* topic -> entries[] */
     s_entry_t *entries;     /* in order of first publication */
     size_t count;
@@ -22,10 +22,10 @@ struct store {
     size_t expected;
 };
 
-store_t *
-store_new (size_t expected)
+clone_server_t *
+clone_server_new (size_t expected)
 {
-    store_t *self = calloc (1, sizeof *self);
+    clone_server_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->expected = expected;
@@ -38,7 +38,7 @@ store_new (size_t expected)
 }
 
 int
-store_clear (store_t *self)
+clone_server_clear (clone_server_t *self)
 {
     strmap_t *fresh = strmap_new (self->expected);
     if (!fresh)
@@ -54,11 +54,11 @@ store_clear (store_t *self)
 }
 
 void
-store_destroy (store_t **self_p)
+clone_server_destroy (clone_server_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    store_t *self = *self_p;
+    clone_server_t *self = *self_p;
     for (size_t i = 0; i < self->count; i++) {
         free (self->entries [i].topic);
         free (self->entries [i].bytes);
@@ -70,7 +70,7 @@ store_destroy (store_t **self_p)
 }
 
 int
-store_put (store_t *self, const char *topic, const void *bytes, size_t size)
+clone_server_put (clone_server_t *self, const char *topic, const void *bytes, size_t size)
 {
     void *copy = malloc (size ? size : 1);
     if (!copy)
@@ -107,7 +107,7 @@ nomem:
 }
 
 const void *
-store_get (const store_t *self, const char *topic, size_t *size)
+clone_server_get (const clone_server_t *self, const char *topic, size_t *size)
 {
     size_t index;
     if (!strmap_get (self->index, topic, &index))
@@ -118,13 +118,13 @@ store_get (const store_t *self, const char *topic, size_t *size)
 }
 
 size_t
-store_count (const store_t *self)
+clone_server_count (const clone_server_t *self)
 {
     return self->count;
 }
 
 static int
-s_send_snapshot (const store_t *self, void *router, zmq_msg_t *identity,
+s_send_snapshot (const clone_server_t *self, void *router, zmq_msg_t *identity,
                  Election__Snapshot *header, const char *prefix)
 {
     size_t prefix_len = prefix ? strlen (prefix) : 0;
@@ -157,8 +157,8 @@ s_send_snapshot (const store_t *self, void *router, zmq_msg_t *identity,
 }
 
 int
-store_serve_snapshots (const store_t *self, void *router, const Election__Snapshot *header,
-                       int max)
+clone_server_serve_snapshots (const clone_server_t *self, void *router,
+                              const Election__Snapshot *header, int max)
 {
     int answered = 0;
     for (; answered < max; answered++) {

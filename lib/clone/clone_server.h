@@ -1,33 +1,33 @@
-/*  store.h: the server side of the Clone pattern. It keeps the latest
+/*  clone_server.h: the server side of the Clone pattern. It keeps the latest
     published Update of every topic, byte for byte as it went out, so that a
     snapshot is those bytes sent again: nothing is re-encoded per request.
     The aggregator and every publisher each own one.                         */
-#ifndef STORE_H
-#define STORE_H
+#ifndef CLONE_SERVER_H
+#define CLONE_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "election.pb-c.h"
 
-typedef struct store store_t;
+typedef struct clone_server clone_server_t;
 
-/*  A store sized for about `expected` topics. NULL on allocation failure.
-    Caller owns it; free with store_destroy.                                 */
-store_t *store_new (size_t expected);
-void store_destroy (store_t **self_p);
+/*  A server sized for about `expected` topics. NULL on allocation failure.
+    Caller owns it; free with clone_server_destroy.                         */
+clone_server_t *clone_server_new (size_t expected);
+void clone_server_destroy (clone_server_t **self_p);
 
 /*  Keeps a copy of bytes as the latest Update of topic. -1 on no memory.  */
-int store_put (store_t *self, const char *topic, const void *bytes, size_t size);
+int clone_server_put (clone_server_t *self, const char *topic, const void *bytes, size_t size);
 
-/*  The latest Update bytes of topic, or NULL. Owned by the store.  */
-const void *store_get (const store_t *self, const char *topic, size_t *size);
+/*  The latest Update bytes of topic, or NULL. Owned by the server. */
+const void *clone_server_get (const clone_server_t *self, const char *topic, size_t *size);
 
 /*  Forgets every topic (a follower about to load a fresh snapshot).
     Returns -1, keeping everything, if memory is short.                    */
-int store_clear (store_t *self);
+int clone_server_clear (clone_server_t *self);
 
-size_t store_count (const store_t *self);
+size_t clone_server_count (const clone_server_t *self);
 
 /*  Answers the snapshot requests waiting on a ROUTER socket (at most `max`,
     so one busy client cannot starve the caller's loop). Each reply is the
@@ -35,7 +35,7 @@ size_t store_count (const store_t *self);
     caller set them; this fills in count), then (topic, Update) per topic
     starting with the request's topic_prefix. Returns how many it answered;
     failures are logged.                                                    */
-int store_serve_snapshots (const store_t *self, void *router, const Election__Snapshot *header,
-                           int max);
+int clone_server_serve_snapshots (const clone_server_t *self, void *router,
+                                  const Election__Snapshot *header, int max);
 
 #endif
