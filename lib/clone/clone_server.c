@@ -1,38 +1,24 @@
 /*  clone_server.c: see clone_server.h.  */
 #include "clone_server.h"
 #include "log.h"
-#include "strmap.h"
+#include "topic_table.h"
 #include "net.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *topic;
-    void *bytes;
-    size_t size;
-} s_entry_t;
-
 struct clone_server {
-    strmap_t *index;        /* topic -> entries[] */
-    s_entry_t *entries;     /* in order of first publication */
-    size_t count;
-    size_t capacity;
-    size_t expected;
+    topic_table_t *topics;      /* topic -> packed Update bytes (malloc'd) */
 };
 
 clone_server_t *
 clone_server_new (size_t expected)
 {
     clone_server_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->expected = expected;
-    self->index = strmap_new (expected);
-    if (!self->index) {
+    if (self && !(self->topics = topic_table_new (expected, free))) {
         free (self);
-        return NULL;
+        self = NULL;
     }
     return self;
 }
@@ -40,17 +26,7 @@ clone_server_new (size_t expected)
 int
 clone_server_clear (clone_server_t *self)
 {
-    strmap_t *fresh = strmap_new (self->expected);
-    if (!fresh)
-        return -1;
-    strmap_destroy (&self->index);
-    self->index = fresh;
-    for (size_t i = 0; i < self->count; i++) {
-        free (self->entries [i].topic);
-        free (self->entries [i].bytes);
-    }
-    self->count = 0;
-    return 0;
+    return topic_table_clear (self->topics);
 }
 
 void
@@ -59,12 +35,7 @@ clone_server_destroy (clone_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     clone_server_t *self = *self_p;
-    for (size_t i = 0; i < self->count; i++) {
-        free (self->entries [i].topic);
-        free (self->entries [i].bytes);
-    }
-    free (self->entries);
-    strmap_destroy (&self->index);
+    topic_table_destroy (&self->topics);
     free (self);
     *self_p = NULL;
 }
@@ -76,61 +47,36 @@ clone_server_put (clone_server_t *self, const char *topic, const void *bytes, si
     if (!copy)
         return -1;
     memcpy (copy, bytes, size);
-
-    size_t index;
-    if (strmap_get (self->index, topic, &index)) {
-        free (self->entries [index].bytes);
-        self->entries [index].bytes = copy;
-        self->entries [index].size = size;
-        return 0;
+    if (topic_table_put (self->topics, topic, copy, size)) {
+        free (copy);
+        return -1;
     }
-    if (self->count == self->capacity) {
-        size_t capacity = self->capacity ? self->capacity * 2 : 64;
-        s_entry_t *entries = realloc (self->entries, capacity * sizeof *entries);
-        if (!entries)
-            goto nomem;
-        self->entries = entries;
-        self->capacity = capacity;
-    }
-    char *name = strdup (topic);
-    if (!name)
-        goto nomem;
-    if (strmap_put (self->index, topic, self->count)) {
-        free (name);
-        goto nomem;
-    }
-    self->entries [self->count++] = (s_entry_t) { name, copy, size };
     return 0;
-nomem:
-    free (copy);
-    return -1;
 }
 
 const void *
 clone_server_get (const clone_server_t *self, const char *topic, size_t *size)
 {
-    size_t index;
-    if (!strmap_get (self->index, topic, &index))
-        return NULL;
-    if (size)
-        *size = self->entries [index].size;
-    return self->entries [index].bytes;
+    return topic_table_get (self->topics, topic, size);
 }
 
 size_t
 clone_server_count (const clone_server_t *self)
 {
-    return self->count;
+    return topic_table_count (self->topics);
 }
 
 static int
 s_send_snapshot (const clone_server_t *self, void *router, zmq_msg_t *identity,
                  Election__Snapshot *header, const char *prefix)
 {
-    size_t prefix_len = prefix ? strlen (prefix) : 0;
+    if (!prefix)
+        prefix = "";
+    size_t prefix_len = strlen (prefix);
+    size_t topics = topic_table_count (self->topics);
     uint32_t count = 0;
-    for (size_t i = 0; i < self->count; i++)
-        if (strncmp (self->entries [i].topic, prefix ? prefix : "", prefix_len) == 0)
+    for (size_t i = 0; i < topics; i++)
+        if (strncmp (topic_table_at (self->topics, i, NULL, NULL), prefix, prefix_len) == 0)
             count++;
     header->has_count = true;
     header->count = count;
@@ -144,13 +90,15 @@ s_send_snapshot (const clone_server_t *self, void *router, zmq_msg_t *identity,
     }
     if (net_send_pb (router, &header->base, count ? ZMQ_SNDMORE : 0))
         return -1;
-    for (size_t i = 0; i < self->count; i++) {
-        const s_entry_t *entry = &self->entries [i];
-        if (strncmp (entry->topic, prefix ? prefix : "", prefix_len) != 0)
+    for (size_t i = 0; i < topics; i++) {
+        void *bytes;
+        size_t size;
+        const char *topic = topic_table_at (self->topics, i, &bytes, &size);
+        if (strncmp (topic, prefix, prefix_len) != 0)
             continue;
         count--;
-        if (net_send_str (router, entry->topic, ZMQ_SNDMORE) < 0
-        ||  zmq_send (router, entry->bytes, entry->size, count ? ZMQ_SNDMORE : 0) < 0)
+        if (net_send_str (router, topic, ZMQ_SNDMORE) < 0
+        ||  zmq_send (router, bytes, size, count ? ZMQ_SNDMORE : 0) < 0)
             return -1;
     }
     return 0;

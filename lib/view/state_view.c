@@ -1,45 +1,32 @@
 /*  state_view.c: see state_view.h.  */
 #include "state_view.h"
-#include "strmap.h"
+#include "topic_table.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *topic;
-    Election__Update *update;   /* unpacked copy; NULL once dropped */
-} s_entry_t;
-
 struct state_view {
-    strmap_t *index;
-    s_entry_t *entries;
-    size_t count;
-    size_t capacity;
+    topic_table_t *topics;      /* topic -> unpacked Election__Update */
     uint64_t sequence;
     uint64_t epoch;
     Election__Mode mode;
 };
 
+static void
+s_free_update (void *update)
+{
+    election__update__free_unpacked (update, NULL);
+}
+
 state_view_t *
 state_view_new (void)
 {
     state_view_t *self = calloc (1, sizeof *self);
-    if (self && !(self->index = strmap_new (1024))) {
+    if (self && !(self->topics = topic_table_new (1024, s_free_update))) {
         free (self);
         self = NULL;
     }
     return self;
-}
-
-static void
-s_clear (state_view_t *self)
-{
-    for (size_t i = 0; i < self->count; i++) {
-        free (self->entries [i].topic);
-        if (self->entries [i].update)
-            election__update__free_unpacked (self->entries [i].update, NULL);
-    }
-    self->count = 0;
 }
 
 void
@@ -48,9 +35,7 @@ state_view_destroy (state_view_t **self_p)
     if (!self_p || !*self_p)
         return;
     state_view_t *self = *self_p;
-    s_clear (self);
-    free (self->entries);
-    strmap_destroy (&self->index);
+    topic_table_destroy (&self->topics);
     free (self);
     *self_p = NULL;
 }
@@ -58,12 +43,8 @@ state_view_destroy (state_view_t **self_p)
 void
 state_view_reset (state_view_t *self, const Election__Snapshot *header)
 {
-    strmap_t *fresh = strmap_new (header->count + 16);
-    if (fresh) {
-        s_clear (self);
-        strmap_destroy (&self->index);
-        self->index = fresh;
-    }
+    //  Short of memory, the old topics stay: the snapshot's replace them
+    topic_table_clear (self->topics);
     self->sequence = header->sequence;
     self->epoch = header->epoch;
     self->mode = header->mode;
@@ -84,31 +65,11 @@ state_view_put (state_view_t *self, const char *topic, const void *bytes, size_t
         self->epoch = update->epoch;
     if (update->has_mode)
         self->mode = update->mode;
-
-    size_t index;
-    if (strmap_get (self->index, topic, &index)) {
-        election__update__free_unpacked (self->entries [index].update, NULL);
-        self->entries [index].update = copy;
-        return 0;
+    if (topic_table_put (self->topics, topic, copy, size)) {
+        election__update__free_unpacked (copy, NULL);
+        return -1;
     }
-    if (self->count == self->capacity) {
-        size_t capacity = self->capacity ? self->capacity * 2 : 256;
-        s_entry_t *entries = realloc (self->entries, capacity * sizeof *entries);
-        if (!entries)
-            goto nomem;
-        self->entries = entries;
-        self->capacity = capacity;
-    }
-    char *name = strdup (topic);
-    if (!name || strmap_put (self->index, topic, self->count)) {
-        free (name);
-        goto nomem;
-    }
-    self->entries [self->count++] = (s_entry_t) { name, copy };
     return 0;
-nomem:
-    election__update__free_unpacked (copy, NULL);
-    return -1;
 }
 
 uint64_t
@@ -132,8 +93,7 @@ state_view_mode (const state_view_t *self)
 const Election__Update *
 state_view_get (const state_view_t *self, const char *topic)
 {
-    size_t index;
-    return strmap_get (self->index, topic, &index) ? self->entries [index].update : NULL;
+    return topic_table_get (self->topics, topic, NULL);
 }
 
 const Election__NationalSummary *
@@ -155,6 +115,9 @@ state_view_seat (const state_view_t *self, const char *ons_id)
 void
 state_view_each (const state_view_t *self, state_view_fn *fn, void *arg)
 {
-    for (size_t i = 0; i < self->count; i++)
-        fn (arg, self->entries [i].topic, self->entries [i].update);
+    for (size_t i = 0; i < topic_table_count (self->topics); i++) {
+        void *update;
+        const char *topic = topic_table_at (self->topics, i, &update, NULL);
+        fn (arg, topic, update);
+    }
 }
