@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "intake.h"
 #include "journal.h"
+#include "journal_record.h"
 #include "keys.h"
 #include "log.h"
 #include "results_csv.h"
@@ -169,12 +170,10 @@ static int
 s_recover_record (void *arg, const uint8_t *payload, size_t size)
 {
     aggregator_t *self = arg;
-    Election__JournalRecord *record = election__journal_record__unpack (NULL, size, payload);
-    if (!record || !record->declaration) {
+    Election__JournalRecord *record = journal_record_unpack (payload, size);
+    if (!record) {
         log_error ("AGG030", "journal record %llu does not decode; skipped",
                    (unsigned long long) self->sequence + 1);
-        if (record)
-            election__journal_record__free_unpacked (record, NULL);
         return 0;
     }
     intake_t intake;
@@ -192,7 +191,7 @@ s_recover_record (void *arg, const uint8_t *payload, size_t size)
                   (unsigned long long) record->sequence, text);
     if (record->sequence > self->sequence)
         self->sequence = record->sequence;
-    election__journal_record__free_unpacked (record, NULL);
+    journal_record_free (&record);
     return 0;
 }
 
@@ -448,23 +447,11 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
     }
     else {
         self->sequence++;
-        Election__JournalRecord record = ELECTION__JOURNAL_RECORD__INIT;
-        record.has_sequence = true;
-        record.sequence = self->sequence;
-        record.has_received_at_us = true;
-        record.received_at_us = clock_now_us ();
-        record.source = (char *) source;
-        record.declaration = intake.message;
-        if (self->journal) {
-            size_t size = election__journal_record__get_packed_size (&record);
-            uint8_t *bytes = malloc (size ? size : 1);
-            if (bytes)
-                election__journal_record__pack (&record, bytes);
-            //  Not journalled means not acknowledged: the batch fails whole
-            if (!bytes || journal_append (self->journal, bytes, size))
-                self->batch_unjournaled = true;
-            free (bytes);
-        }
+        //  Not journalled means not acknowledged: the batch fails whole
+        if (self->journal
+        &&  journal_record_append (self->journal, self->sequence, clock_now_us (), source,
+                                   intake.message))
+            self->batch_unjournaled = true;
         s_queue_seat (self, verdict.seat);
         seat_view_t view;
         tally_seat (self->tally, verdict.seat, &view);

@@ -11,6 +11,7 @@
 #include "fuzz_baseline.h"
 #include "intake.h"
 #include "journal.h"
+#include "journal_record.h"
 #include "tally.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -38,19 +39,17 @@ static int
 s_recover (void *arg, const uint8_t *payload, size_t size)
 {
     tally_t *tally = arg;
-    Election__JournalRecord *record = election__journal_record__unpack (NULL, size, payload);
+    Election__JournalRecord *record = journal_record_unpack (payload, size);
     if (!record)
         return 0;
-    if (record->declaration) {
-        intake_t intake;
-        char text [192];
-        if (intake_from_message (record->declaration, &intake, text, sizeof text) == EL_REASON_NONE) {
-            tally_verdict_t verdict;
-            tally_apply (tally, &intake.decl, &verdict);
-            intake_release (&intake);
-        }
+    intake_t intake;
+    char text [192];
+    if (intake_from_message (record->declaration, &intake, text, sizeof text) == EL_REASON_NONE) {
+        tally_verdict_t verdict;
+        tally_apply (tally, &intake.decl, &verdict);
+        intake_release (&intake);
     }
-    election__journal_record__free_unpacked (record, NULL);
+    journal_record_free (&record);
     return 0;
 }
 
@@ -70,7 +69,7 @@ s_write (const uint8_t *data, size_t size)
     if (size && data [0] % 2) {
         data++;
         size--;
-        fwrite ("ELJRNL01", 1, 8, file);
+        fwrite (JOURNAL_MAGIC, 1, JOURNAL_MAGIC_SIZE, file);
         while (size >= 2) {
             size_t len = (size_t) data [0] | (size_t) data [1] << 8;
             data += 2;

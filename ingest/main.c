@@ -11,6 +11,7 @@
     tests (README "ingest --json").                                         */
 #include "declaration.h"
 #include "journal.h"
+#include "journal_record.h"
 #include "keys.h"
 #include "log.h"
 #include "results_csv.h"
@@ -273,10 +274,8 @@ static int
 s_plan_record (void *arg, const uint8_t *payload, size_t size)
 {
     s_journal_plan_t *ctx = arg;
-    Election__JournalRecord *record = election__journal_record__unpack (NULL, size, payload);
-    if (!record || !record->declaration) {
-        if (record)
-            election__journal_record__free_unpacked (record, NULL);
+    Election__JournalRecord *record = journal_record_unpack (payload, size);
+    if (!record) {
         fprintf (stderr, "ingest: undecodable journal record skipped\n");
         return 0;
     }
@@ -290,20 +289,8 @@ s_plan_record (void *arg, const uint8_t *payload, size_t size)
               decl->revision, (unsigned long long) record->sequence);
     int rc = s_plan_add (ctx->plan, label, &decl->base, record->received_at_us / 1000);
     decl->election_id = recorded_election;      //  ours to free, the borrowed one not
-    election__journal_record__free_unpacked (record, NULL);
+    journal_record_free (&record);
     return rc;
-}
-
-static bool
-s_is_journal (const char *path)
-{
-    char magic [8] = { 0 };
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return false;
-    size_t got = fread (magic, 1, sizeof magic, file);
-    fclose (file);
-    return got == sizeof magic && memcmp (magic, "ELJRNL01", 8) == 0;
 }
 
 static void
@@ -386,11 +373,9 @@ static int
 s_print_record (void *arg, const uint8_t *payload, size_t size)
 {
     const s_ingest_t *self = arg;
-    Election__JournalRecord *record = election__journal_record__unpack (NULL, size, payload);
-    if (!record || !record->declaration) {
+    Election__JournalRecord *record = journal_record_unpack (payload, size);
+    if (!record) {
         printf (self->json ? "{\"error\": \"undecodable record\"}\n" : "(undecodable record)\n");
-        if (record)
-            election__journal_record__free_unpacked (record, NULL);
         return 0;
     }
     const Election__Declaration *d = record->declaration;
@@ -426,7 +411,7 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
                 d->reason ? " " : "", d->reason ? (reason ? reason : "?") : "", d->n_candidates,
                 record->source ? record->source : "?");
     }
-    election__journal_record__free_unpacked (record, NULL);
+    journal_record_free (&record);
     return 0;
 }
 
@@ -658,7 +643,7 @@ main (int argc, char *argv [])
     int rc = 1;
     if (!sender)
         goto cleanup;
-    if (replay && s_is_journal (path)) {
+    if (replay && journal_record_sniff (path)) {
         s_journal_plan_t journal_plan = { &self, &plan };
         journal_scan_t scan;
         char err [512];

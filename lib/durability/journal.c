@@ -9,8 +9,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define S_MAGIC         "ELJRNL01"
-#define S_MAGIC_SIZE    8
 #define S_HEADER_SIZE   8
 #define S_MAX_RECORD    (16u * 1024 * 1024)
 
@@ -77,16 +75,16 @@ s_scan (const uint8_t *data, size_t size, const char *path, journal_record_fn *f
     memset (scan, 0, sizeof *scan);
     if (size == 0)
         return EL_OK;
-    if (size < S_MAGIC_SIZE || memcmp (data, S_MAGIC, S_MAGIC_SIZE) != 0) {
+    if (size < JOURNAL_MAGIC_SIZE || memcmp (data, JOURNAL_MAGIC, JOURNAL_MAGIC_SIZE) != 0) {
         //  A crash while writing the magic of a new file leaves a prefix of it
-        if (size < S_MAGIC_SIZE && memcmp (data, S_MAGIC, size) == 0) {
+        if (size < JOURNAL_MAGIC_SIZE && memcmp (data, JOURNAL_MAGIC, size) == 0) {
             scan->cut_bytes = size;
             return EL_OK;
         }
         snprintf (err, errlen, "%s: not a journal (bad magic)", path);
         return EL_ERR_PARSE;
     }
-    size_t at = S_MAGIC_SIZE;
+    size_t at = JOURNAL_MAGIC_SIZE;
     scan->good_bytes = at;
     while (at < size) {
         bool whole = size - at >= S_HEADER_SIZE;
@@ -188,12 +186,13 @@ journal_open (const char *path, bool truncate_corrupt, journal_record_fn *fn,
         goto cleanup;
     }
     if (self->committed == 0) {
-        if (pwrite (self->fd, S_MAGIC, S_MAGIC_SIZE, 0) != S_MAGIC_SIZE || fsync (self->fd)) {
+        if (pwrite (self->fd, JOURNAL_MAGIC, JOURNAL_MAGIC_SIZE, 0) != JOURNAL_MAGIC_SIZE
+        ||  fsync (self->fd)) {
             snprintf (err, errlen, "%s: cannot write: %s", path, strerror (errno));
             rc = EL_ERR_IO;
             goto cleanup;
         }
-        self->committed = S_MAGIC_SIZE;
+        self->committed = JOURNAL_MAGIC_SIZE;
     }
 cleanup:
     free (data);

@@ -2,7 +2,8 @@
 
     File layout: an 8-byte magic "ELJRNL01", then records, each
         u32 length (little-endian) | u32 CRC-32 of the payload (zlib) | payload
-    where the payload is a packed JournalRecord (proto/election.proto).
+    where the payload is a packed JournalRecord (journal_record.h): this
+    module frames and checks payloads, and never looks inside one.
 
     Writing is group-committed: journal_append buffers records in memory and
     journal_commit writes the batch and fdatasyncs once, so an aggregator
@@ -20,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+
+/*  The first bytes of every journal file (the layout above).  */
+#define JOURNAL_MAGIC       "ELJRNL01"
+#define JOURNAL_MAGIC_SIZE  8
 
 typedef struct journal journal_t;
 

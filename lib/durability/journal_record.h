@@ -1,0 +1,41 @@
+/*  journal_record.h: what one record of the journal holds, and its codec.
+
+    A record is a packed JournalRecord (proto/election.proto): the
+    declaration exactly as it was accepted (so that a replay sends it again
+    as it was), the sequence it was given, when it was received and from
+    whom. The aggregator writes records and reads them back to recover;
+    ingest replays and audits them; the fuzzer feeds them to recovery.
+    journal.h frames and checks the payloads; this is what is inside.       */
+#ifndef EL_JOURNAL_RECORD_H
+#define EL_JOURNAL_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "election.pb-c.h"
+#include "err.h"
+#include "journal.h"
+
+/*  Packs the record of an accepted declaration (borrowed for the call).
+    Returns a malloc'd buffer of *size bytes (caller frees), or NULL on no
+    memory.                                                                  */
+uint8_t *journal_record_pack (uint64_t sequence, int64_t received_at_us, const char *source,
+                              const Election__Declaration *declaration, size_t *size);
+
+/*  Packs the record and buffers it in journal for the next commit.
+    EL_ERR_NOMEM (or EL_ERR_INVALID, far too large) if it cannot be buffered:
+    then it is not in the batch, and the batch must not be acknowledged.    */
+el_err_t journal_record_append (journal_t *journal, uint64_t sequence, int64_t received_at_us,
+                                const char *source, const Election__Declaration *declaration);
+
+/*  Unpacks one record's payload (as journal_read delivers it). NULL if it
+    does not decode or holds no declaration: a record is nothing without
+    one. Caller owns the result; free with journal_record_free.            */
+Election__JournalRecord *journal_record_unpack (const uint8_t *payload, size_t size);
+void journal_record_free (Election__JournalRecord **record_p);
+
+/*  True if the file at path begins with the journal magic: lets a command
+    take either a journal or a results CSV. False if unreadable.            */
+bool journal_record_sniff (const char *path);
+
+#endif
