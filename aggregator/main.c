@@ -1,5 +1,6 @@
 /*  aggregator: command line of the aggregator server (see aggregator.h).  */
 #include "aggregator.h"
+#include "cli.h"
 #include "log.h"
 #include "signals.h"
 #include "names.h"
@@ -69,6 +70,7 @@ main (int argc, char *argv [])
         { NULL, 0, NULL, 0 }
     };
     int opt;
+    long long value;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
             case 'b': config.baseline = optarg; break;
@@ -90,16 +92,11 @@ main (int argc, char *argv [])
                     return 2;
                 }
                 break;
-            case 'H': {
-                char *end;
-                long value = strtol (optarg, &end, 10);
-                if (*end || value < 10 || value > 60000) {
-                    fprintf (stderr, "aggregator: --heartbeat-ms must be 10..60000, not \"%s\"\n", optarg);
+            case 'H':
+                if (cli_integer ("aggregator", "--heartbeat-ms", optarg, 10, 60000, &value))
                     return 2;
-                }
                 config.heartbeat_ms = (int) value;
                 break;
-            }
             case 'h': s_usage (stdout); return 0;
             default:  s_usage (stderr); return 2;
         }

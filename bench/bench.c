@@ -14,6 +14,7 @@
     one DEALER, one aggregator thread and one PUB chain keep the order, so the
     k-th seat update received belongs to the k-th declaration sent; a seat
     topic out of that order is reported as an error, never guessed at.      */
+#include "cli.h"
 #include "declaration.h"
 #include "log.h"
 #include "results_csv.h"
@@ -1695,15 +1696,11 @@ s_usage (FILE *out)
 }
 
 static int
-s_parse_size (const char *text, const char *what, size_t min, size_t max, size_t *value)
+s_parse_size (const char *text, const char *option, size_t min, size_t max, size_t *value)
 {
-    char *end;
-    errno = 0;
-    unsigned long long parsed = strtoull (text, &end, 10);
-    if (errno || end == text || *end || text [0] == '-' || parsed < min || parsed > max) {
-        fprintf (stderr, "bench: %s must be %zu..%zu, not \"%s\"\n", what, min, max, text);
+    long long parsed;
+    if (cli_integer ("bench", option, text, (long long) min, (long long) max, &parsed))
         return -1;
-    }
     *value = (size_t) parsed;
     return 0;
 }
@@ -1744,13 +1741,9 @@ s_parse_options (int argc, char *argv [], s_options_t *options)
             case 'D': rc = s_parse_size (optarg, "--large-decls", 1, 100000000, &large_decls); break;
             case 'w': rc = s_parse_size (optarg, "--window", 1, 1000000, &options->window); break;
             case 'l': {
-                char *end;
-                double value = strtod (optarg, &end);
-                if (end == optarg || *end || !(value >= 0.1 && value <= 600)) {
-                    fprintf (stderr, "bench: --latency-s must be 0.1..600, not \"%s\"\n", optarg);
-                    rc = -1;
-                }
-                else
+                double value;
+                rc = cli_real ("bench", "--latency-s", optarg, 0.1, 600, &value);
+                if (rc == 0)
                     latency_ds = (size_t) (value * 10 + 0.5);
                 break;
             }

@@ -9,6 +9,7 @@
     is non-zero if any was rejected or never acknowledged. With --json, send
     and replay end with one JSON line on stdout that says so for scripts and
     tests (README "ingest --json").                                         */
+#include "cli.h"
 #include "declaration.h"
 #include "journal.h"
 #include "journal_record.h"
@@ -492,18 +493,6 @@ s_usage (FILE *out)
         NET_AGG_INGEST);
 }
 
-static bool
-s_parse_long (const char *text, long min, long max, long *value)
-{
-    char *end;
-    errno = 0;
-    long parsed = strtol (text, &end, 10);
-    if (errno || *end || end == text || parsed < min || parsed > max)
-        return false;
-    *value = parsed;
-    return true;
-}
-
 int
 main (int argc, char *argv [])
 {
@@ -540,7 +529,7 @@ main (int argc, char *argv [])
         { NULL, 0, NULL, 0 }
     };
     int opt;
-    long value;
+    long long value;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
             case 't': self.to = optarg; break;
@@ -584,15 +573,26 @@ main (int argc, char *argv [])
                     }
                 }
                 break;
-            case 'r': case 'y': case 'g': case 'w':
-                if (!s_parse_long (optarg, 1, opt == 'r' ? 1000000 : 100000000, &value)) {
-                    fprintf (stderr, "ingest: bad number \"%s\"\n", optarg);
+            case 'r':
+                if (cli_integer ("ingest", "--revision", optarg, 1, 1000000, &value))
                     return 2;
-                }
-                if (opt == 'r') self.revision = (uint32_t) value;
-                if (opt == 'y') self.retry_ms = (int) value;
-                if (opt == 'g') self.give_up_ms = (int) (value > 2000000 ? 2000000000 : value * 1000);
-                if (opt == 'w') self.window = (size_t) value;
+                self.revision = (uint32_t) value;
+                break;
+            case 'y':
+                if (cli_integer ("ingest", "--retry-ms", optarg, 1, 100000000, &value))
+                    return 2;
+                self.retry_ms = (int) value;
+                break;
+            case 'g':
+                if (cli_integer ("ingest", "--give-up", optarg, 1, 100000000, &value))
+                    return 2;
+                //  Past about 23 days the milliseconds would overflow an int
+                self.give_up_ms = (int) (value > 2000000 ? 2000000000 : value * 1000);
+                break;
+            case 'w':
+                if (cli_integer ("ingest", "--window", optarg, 1, 100000000, &value))
+                    return 2;
+                self.window = (size_t) value;
                 break;
             case 'h': s_usage (stdout); return 0;
             default:  s_usage (stderr); return 2;

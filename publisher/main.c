@@ -1,5 +1,6 @@
 /*  publisher: command line of the fan-out tier (see publisher.h).  */
 #include "publisher.h"
+#include "cli.h"
 #include "log.h"
 #include "signals.h"
 #include "net.h"
@@ -37,28 +38,6 @@ s_usage (FILE *out)
         NET_HEARTBEAT_MS, NET_SILENCE_MS, S_HTTP_PORT, S_HTTP_ADDRESS, EL_WEB_ROOT);
 }
 
-static int
-s_parse_ms (const char *text, int *value)
-{
-    char *end;
-    long parsed = strtol (text, &end, 10);
-    if (*end || end == text || parsed < 10 || parsed > 600000)
-        return -1;
-    *value = (int) parsed;
-    return 0;
-}
-
-static int
-s_parse_port (const char *text, int *value)
-{
-    char *end;
-    long parsed = strtol (text, &end, 10);
-    if (*end || end == text || parsed < 0 || parsed > 65535)
-        return -1;
-    *value = (int) parsed;
-    return 0;
-}
-
 int
 main (int argc, char *argv [])
 {
@@ -91,6 +70,7 @@ main (int argc, char *argv [])
         { NULL, 0, NULL, 0 }
     };
     int opt;
+    long long value;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
             case 'U': config.upstream_updates = optarg; break;
@@ -100,19 +80,22 @@ main (int argc, char *argv [])
             case 'A': config.http_address = optarg; break;
             case 'W': config.web_root = optarg; break;
             case 'P':
-                if (s_parse_port (optarg, &config.http_port)) {
-                    fprintf (stderr, "publisher: bad HTTP port \"%s\" (0..65535)\n", optarg);
+                if (cli_integer ("publisher", "--http", optarg, 0, 65535, &value))
                     return 2;
-                }
+                config.http_port = (int) value;
                 break;
             case 'C': config.curve_secret = optarg; break;
             case 'L': config.allow = optarg; break;
             case 'q': level = LOG_WARN; break;
-            case 'H': case 'S':
-                if (s_parse_ms (optarg, opt == 'H' ? &config.heartbeat_ms : &config.silence_ms)) {
-                    fprintf (stderr, "publisher: bad milliseconds \"%s\" (10..600000)\n", optarg);
+            case 'H':
+                if (cli_integer ("publisher", "--heartbeat-ms", optarg, 10, 600000, &value))
                     return 2;
-                }
+                config.heartbeat_ms = (int) value;
+                break;
+            case 'S':
+                if (cli_integer ("publisher", "--silence-ms", optarg, 10, 600000, &value))
+                    return 2;
+                config.silence_ms = (int) value;
                 break;
             case 'h': s_usage (stdout); return 0;
             default:  s_usage (stderr); return 2;

@@ -2,6 +2,7 @@
     the full state at once (snapshot), then every change, in order. Human
     output by default, JSON lines with --json; --once prints the current
     state and exits. The tool a graphics developer reaches for first.      */
+#include "cli.h"
 #include "clone_client.h"
 #include "log.h"
 #include "render.h"
@@ -155,18 +156,6 @@ s_usage (FILE *out)
         NET_PUB_UPDATES, NET_PUB_SNAPSHOT);
 }
 
-static bool
-s_parse_count (const char *text, long long max, long long *value)
-{
-    char *end;
-    errno = 0;
-    long long parsed = strtoll (text, &end, 10);
-    if (errno || *end || end == text || parsed < 0 || parsed > max)
-        return false;
-    *value = parsed;
-    return true;
-}
-
 int
 main (int argc, char *argv [])
 {
@@ -211,15 +200,25 @@ main (int argc, char *argv [])
                 }
                 topics [n_topics++] = optarg;
                 break;
-            case 'M': case 'T': case 'c': case 'p':
-                if (!s_parse_count (optarg, opt == 'M' ? INT64_MAX : 1000000, &value)) {
-                    fprintf (stderr, "subscribe: bad number \"%s\"\n", optarg);
+            case 'M':
+                if (cli_integer ("subscribe", "--min-sequence", optarg, 0, INT64_MAX, &value))
                     return 2;
-                }
-                if (opt == 'M') self.min_sequence = (uint64_t) value;
-                if (opt == 'T') self.timeout_ms = (long) value * 1000;
-                if (opt == 'c') self.count = (long) value;
-                if (opt == 'p') self.top = (size_t) value;
+                self.min_sequence = (uint64_t) value;
+                break;
+            case 'T':
+                if (cli_integer ("subscribe", "--timeout", optarg, 0, 1000000, &value))
+                    return 2;
+                self.timeout_ms = (long) value * 1000;
+                break;
+            case 'c':
+                if (cli_integer ("subscribe", "--count", optarg, 0, 1000000, &value))
+                    return 2;
+                self.count = (long) value;
+                break;
+            case 'p':
+                if (cli_integer ("subscribe", "--top", optarg, 0, 1000000, &value))
+                    return 2;
+                self.top = (size_t) value;
                 break;
             case 'h': s_usage (stdout); return 0;
             default:  s_usage (stderr); return 2;
