@@ -241,7 +241,7 @@ s_secure_ingest (aggregator_t *self)
         log_error ("AGG009", "%s", err);
         return -1;
     }
-    self->auth = auth_new (self->ctx, self->config.allow, "ingest", err, sizeof err);
+    auth_load (self->ctx, self->config.allow, "ingest", &self->auth, err, sizeof err);
     int rc = self->auth ? keys_apply_server (self->ingest, secret, "ingest") : -1;
     memset (secret, 0, sizeof secret);
     if (!self->auth)

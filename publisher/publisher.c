@@ -138,7 +138,7 @@ s_secure (publisher_t *self)
         return -1;
     }
     if (self->config.allow
-    &&  !(self->auth = auth_new (self->ctx, self->config.allow, "feed", err, sizeof err))) {
+    &&  auth_load (self->ctx, self->config.allow, "feed", &self->auth, err, sizeof err)) {
         log_error ("PUB040", "%s", err);
         memset (secret, 0, sizeof secret);
         return -1;

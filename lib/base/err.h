@@ -1,9 +1,12 @@
 /*  err.h: the project-wide error and rejection codes.
 
-    el_err_t is what every fallible call returns (0 is success).
+    el_err_t is what a call that reads or writes files a person looks after
+    returns (0 is success), with the reason for a person in the caller's
+    err buffer; the README's "Layout" section has the whole convention (what
+    returns el_err_t, what returns -1 or NULL and logs, what does not log).
     el_reason_t says why a declaration was refused; its numbers are the
-    RejectCode numbers of proto/election.proto, so the aggregator can put
-    them on the wire without a translation table.                          */
+    RejectCode numbers of proto/election.proto (pinned in names.c), so the
+    aggregator can put them on the wire without a translation table.       */
 #ifndef EL_ERR_H
 #define EL_ERR_H
 

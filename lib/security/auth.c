@@ -53,29 +53,29 @@ s_token_ok (const char *text, size_t max)
     return true;
 }
 
-static int
+static el_err_t
 s_parse_line (auth_t *self, char *line, const char *path, size_t number,
               char *err, size_t errlen)
 {
     char *save = NULL;
     char *key = strtok_r (line, " \t\r\n", &save);
     if (!key || *key == '#')
-        return 0;           //  blank or comment
+        return EL_OK;       //  blank or comment
     char *centre = strtok_r (NULL, " \t\r\n", &save);
     size_t index;
     if (!keys_valid (key)) {
         snprintf (err, errlen, "%s:%zu: \"%.48s\" is not a public key (40 Z85 characters)",
                   path, number, key);
-        return -1;
+        return EL_ERR_PARSE;
     }
     if (strmap_get (self->by_key, key, &index)) {
         snprintf (err, errlen, "%s:%zu: key %.8s is listed twice", path, number, key);
-        return -1;
+        return EL_ERR_PARSE;
     }
     if (!centre || !s_token_ok (centre, AUTH_MAX_NAME)) {
         snprintf (err, errlen, "%s:%zu: a centre name (letters, digits, . _ - @; at most %d) "
                   "must follow the key", path, number, AUTH_MAX_NAME);
-        return -1;
+        return EL_ERR_PARSE;
     }
     s_key_t *keys = realloc (self->keys, (self->n_keys + 1) * sizeof *keys);
     if (!keys)
@@ -96,59 +96,62 @@ s_parse_line (auth_t *self, char *line, const char *path, size_t number,
             break;          //  a trailing comment
         if (!s_token_ok (seat, AUTH_MAX_NAME)) {
             snprintf (err, errlen, "%s:%zu: \"%.48s\" is not a seat id", path, number, seat);
-            return -1;
+            return EL_ERR_PARSE;
         }
         char permit [2 * AUTH_MAX_NAME + 2];
         snprintf (permit, sizeof permit, "%s %s", centre, seat);
         if (strmap_put (self->permits, permit, 1))
             goto nomem;
     }
-    return 0;
+    return EL_OK;
 nomem:
     snprintf (err, errlen, "%s:%zu: out of memory", path, number);
-    return -1;
+    return EL_ERR_NOMEM;
 }
 
-static int
+static el_err_t
 s_load (auth_t *self, const char *path, char *err, size_t errlen)
 {
     FILE *file = fopen (path, "r");
     if (!file) {
         snprintf (err, errlen, "cannot open allow-list %s: %s", path, strerror (errno));
-        return -1;
+        return EL_ERR_IO;
     }
     char *line = NULL;
     size_t capacity = 0, number = 0;
-    int rc = 0;
-    while (rc == 0 && getline (&line, &capacity, file) >= 0) {
+    el_err_t rc = EL_OK;
+    while (rc == EL_OK && getline (&line, &capacity, file) >= 0) {
         number++;
         if (strlen (line) > 64 * 1024) {
             snprintf (err, errlen, "%s:%zu: line too long", path, number);
-            rc = -1;
+            rc = EL_ERR_PARSE;
         }
         else
             rc = s_parse_line (self, line, path, number, err, errlen);
     }
-    if (rc == 0 && ferror (file)) {
+    if (rc == EL_OK && ferror (file)) {
         snprintf (err, errlen, "cannot read allow-list %s", path);
-        rc = -1;
+        rc = EL_ERR_IO;
     }
-    if (rc == 0 && self->n_keys == 0) {
+    if (rc == EL_OK && self->n_keys == 0) {
         snprintf (err, errlen, "allow-list %s lists no keys: nobody could connect", path);
-        rc = -1;
+        rc = EL_ERR_PARSE;
     }
     free (line);
     fclose (file);
     return rc;
 }
 
-auth_t *
-auth_new (void *ctx, const char *path, const char *domain, char *err, size_t errlen)
+el_err_t
+auth_load (void *ctx, const char *path, const char *domain, auth_t **self_p,
+           char *err, size_t errlen)
 {
+    *self_p = NULL;
+    el_err_t rc = EL_ERR_NOMEM;
     auth_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, errlen, "out of memory");
-        return NULL;
+        return rc;
     }
     self->domain = strdup (domain ? domain : "");
     self->by_key = strmap_new (64);
@@ -158,7 +161,8 @@ auth_new (void *ctx, const char *path, const char *domain, char *err, size_t err
         snprintf (err, errlen, "out of memory");
         goto failed;
     }
-    if (s_load (self, path, err, errlen))
+    rc = s_load (self, path, err, errlen);
+    if (rc)
         goto failed;
     self->handler = zmq_socket (ctx, ZMQ_REP);
     int linger = 0;
@@ -167,12 +171,14 @@ auth_new (void *ctx, const char *path, const char *domain, char *err, size_t err
     ||  zmq_bind (self->handler, S_ZAP_ENDPOINT)) {
         snprintf (err, errlen, "cannot bind the ZAP handler %s: %s", S_ZAP_ENDPOINT,
                   zmq_strerror (errno));
+        rc = EL_ERR_IO;
         goto failed;
     }
-    return self;
+    *self_p = self;
+    return EL_OK;
 failed:
     auth_destroy (&self);
-    return NULL;
+    return rc;
 }
 
 void

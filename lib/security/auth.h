@@ -25,10 +25,12 @@ typedef struct auth auth_t;
 
 /*  Loads the allow-list at path and binds the ZAP handler in ctx; call it
     before any CURVE socket of ctx binds. domain: the ZAP domain the CURVE
-    sockets carry (requests for another are refused). NULL on failure with
-    the reason in err ("FILE:LINE: ..."). Caller owns the result; free with
-    auth_destroy (before terminating ctx).                                  */
-auth_t *auth_new (void *ctx, const char *path, const char *domain, char *err, size_t errlen);
+    sockets carry (requests for another are refused). On success sets
+    *self_p (caller owns it; free with auth_destroy, before terminating
+    ctx). On failure returns EL_ERR_PARSE (a bad line, or no keys at all),
+    EL_ERR_IO or EL_ERR_NOMEM, with the reason in err ("FILE:LINE: ...").   */
+el_err_t auth_load (void *ctx, const char *path, const char *domain, auth_t **self_p,
+                    char *err, size_t errlen);
 void auth_destroy (auth_t **self_p);
 
 /*  The socket to poll for ZMQ_POLLIN.  */
