@@ -14,7 +14,7 @@
 #include "journal_record.h"
 #include "keys.h"
 #include "log.h"
-#include "results_csv.h"
+#include "results_file.h"
 #include "clone_server.h"
 #include "summary.h"
 #include "tally.h"

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
-#include "results_csv.h"
+#include "results_file.h"
 
 typedef struct tally tally_t;
 

@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "declaration.h"
 #include "log.h"
-#include "results_csv.h"
+#include "results_file.h"
 #include "clone_client.h"
 #include "clock.h"
 #include "net.h"

@@ -25,7 +25,8 @@
 #include <time.h>
 
 #include "projection.h"
-#include "results_csv.h"
+#include "results_file.h"
+#include "times_file.h"
 #include "tally.h"
 
 #define S_MAX_AT 64

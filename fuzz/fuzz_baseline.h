@@ -5,7 +5,7 @@
 #ifndef FUZZ_BASELINE_H
 #define FUZZ_BASELINE_H
 
-#include "results_csv.h"
+#include "results_file.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /*  fuzz_csv: bytes as a results file -> results_load, and as a
     declaration-times file -> declaration_times_load. The loaders take a
     path, so the bytes go through a temporary file.                        */
-#include "results_csv.h"
+#include "results_file.h"
+#include "times_file.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

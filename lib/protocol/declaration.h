@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 #include "election.pb-c.h"
-#include "results_csv.h"
+#include "results_file.h"
 
 typedef struct {
     const char *election_id;

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results_csv.h"
+#include "results_file.h"
+#include "times_file.h"
 
 #define HEADER  "ons_id,constituency,country,region,electorate,candidate,party,votes\n"
 #define ROW_A1  "E14000800,Luton North,England,East,66811,Kelvin Hopkins,Lab,29765\n"

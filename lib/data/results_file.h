@@ -1,19 +1,19 @@
-/*  results_csv.h: reads the project's results files (data/README.md format).
+/*  results_file.h: reads the project's results files (data/README.md format).
 
-    A results file is RFC 4180 CSV with the header
+    A results file is CSV (csv_reader.h) with the header
         ons_id,constituency,country,region,electorate,candidate,party,votes
     one row per candidate (or per party total), the rows of a seat
-    contiguous. A declaration-times file is `ons_id,declared_at` with ISO 8601
-    times. Parsing is done by libcsv; this module checks the columns and
-    values and turns them into plain structs. A malformed file is refused
-    whole, with an error naming the file, the line and the reason.         */
-#ifndef RESULTS_CSV_H
-#define RESULTS_CSV_H
+    contiguous. This module checks the values and turns them into plain
+    structs. A malformed file is refused whole, with an error naming the
+    file, the line and the reason.                                          */
+#ifndef EL_RESULTS_FILE_H
+#define EL_RESULTS_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+#include "times_file.h"
 
 typedef struct {
     char *name;         /* as on the ballot; "" in a party-total file */
@@ -38,13 +38,12 @@ typedef struct {
 } results_t;
 
 /*  Loads a results file. On success *results_p is set (caller owns it; free
-    with results_destroy). On failure returns EL_ERR_IO or EL_ERR_PARSE and
-    writes "FILE:LINE: reason" into err (errlen bytes; may be NULL).
-    Refused: an empty file, a missing or misnamed header column, a row
-    with the wrong number of fields, an empty ons_id or party, non-numeric or
-    out-of-range votes or electorate, a seat whose electorate (or name,
-    country, region) differs between its rows, a seat whose rows are not
-    contiguous.                                                              */
+    with results_destroy). On failure returns EL_ERR_IO, EL_ERR_PARSE or
+    EL_ERR_NOMEM and writes "FILE:LINE: reason" into err (errlen bytes; may
+    be NULL). Refused, besides what csv_reader_read refuses: an empty ons_id
+    or party, non-numeric or out-of-range votes or electorate, a seat whose
+    electorate (or name, country, region) differs between its rows, a seat
+    whose rows are not contiguous.                                           */
 el_err_t results_load (const char *path, results_t **results_p, char *err, size_t errlen);
 
 /*  Frees the results and sets *results_p to NULL. NULL-safe.  */
@@ -52,24 +51,6 @@ void results_destroy (results_t **results_p);
 
 /*  The seat with this ONS id, or NULL. Linear; for tests and tools.  */
 const seat_result_t *results_find (const results_t *results, const char *ons_id);
-
-typedef struct {
-    char *ons_id;
-    int64_t declared_at_ms;     /* Unix time, milliseconds */
-} declaration_time_t;
-
-typedef struct {
-    declaration_time_t *times;  /* in file order */
-    size_t n_times;
-} declaration_times_t;
-
-/*  Loads a declaration-times file (`ons_id,declared_at`, ISO 8601 with a
-    UTC offset such as 2017-06-08T23:52:00+01:00, or Z). Caller owns the result;
-    free with declaration_times_destroy. Errors as for results_load.          */
-el_err_t declaration_times_load (const char *path, declaration_times_t **times_p,
-                                 char *err, size_t errlen);
-
-void declaration_times_destroy (declaration_times_t **times_p);
 
 /*  The order a night declared in: fills order [0 .. results->n_seats-1]
     with seat indexes of results, by declared_at in times (equal times in
