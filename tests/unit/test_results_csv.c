@@ -1,4 +1,5 @@
-/*  test_results_csv.c: unit tests for lib/data/results_csv.c.
+/*  test_results_csv.c: unit tests for the CSV files of lib/data
+    (csv_reader, results_file, times_file).
 
     Loads the shipped 2015 and 2017 files and checks known figures, then
     feeds small malformed files written under EL_TEST_TMP and checks that
