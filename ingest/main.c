@@ -9,24 +9,20 @@
     is non-zero if any was rejected or never acknowledged. With --json, send
     and replay end with one JSON line on stdout that says so for scripts and
     tests (README "ingest --json").                                         */
+#include "audit.h"
 #include "cli.h"
-#include "declaration.h"
-#include "journal.h"
+#include "clock.h"
 #include "journal_record.h"
+#include "keygen.h"
 #include "keys.h"
 #include "log.h"
-#include "results_file.h"
-#include "times_file.h"
-#include "sender.h"
-#include "strmap.h"
-#include "clock.h"
-#include "signals.h"
 #include "names.h"
 #include "net.h"
-#include <errno.h>
+#include "plan.h"
+#include "sender.h"
+#include "signals.h"
 #include <getopt.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,21 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_NIGHT_MS (8LL * 3600 * 1000)  /* a night without times: 22:00 to 06:00 */
-
 typedef struct {
     //  Options
     const char *to;
-    const char *election;
-    const char *source;
-    const char *times_path;
-    const char *seat;
+    plan_options_t plan;        /* what to send */
     const char *server_key;     /* --curve-server-key FILE.pub */
     const char *own_key;        /* --curve-key NAME */
-    Election__Mode mode;
-    uint32_t revision;
-    Election__DeclarationKind kind;
-    Election__RevisionReason reason;
     double speed;               /* 0: as fast as possible */
     int retry_ms;
     int give_up_ms;
@@ -60,58 +47,6 @@ typedef struct {
     uint64_t last_sequence;
     json_t *seats;              /* --json: each declaration's outcome, as it came */
 } s_ingest_t;
-
-//  One declaration to send, with its time on the night
-typedef struct {
-    char label [96];
-    uint8_t *bytes;
-    size_t size;
-    int64_t night_ms;
-} s_item_t;
-
-typedef struct {
-    s_item_t *items;
-    size_t count;
-    size_t capacity;
-} s_plan_t;
-
-static int
-s_plan_add (s_plan_t *plan, const char *label, const ProtobufCMessage *message, int64_t night_ms)
-{
-    if (plan->count == plan->capacity) {
-        size_t capacity = plan->capacity ? plan->capacity * 2 : 1024;
-        s_item_t *items = realloc (plan->items, capacity * sizeof *items);
-        if (!items)
-            return -1;
-        plan->items = items;
-        plan->capacity = capacity;
-    }
-    s_item_t *item = &plan->items [plan->count];
-    item->size = protobuf_c_message_get_packed_size (message);
-    item->bytes = malloc (item->size ? item->size : 1);
-    if (!item->bytes)
-        return -1;
-    protobuf_c_message_pack (message, item->bytes);
-    snprintf (item->label, sizeof item->label, "%s", label);
-    item->night_ms = night_ms;
-    plan->count++;
-    return 0;
-}
-
-static void
-s_plan_free (s_plan_t *plan)
-{
-    for (size_t i = 0; i < plan->count; i++)
-        free (plan->items [i].bytes);
-    free (plan->items);
-}
-
-static int
-s_by_night (const void *a, const void *b)
-{
-    int64_t left = ((const s_item_t *) a)->night_ms, right = ((const s_item_t *) b)->night_ms;
-    return (left > right) - (left < right);
-}
 
 //  --json: one declaration's outcome, named by the ONS id its label starts with
 static void
@@ -167,134 +102,6 @@ s_on_done (void *arg, const char *label, const Election__Ack *ack, int attempts)
     fflush (out);
 }
 
-//  Builds the Declaration of one seat of a results file
-static int
-s_plan_seat (s_ingest_t *self, s_plan_t *plan, const seat_result_t *seat, int64_t night_ms)
-{
-    Election__Candidate candidates [seat->n_candidates ? seat->n_candidates : 1];
-    Election__Candidate *pointers [seat->n_candidates ? seat->n_candidates : 1];
-    declaration_opts_t opts = { self->election, self->source, self->mode, self->revision,
-                                self->kind, self->reason, night_ms };
-    Election__Declaration decl;
-    declaration_from_seat (seat, &opts, &decl, candidates, pointers);
-    char label [96];
-    snprintf (label, sizeof label, "%s %.48s rev %u", seat->ons_id, seat->name, self->revision);
-    return s_plan_add (plan, label, &decl.base, night_ms);
-}
-
-//  The declaration-times file beside a results file (ge2017.csv ->
-//  declaration_times_2017.csv), if there is one
-static char *
-s_sibling_times (const char *path)
-{
-    char *copy = strdup (path), *copy2 = strdup (path);
-    char *result = NULL;
-    if (copy && copy2) {
-        const char *base = basename (copy);
-        const char *dir = dirname (copy2);
-        size_t len = strlen (base);
-        if (len > 6 && strncmp (base, "ge", 2) == 0 && strcmp (base + len - 4, ".csv") == 0
-        &&  asprintf (&result, "%s/declaration_times_%.*s.csv", dir, (int) (len - 6), base + 2) > 0
-        &&  access (result, R_OK) != 0) {
-            free (result);
-            result = NULL;
-        }
-    }
-    free (copy);
-    free (copy2);
-    return result;
-}
-
-static int
-s_plan_csv (s_ingest_t *self, const char *path, s_plan_t *plan)
-{
-    char err [512];
-    results_t *results = NULL;
-    declaration_times_t *times = NULL;
-    strmap_t *time_index = NULL;
-    char *sibling = NULL;
-    int rc = -1;
-    if (results_load (path, &results, err, sizeof err)) {
-        fprintf (stderr, "ingest: %s\n", err);
-        goto cleanup;
-    }
-    const char *times_path = self->times_path;
-    if (!times_path && !self->per_seat_lines && (sibling = s_sibling_times (path)))
-        times_path = sibling;
-    if (times_path) {
-        if (declaration_times_load (times_path, &times, err, sizeof err)) {
-            fprintf (stderr, "ingest: %s\n", err);
-            goto cleanup;
-        }
-        time_index = strmap_new (times->n_times);
-        for (size_t i = 0; time_index && i < times->n_times; i++)
-            strmap_put (time_index, times->times [i].ons_id, i);
-        if (!self->per_seat_lines)
-            fprintf (stderr, "ingest: declaration times from %s\n", times_path);
-    }
-    //  Seats with no known time are spread evenly over a night
-    int64_t start = times && times->n_times ? times->times [0].declared_at_ms : (int64_t) time (NULL) * 1000;
-    for (size_t i = 0; times && i < times->n_times; i++)
-        if (times->times [i].declared_at_ms < start)
-            start = times->times [i].declared_at_ms;
-    size_t matched = 0;
-    for (size_t i = 0; i < results->n_seats; i++) {
-        const seat_result_t *seat = &results->seats [i];
-        if (self->seat && strcmp (seat->ons_id, self->seat) != 0)
-            continue;
-        size_t index;
-        int64_t night = time_index && strmap_get (time_index, seat->ons_id, &index)
-                      ? times->times [index].declared_at_ms
-                      : start + (int64_t) ((double) S_NIGHT_MS * i / results->n_seats);
-        if (s_plan_seat (self, plan, seat, night)) {
-            fprintf (stderr, "ingest: out of memory\n");
-            goto cleanup;
-        }
-        matched++;
-    }
-    if (self->seat && !matched) {
-        fprintf (stderr, "ingest: no seat %s in %s\n", self->seat, path);
-        goto cleanup;
-    }
-    rc = 0;
-cleanup:
-    free (sibling);
-    strmap_destroy (&time_index);
-    declaration_times_destroy (&times);
-    results_destroy (&results);
-    return rc;
-}
-
-typedef struct {
-    s_ingest_t *self;
-    s_plan_t *plan;
-} s_journal_plan_t;
-
-//  A journal record becomes a declaration again: its figures, revision and
-//  timing as recorded, in this run's mode and election
-static int
-s_plan_record (void *arg, const uint8_t *payload, size_t size)
-{
-    s_journal_plan_t *ctx = arg;
-    Election__JournalRecord *record = journal_record_unpack (payload, size);
-    if (!record) {
-        fprintf (stderr, "ingest: undecodable journal record skipped\n");
-        return 0;
-    }
-    Election__Declaration *decl = record->declaration;
-    char *recorded_election = decl->election_id;
-    decl->election_id = (char *) ctx->self->election;     //  borrowed for the pack only
-    decl->has_mode = true;
-    decl->mode = ctx->self->mode;
-    char label [96];
-    snprintf (label, sizeof label, "%s rev %u (journal seq %llu)", decl->ons_id ? decl->ons_id : "?",
-              decl->revision, (unsigned long long) record->sequence);
-    int rc = s_plan_add (ctx->plan, label, &decl->base, record->received_at_us / 1000);
-    decl->election_id = recorded_election;      //  ours to free, the borrowed one not
-    journal_record_free (&record);
-    return rc;
-}
-
 static void
 s_progress (const s_ingest_t *self, const sender_t *sender, int64_t started, int64_t night_ms, bool last)
 {
@@ -315,14 +122,14 @@ s_progress (const s_ingest_t *self, const sender_t *sender, int64_t started, int
 
 //  Submits the plan (timed by the night for replay) and pumps to the end
 static int
-s_run_plan (s_ingest_t *self, sender_t *sender, s_plan_t *plan, bool replay)
+s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, bool replay)
 {
     if (replay)
-        qsort (plan->items, plan->count, sizeof *plan->items, s_by_night);
+        plan_sort (plan);
     int64_t started = clock_mono_ms ();
     int64_t first_night = plan->count ? plan->items [0].night_ms : 0;
     for (size_t i = 0; i < plan->count; i++) {
-        s_item_t *item = &plan->items [i];
+        plan_item_t *item = &plan->items [i];
         int64_t due = 0;
         if (replay && self->speed > 0)
             due = started + (int64_t) llround ((double) (item->night_ms - first_night) / self->speed);
@@ -368,89 +175,6 @@ s_run_plan (s_ingest_t *self, sender_t *sender, s_plan_t *plan, bool replay)
         json_decref (summary);
     }
     return self->rejected || self->unacked || unfinished ? 1 : 0;
-}
-
-//  ingest journal FILE [--json]: the audit listing
-static int
-s_print_record (void *arg, const uint8_t *payload, size_t size)
-{
-    const s_ingest_t *self = arg;
-    Election__JournalRecord *record = journal_record_unpack (payload, size);
-    if (!record) {
-        printf (self->json ? "{\"error\": \"undecodable record\"}\n" : "(undecodable record)\n");
-        return 0;
-    }
-    const Election__Declaration *d = record->declaration;
-    time_t seconds = (time_t) (record->received_at_us / 1000000);
-    struct tm tm;
-    gmtime_r (&seconds, &tm);
-    char when [32];
-    strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    //  As in the state's JSON: no reason (a first declaration) is null
-    const char *kind = names_kind (d->kind);
-    const char *reason = names_reason (d->reason);
-    if (self->json) {
-        json_t *candidates = json_array ();
-        for (size_t i = 0; i < d->n_candidates; i++)
-            json_array_append_new (candidates, json_pack ("{s:s?, s:s?, s:I}", "name",
-                d->candidates [i]->name, "party", d->candidates [i]->party,
-                "votes", (json_int_t) d->candidates [i]->votes));
-        json_t *line = json_pack ("{s:I, s:s, s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:I, s:s?, s:o}",
-            "sequence", (json_int_t) record->sequence, "received_at", when, "source", record->source,
-            "election_id", d->election_id, "ons_id", d->ons_id, "revision", (json_int_t) d->revision,
-            "kind", kind, "reason", reason, "electorate", (json_int_t) d->electorate,
-            "mode", names_mode (d->mode), "candidates", candidates);
-        char *text = json_dumps (line, JSON_COMPACT);
-        if (text)
-            puts (text);
-        free (text);
-        json_decref (line);
-    }
-    else {
-        printf ("%6llu %s %-10s %s rev %u %s%s%s, %zu candidates, from %s\n",
-                (unsigned long long) record->sequence, when, d->ons_id ? d->ons_id : "?",
-                d->election_id ? d->election_id : "?", d->revision, kind ? kind : "?",
-                d->reason ? " " : "", d->reason ? (reason ? reason : "?") : "", d->n_candidates,
-                record->source ? record->source : "?");
-    }
-    journal_record_free (&record);
-    return 0;
-}
-
-static int
-s_journal_listing (s_ingest_t *self, const char *path)
-{
-    journal_scan_t scan;
-    char err [512];
-    el_err_t rc = journal_read (path, s_print_record, self, &scan, err, sizeof err);
-    if (rc) {
-        fprintf (stderr, "ingest: %s\n", err);
-        return 1;
-    }
-    fprintf (stderr, "ingest: %zu records%s\n", scan.records,
-             scan.cut_bytes ? ", followed by a torn tail (ignored)" : "");
-    return 0;
-}
-
-//  ingest keygen NAME
-static int
-s_keygen (const char *name)
-{
-    char err [512];
-    if (keys_generate (name, err, sizeof err)) {
-        fprintf (stderr, "ingest: %s\n", err);
-        return 1;
-    }
-    char public_key [KEYS_Z85_SIZE], path [4200];
-    snprintf (path, sizeof path, "%s.pub", name);
-    if (keys_read_public (path, public_key, err, sizeof err)) {
-        fprintf (stderr, "ingest: %s\n", err);
-        return 1;
-    }
-    printf ("%s\n", public_key);
-    fprintf (stderr, "ingest: wrote %s.key (secret: keep it on this machine, mode 0600) "
-             "and %s.pub (public: send it to the aggregator's operator)\n", name, name);
-    return 0;
 }
 
 static void
@@ -502,9 +226,9 @@ main (int argc, char *argv [])
     gethostname (host, sizeof host - 1);
     snprintf (source, sizeof source, "ingest@%s", host);
     s_ingest_t self = {
-        .to = NET_AGG_INGEST, .election = "uk-general", .source = source,
-        .mode = ELECTION__MODE__MODE_REHEARSAL, .revision = 1, .speed = 60,
-        .retry_ms = 1000, .give_up_ms = 60000, .window = 1000
+        .to = NET_AGG_INGEST, .speed = 60, .retry_ms = 1000, .give_up_ms = 60000, .window = 1000,
+        .plan = { .election = "uk-general", .source = source,
+                  .mode = ELECTION__MODE__MODE_REHEARSAL, .revision = 1 }
     };
     log_level_t level = LOG_WARN;
     static const struct option options [] = {
@@ -534,30 +258,30 @@ main (int argc, char *argv [])
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
             case 't': self.to = optarg; break;
-            case 's': self.seat = optarg; break;
-            case 'T': self.times_path = optarg; break;
-            case 'e': self.election = optarg; break;
-            case 'S': self.source = optarg; break;
+            case 's': self.plan.seat = optarg; break;
+            case 'T': self.plan.times_path = optarg; break;
+            case 'e': self.plan.election = optarg; break;
+            case 'S': self.plan.source = optarg; break;
             case 'K': self.server_key = optarg; break;
             case 'P': self.own_key = optarg; break;
             case 'j': self.json = true; break;
             case 'q': level = LOG_ERROR; break;
             case 'v': level = LOG_INFO; break;
             case 'k':
-                if (!names_kind_parse (optarg, &self.kind)) {
+                if (!names_kind_parse (optarg, &self.plan.kind)) {
                     fprintf (stderr, "ingest: --kind must be result or rush\n");
                     return 2;
                 }
                 break;
             case 'R':
-                if (!names_reason_parse (optarg, &self.reason)) {
+                if (!names_reason_parse (optarg, &self.plan.reason)) {
                     fprintf (stderr, "ingest: --reason must be correction, recount or retraction\n");
                     return 2;
                 }
                 break;
             case 'm':
-                self.mode = names_mode_parse (optarg);
-                if (self.mode == ELECTION__MODE__MODE_UNSPECIFIED) {
+                self.plan.mode = names_mode_parse (optarg);
+                if (self.plan.mode == ELECTION__MODE__MODE_UNSPECIFIED) {
                     fprintf (stderr, "ingest: --mode must be live, test or rehearsal\n");
                     return 2;
                 }
@@ -577,7 +301,7 @@ main (int argc, char *argv [])
             case 'r':
                 if (cli_integer ("ingest", "--revision", optarg, 1, 1000000, &value))
                     return 2;
-                self.revision = (uint32_t) value;
+                self.plan.revision = (uint32_t) value;
                 break;
             case 'y':
                 if (cli_integer ("ingest", "--retry-ms", optarg, 1, 100000000, &value))
@@ -606,9 +330,9 @@ main (int argc, char *argv [])
     const char *command = argv [optind], *path = argv [optind + 1];
     log_init ("ingest", level);
     if (strcmp (command, "journal") == 0)
-        return s_journal_listing (&self, path);
+        return audit_journal (path, self.json);
     if (strcmp (command, "keygen") == 0)
-        return s_keygen (path);
+        return keygen_pair (path);
     bool replay = strcmp (command, "replay") == 0;
     if (!replay && strcmp (command, "send") != 0) {
         fprintf (stderr, "ingest: unknown command \"%s\"\n", command);
@@ -616,12 +340,13 @@ main (int argc, char *argv [])
         return 2;
     }
     self.per_seat_lines = !replay;
+    self.plan.replay = replay;
     if (self.json && !(self.seats = json_array ())) {
         fprintf (stderr, "ingest: out of memory\n");
         return 1;
     }
-    if (self.reason == ELECTION__REVISION_REASON__REASON_NONE && self.revision > 1)
-        self.reason = ELECTION__REVISION_REASON__REASON_CORRECTION;
+    if (self.plan.reason == ELECTION__REVISION_REASON__REASON_NONE && self.plan.revision > 1)
+        self.plan.reason = ELECTION__REVISION_REASON__REASON_CORRECTION;
 
     keys_client_t curve;
     if (!self.server_key != !self.own_key) {
@@ -640,26 +365,16 @@ main (int argc, char *argv [])
     sender_config_t config = { self.to, self.retry_ms, self.give_up_ms, self.window,
                                self.server_key ? &curve : NULL };
     sender_t *sender = ctx ? sender_new (ctx, &config, s_on_done, &self) : NULL;
-    s_plan_t plan = { 0 };
+    plan_t plan = { 0 };
     int rc = 1;
     if (!sender)
         goto cleanup;
-    if (replay && journal_record_sniff (path)) {
-        s_journal_plan_t journal_plan = { &self, &plan };
-        journal_scan_t scan;
-        char err [512];
-        if (journal_read (path, s_plan_record, &journal_plan, &scan, err, sizeof err)) {
-            fprintf (stderr, "ingest: %s\n", err);
-            goto cleanup;
-        }
-        fprintf (stderr, "ingest: replaying %zu journal records from %s\n", scan.records, path);
-    }
-    else
-    if (s_plan_csv (&self, path, &plan))
+    if (replay && journal_record_sniff (path) ? plan_journal (&plan, &self.plan, path)
+                                              : plan_csv (&plan, &self.plan, path))
         goto cleanup;
     rc = s_run_plan (&self, sender, &plan, replay);
 cleanup:
-    s_plan_free (&plan);
+    plan_free (&plan);
     json_decref (self.seats);
     sender_destroy (&sender);
     if (ctx)

@@ -1,0 +1,70 @@
+/*  audit.c: see audit.h.  */
+#include "audit.h"
+#include "journal.h"
+#include "journal_record.h"
+#include "names.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static int
+s_print_record (void *arg, const uint8_t *payload, size_t size)
+{
+    const bool *json = arg;
+    Election__JournalRecord *record = journal_record_unpack (payload, size);
+    if (!record) {
+        printf (*json ? "{\"error\": \"undecodable record\"}\n" : "(undecodable record)\n");
+        return 0;
+    }
+    const Election__Declaration *d = record->declaration;
+    time_t seconds = (time_t) (record->received_at_us / 1000000);
+    struct tm tm;
+    gmtime_r (&seconds, &tm);
+    char when [32];
+    strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    //  As in the state's JSON: no reason (a first declaration) is null
+    const char *kind = names_kind (d->kind);
+    const char *reason = names_reason (d->reason);
+    if (*json) {
+        json_t *candidates = json_array ();
+        for (size_t i = 0; i < d->n_candidates; i++)
+            json_array_append_new (candidates, json_pack ("{s:s?, s:s?, s:I}", "name",
+                d->candidates [i]->name, "party", d->candidates [i]->party,
+                "votes", (json_int_t) d->candidates [i]->votes));
+        json_t *line = json_pack ("{s:I, s:s, s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:I, s:s?, s:o}",
+            "sequence", (json_int_t) record->sequence, "received_at", when, "source", record->source,
+            "election_id", d->election_id, "ons_id", d->ons_id, "revision", (json_int_t) d->revision,
+            "kind", kind, "reason", reason, "electorate", (json_int_t) d->electorate,
+            "mode", names_mode (d->mode), "candidates", candidates);
+        char *text = json_dumps (line, JSON_COMPACT);
+        if (text)
+            puts (text);
+        free (text);
+        json_decref (line);
+    }
+    else {
+        printf ("%6llu %s %-10s %s rev %u %s%s%s, %zu candidates, from %s\n",
+                (unsigned long long) record->sequence, when, d->ons_id ? d->ons_id : "?",
+                d->election_id ? d->election_id : "?", d->revision, kind ? kind : "?",
+                d->reason ? " " : "", d->reason ? (reason ? reason : "?") : "", d->n_candidates,
+                record->source ? record->source : "?");
+    }
+    journal_record_free (&record);
+    return 0;
+}
+
+int
+audit_journal (const char *path, bool json)
+{
+    journal_scan_t scan;
+    char err [512];
+    el_err_t rc = journal_read (path, s_print_record, &json, &scan, err, sizeof err);
+    if (rc) {
+        fprintf (stderr, "ingest: %s\n", err);
+        return 1;
+    }
+    fprintf (stderr, "ingest: %zu records%s\n", scan.records,
+             scan.cut_bytes ? ", followed by a torn tail (ignored)" : "");
+    return 0;
+}

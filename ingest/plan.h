@@ -1,0 +1,58 @@
+/*  plan.h: what an ingest run will send, built before the first send: one
+    packed Declaration per seat, with a label for the output and its time on
+    the night (replay sends in that order, at --speed).
+
+    From a results file: every seat (or one, --seat), each at its time in a
+    declaration-times file, else spread evenly over a night. From a journal:
+    every record as it was accepted, figures, revision and timing, but in
+    this run's mode and election, so last night's feed is the next
+    rehearsal.                                                               */
+#ifndef INGEST_PLAN_H
+#define INGEST_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "election.pb-c.h"
+
+typedef struct {
+    const char *election;
+    const char *source;
+    Election__Mode mode;
+    uint32_t revision;
+    Election__DeclarationKind kind;
+    Election__RevisionReason reason;
+    const char *seat;           /* only this seat; NULL: every seat */
+    const char *times_path;     /* NULL: the file beside the results (replay only) */
+    bool replay;                /* replay: times beside the results, and say which */
+} plan_options_t;
+
+//  One declaration to send, with its time on the night
+typedef struct {
+    char label [96];
+    uint8_t *bytes;             /* the packed Declaration; owned by the plan */
+    size_t size;
+    int64_t night_ms;
+} plan_item_t;
+
+/*  The caller's; starts zeroed ({ 0 }) and is emptied with plan_free.  */
+typedef struct {
+    plan_item_t *items;
+    size_t count;
+    size_t capacity;
+} plan_t;
+
+/*  Adds the seats of the results file at path. Returns 0, or -1 once it
+    has said why on stderr ("ingest: ...").                                 */
+int plan_csv (plan_t *self, const plan_options_t *options, const char *path);
+
+/*  Adds every record of the journal at path, as plan_csv does.  */
+int plan_journal (plan_t *self, const plan_options_t *options, const char *path);
+
+/*  Puts the items in order of their time on the night.  */
+void plan_sort (plan_t *self);
+
+/*  Frees the items; the plan is empty again.  */
+void plan_free (plan_t *self);
+
+#endif
