@@ -211,7 +211,8 @@ s_usage (FILE *out)
         "  --json                 send, replay: one JSON summary line on stdout at the end\n"
         "                         (counts and each seat's outcome; per-seat lines go to stderr);\n"
         "                         journal: JSON lines\n"
-        "  --quiet                log warnings and errors only\n"
+        "  --quiet                log errors only (default: warnings and errors)\n"
+        "  --verbose              also log each retry and handshake (info)\n"
         "  --help                 this text\n\n"
         "Exit status: 0 if every declaration was accepted or a duplicate, 1 if any was\n"
         "rejected or never acknowledged, 2 for bad usage.\n",
