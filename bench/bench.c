@@ -1250,8 +1250,8 @@ s_latency (s_bench_t *self, s_pipeline_t *pipeline, const s_synthetic_t *electio
     if (s_synthetic_batch (&batch, election, count, &pipeline->next_revision))
         return -1;
     int64_t *latency = calloc (count, sizeof (int64_t));
-    //  The window still applies: past ~1,000 unread acks the aggregator's
-    //  ROUTER drops them. Sends it holds back are counted (rate not offered).
+    //  The window still applies, as in every drive: sends it holds back
+    //  are counted (rate not offered).
     s_drive_t drive = { .batch = &batch, .rate = rate, .window = self->options.window,
                         .latency_ns = latency };
     int rc = latency ? s_drive (pipeline, &drive) : -1;
@@ -1681,8 +1681,8 @@ s_usage (FILE *out)
         "                       (default 40; quick 10)\n"
         "  --large-decls N      revisions per large-election rep, scattered over all\n"
         "                       seats (default 100000; quick 20000)\n"
-        "  --window W           declarations in flight at most (default 256: the\n"
-        "                       aggregator ROUTER drops acks past its send HWM of 1000)\n"
+        "  --window W           declarations in flight at most (default 256; the\n"
+        "                       aggregator queues up to 100000 acks per sender)\n"
         "  --latency-s S        seconds of offered load per rate and rep (default 5; quick 1)\n"
         "  --raw-messages N     raw PUSH/PULL messages per rep (default 2000000; quick 500000)\n"
         "  --raw-round-trips N  raw DEALER/ROUTER round trips per rep (default 20000; quick 10000)\n"
