@@ -187,7 +187,7 @@ s_recover_record (void *arg, const uint8_t *payload, size_t size)
         intake_release (&intake);
     }
     else
-        log_warn ("AGG031", "journal record seq %llu refused: %s",
+        log_warn ("AGG036", "journal record seq %llu refused: %s",
                   (unsigned long long) record->sequence, text);
     if (record->sequence > self->sequence)
         self->sequence = record->sequence;
@@ -248,7 +248,7 @@ s_secure_ingest (aggregator_t *self)
         log_error ("AGG009", "%s", err);
     else
     if (rc)
-        log_error ("AGG009", "cannot make the ingest socket a CURVE server: %s",
+        log_error ("AGG013", "cannot make the ingest socket a CURVE server: %s",
                    zmq_strerror (errno));
     else
         log_info ("AGG012", "ingest is CURVE-secured: %zu keys of %zu centres allowed (%s)",

@@ -147,7 +147,7 @@ s_secure (publisher_t *self)
           || keys_apply_server (self->snapshot, secret, "feed") ? -1 : 0;
     memset (secret, 0, sizeof secret);
     if (rc)
-        log_error ("PUB040", "cannot make the feed sockets CURVE servers: %s", zmq_strerror (errno));
+        log_error ("PUB043", "cannot make the feed sockets CURVE servers: %s", zmq_strerror (errno));
     else
     if (self->auth)
         log_info ("PUB041", "feed is CURVE-secured: %zu subscriber keys allowed", auth_keys (self->auth));
