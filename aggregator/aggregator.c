@@ -379,18 +379,20 @@ s_reply (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
     return reply;
 }
 
-//  The centre its key authenticated (ZAP User-Id) may declare the seat?
-static bool
-s_authorised (aggregator_t *self, zmq_msg_t *frame, const intake_t *intake, const char **centre)
+//  Every ack about a declaration names its seat and revision
+static void
+s_reply_names (s_reply_t *reply, const intake_t *intake)
 {
-    const char *user = zmq_msg_gets (frame, "User-Id");
-    *centre = user && *user ? user : "(unauthenticated)";
-    return user && auth_permits (self->auth, user, intake->decl.ons_id);
+    snprintf (reply->ons_id, sizeof reply->ons_id, "%s", intake->decl.ons_id);
+    reply->ack.has_revision = true;
+    reply->ack.revision = intake->decl.revision;
 }
 
-//  Handles one declaration message; adds its reply to the batch
-static void
-s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
+//  Decoding: a declaration is one frame that intake accepts. Returns false
+//  when it is not (the rejection queued, or the message dropped unanswered).
+static bool
+s_decode (aggregator_t *self, zmq_msg_t *frames, size_t count, intake_t *intake,
+          uint64_t *request_id)
 {
     if (count != 2) {
         if (count >= 1 && count <= 4) {
@@ -400,78 +402,127 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
         }
         else
             log_warn ("AGG020", "message of more than %zu frames dropped unanswered", count - 2);
-        return;
+        return false;
     }
-    intake_t intake;
-    uint64_t request_id;
     char text [192];
     el_reason_t reason = intake_decode (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]),
                                         self->config.mode, self->config.election,
-                                        &intake, &request_id, text, sizeof text);
+                                        intake, request_id, text, sizeof text);
     if (reason) {
         log_warn ("AGG021", "declaration rejected before the tally (%s): %s",
                   el_reason_text (reason), text);
-        s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_REJECTED, reason, text);
-        return;
+        s_reply (self, &frames [0], *request_id, ELECTION__ACK_STATUS__ACK_REJECTED, reason, text);
+        return false;
     }
-    //  Under CURVE the sender is who its key says, not what source_id claims
-    const char *source = intake.message->source_id ? intake.message->source_id : "?";
-    if (self->auth && !s_authorised (self, &frames [1], &intake, &source)) {
-        const char *key_id = zmq_msg_gets (&frames [1], "X-Key-Id");
-        snprintf (text, sizeof text, "centre %s may not declare %s", source, intake.decl.ons_id);
-        log_warn ("AGG024", "%s rev %u from %s (key %s): NOT AUTHORISED, not on that centre's list",
-                  intake.decl.ons_id, intake.decl.revision, source, key_id ? key_id : "?");
-        s_reply_t *reply = s_reply (self, &frames [0], request_id,
-                                    ELECTION__ACK_STATUS__ACK_REJECTED, EL_REASON_NOT_AUTHORISED, text);
-        snprintf (reply->ons_id, sizeof reply->ons_id, "%s", intake.decl.ons_id);
-        reply->ack.has_revision = true;
-        reply->ack.revision = intake.decl.revision;
-        intake_release (&intake);
-        return;
-    }
-    tally_verdict_t verdict;
-    tally_status_t status = tally_apply (self->tally, &intake.decl, &verdict);
-    s_reply_t *reply;
-    if (status == TALLY_REJECTED) {
+    return true;
+}
+
+//  Authorisation: under CURVE the sender is who its key says (ZAP
+//  User-Id), not what source_id claims, and may declare only the seats the
+//  allow-list gives its centre. Sets *source; returns false (the rejection
+//  queued) when it may not.
+static bool
+s_authorise (aggregator_t *self, zmq_msg_t *frames, const intake_t *intake,
+             uint64_t request_id, const char **source)
+{
+    *source = intake->message->source_id ? intake->message->source_id : "?";
+    if (!self->auth)
+        return true;
+    const char *user = zmq_msg_gets (&frames [1], "User-Id");
+    *source = user && *user ? user : "(unauthenticated)";
+    if (user && auth_permits (self->auth, user, intake->decl.ons_id))
+        return true;
+    const char *key_id = zmq_msg_gets (&frames [1], "X-Key-Id");
+    char text [192];
+    snprintf (text, sizeof text, "centre %s may not declare %s", *source, intake->decl.ons_id);
+    log_warn ("AGG024", "%s rev %u from %s (key %s): NOT AUTHORISED, not on that centre's list",
+              intake->decl.ons_id, intake->decl.revision, *source, key_id ? key_id : "?");
+    s_reply_names (s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
+                            EL_REASON_NOT_AUTHORISED, text), intake);
+    return false;
+}
+
+//  Tallying: applies the declaration, or says why not
+static tally_status_t
+s_tally (aggregator_t *self, const intake_t *intake, const char *source, tally_verdict_t *verdict)
+{
+    tally_status_t status = tally_apply (self->tally, &intake->decl, verdict);
+    if (status == TALLY_REJECTED)
         log_warn ("AGG022", "rejected from %s (%s): %s", source,
-                  el_reason_text (verdict.reason), verdict.text);
-        reply = s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
-                         verdict.reason, verdict.text);
-    }
+                  el_reason_text (verdict->reason), verdict->text);
     else
-    if (status == TALLY_DUPLICATE) {
-        log_info ("AGG023", "%s rev %u from %s: duplicate, no change", intake.decl.ons_id,
-                  intake.decl.revision, source);
-        reply = s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_DUPLICATE,
+    if (status == TALLY_DUPLICATE)
+        log_info ("AGG023", "%s rev %u from %s: duplicate, no change", intake->decl.ons_id,
+                  intake->decl.revision, source);
+    return status;
+}
+
+//  Journalling what the tally accepted: it takes the next sequence and goes
+//  into the batch's commit, and its summaries are queued to go out after
+//  that commit
+static void
+s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_t seat)
+{
+    self->sequence++;
+    //  Not journalled means not acknowledged: the batch fails whole
+    if (self->journal
+    &&  journal_record_append (self->journal, self->sequence, clock_now_us (), source,
+                               intake->message))
+        self->batch_unjournaled = true;
+    s_queue_seat (self, seat);
+    seat_view_t view;
+    tally_seat (self->tally, seat, &view);
+    if (view.declared)
+        log_info ("AGG010", "%s rev %u from %s accepted, seq %llu: %s %s%s%s",
+                  view.ons_id, view.revision, source, (unsigned long long) self->sequence,
+                  view.winner, view.gain ? "GAIN FROM " : "HOLD",
+                  view.gain && view.previous_winner ? view.previous_winner : "",
+                  view.kind == DECL_RUSH ? " (rush)" : "");
+    else
+        log_info ("AGG011", "%s rev %u from %s accepted, seq %llu: declaration retracted",
+                  view.ons_id, view.revision, source, (unsigned long long) self->sequence);
+}
+
+//  Replying: the ack for the tally's verdict (an accepted one is sent only
+//  once the batch's commit holds it: s_handle_ingest)
+static void
+s_reply_verdict (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
+                 const intake_t *intake, tally_status_t status, const tally_verdict_t *verdict)
+{
+    s_reply_t *reply;
+    if (status == TALLY_REJECTED)
+        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
+                         verdict->reason, verdict->text);
+    else
+    if (status == TALLY_DUPLICATE)
+        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_DUPLICATE,
                          EL_REASON_NONE, "duplicate: already held");
-    }
     else {
-        self->sequence++;
-        //  Not journalled means not acknowledged: the batch fails whole
-        if (self->journal
-        &&  journal_record_append (self->journal, self->sequence, clock_now_us (), source,
-                                   intake.message))
-            self->batch_unjournaled = true;
-        s_queue_seat (self, verdict.seat);
-        seat_view_t view;
-        tally_seat (self->tally, verdict.seat, &view);
-        if (view.declared)
-            log_info ("AGG010", "%s rev %u from %s accepted, seq %llu: %s %s%s%s",
-                      view.ons_id, view.revision, source, (unsigned long long) self->sequence,
-                      view.winner, view.gain ? "GAIN FROM " : "HOLD",
-                      view.gain && view.previous_winner ? view.previous_winner : "",
-                      view.kind == DECL_RUSH ? " (rush)" : "");
-        else
-            log_info ("AGG011", "%s rev %u from %s accepted, seq %llu: declaration retracted",
-                      view.ons_id, view.revision, source, (unsigned long long) self->sequence);
-        reply = s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_ACCEPTED,
+        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_ACCEPTED,
                          EL_REASON_NONE, "accepted");
         reply->ack.has_sequence = true;
         reply->ack.sequence = self->sequence;
     }
-    snprintf (reply->ons_id, sizeof reply->ons_id, "%s", intake.decl.ons_id);
-    reply->ack.has_revision = true;
-    reply->ack.revision = intake.decl.revision;
+    s_reply_names (reply, intake);
+}
+
+//  Handles one declaration message, step by step; adds its reply to the
+//  batch
+static void
+s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
+{
+    intake_t intake;
+    uint64_t request_id;
+    if (!s_decode (self, frames, count, &intake, &request_id))
+        return;
+    const char *source;
+    if (s_authorise (self, frames, &intake, request_id, &source)) {
+        tally_verdict_t verdict;
+        tally_status_t status = s_tally (self, &intake, source, &verdict);
+        if (status == TALLY_ACCEPTED)
+            s_journal (self, &intake, source, verdict.seat);
+        s_reply_verdict (self, &frames [0], request_id, &intake, status, &verdict);
+    }
     intake_release (&intake);
 }
 
