@@ -1,0 +1,339 @@
+/*  measure.c: see bench.h. What is measured, and in which order.  */
+#include "bench.h"
+#include "clone_client.h"
+#include "clock.h"
+#include "signals.h"
+#include "update_head.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+//  Throughput: `count` declarations going round the seats, max speed
+static int
+s_throughput (bench_t *self, pipeline_t *pipeline, const synthetic_t *election,
+              size_t count, const char *key, const char *label)
+{
+    batch_t batch;
+    if (synthetic_batch (&batch, election, count, &pipeline->next_revision))
+        return -1;
+    drive_t drive = { .batch = &batch, .window = self->options.window };
+    double agg_cpu = children_cpu_us (pipeline->aggregator), pub_cpu = children_cpu_us (pipeline->publisher);
+    double own_cpu = children_cpu_us (getpid ());
+    int rc = drive_run (pipeline, &drive);
+    if (rc == 0) {
+        double per_s = (double) count / ((double) drive.elapsed_ns / 1e9);
+        report_record (self, key, label, "decl/s", per_s);
+        agg_cpu = (children_cpu_us (pipeline->aggregator) - agg_cpu) / (double) count;
+        pub_cpu = (children_cpu_us (pipeline->publisher) - pub_cpu) / (double) count;
+        own_cpu = (children_cpu_us (getpid ()) - own_cpu) / (double) count;
+        //  CPU per declaration: decl_per_s_X -> agg_cpu_us_X, pub_cpu_us_X
+        char cpu_key [64], cpu_label [96];
+        const char *suffix = key + strlen ("decl_per_s");
+        snprintf (cpu_key, sizeof cpu_key, "agg_cpu_us%s", suffix);
+        snprintf (cpu_label, sizeof cpu_label, "aggregator CPU/decl%s", suffix);
+        report_record (self, cpu_key, cpu_label, "us", agg_cpu);
+        snprintf (cpu_key, sizeof cpu_key, "pub_cpu_us%s", suffix);
+        snprintf (cpu_label, sizeof cpu_label, "publisher CPU/decl%s", suffix);
+        report_record (self, cpu_key, cpu_label, "us", pub_cpu);
+        printf ("  %-40s %10.0f decl/s  (%zu in %.3f s; CPU us/decl: aggregator %.1f, "
+                "publisher %.1f, bench %.1f)\n", label, per_s, count,
+                (double) drive.elapsed_ns / 1e9, agg_cpu, pub_cpu, own_cpu);
+        fflush (stdout);
+    }
+    batch_free (&batch);
+    return rc;
+}
+
+//  Latency at a fixed offered rate
+static int
+s_latency (bench_t *self, pipeline_t *pipeline, const synthetic_t *election,
+           double rate, const char *prefix, const char *label)
+{
+    size_t count = (size_t) (rate * self->options.latency_s);
+    if (count < 100)
+        count = 100;
+    batch_t batch;
+    if (synthetic_batch (&batch, election, count, &pipeline->next_revision))
+        return -1;
+    int64_t *latency = calloc (count, sizeof (int64_t));
+    //  The window still applies, as in every drive: sends it holds back
+    //  are counted (rate not offered).
+    drive_t drive = { .batch = &batch, .rate = rate, .window = self->options.window,
+                        .latency_ns = latency };
+    int rc = latency ? drive_run (pipeline, &drive) : -1;
+    if (rc == 0) {
+        qsort (latency, count, sizeof (int64_t), report_cmp_i64);
+        char key [48], text [96];
+        double p50 = report_percentile (latency, count, 0.50) / 1e3;
+        double p99 = report_percentile (latency, count, 0.99) / 1e3;
+        double p999 = report_percentile (latency, count, 0.999) / 1e3;
+        double achieved = (double) count / ((double) drive.elapsed_ns / 1e9);
+        snprintf (key, sizeof key, "%s_p50_us", prefix);
+        snprintf (text, sizeof text, "%s p50", label);
+        report_record (self, key, text, "us", p50);
+        snprintf (key, sizeof key, "%s_p99_us", prefix);
+        snprintf (text, sizeof text, "%s p99", label);
+        report_record (self, key, text, "us", p99);
+        snprintf (key, sizeof key, "%s_p999_us", prefix);
+        snprintf (text, sizeof text, "%s p99.9", label);
+        report_record (self, key, text, "us", p999);
+        printf ("  %-40s p50 %8.1f  p99 %8.1f  p99.9 %8.1f us  (%zu at %.0f/s%s)\n",
+                label, p50, p99, p999, count, achieved,
+                drive.held ? "; the window held sends back: rate not sustained" : "");
+        fflush (stdout);
+    }
+    free (latency);
+    batch_free (&batch);
+    return rc;
+}
+
+//  A late joiner: the project's Clone client on the publisher, from
+//  nothing to a full state (snapshot received and every Update decoded)
+typedef struct {
+    size_t updates;
+} s_joiner_t;
+
+//  Decodes each update, as a subscriber holding the state must
+static void
+s_joiner_update (void *arg, const char *topic, const update_head_t *head,
+                 const void *bytes, size_t size, bool live)
+{
+    Election__Update *update = election__update__unpack (NULL, size, bytes);
+    if (update) {
+        ((s_joiner_t *) arg)->updates++;
+        election__update__free_unpacked (update, NULL);
+    }
+}
+
+static int
+s_snapshot (bench_t *self, pipeline_t *pipeline, const char *key, const char *label,
+            size_t *topics)
+{
+    static const clone_handlers_t handlers = { NULL, s_joiner_update, NULL, NULL };
+    s_joiner_t joiner = { 0 };
+    int64_t start = bench_now_ns ();
+    clone_client_t *client = clone_client_new (self->ctx, pipeline->updates, pipeline->snapshot,
+                                               NULL, 0, &handlers, &joiner);
+    if (!client)
+        return -1;
+    int rc = -1;
+    while (!clone_client_synced (client)) {
+        if (signals_interrupted () || bench_now_ns () - start > BENCH_STALL_NS) {
+            fprintf (stderr, "bench: no snapshot from the publisher of %s\n", pipeline->name);
+            goto cleanup;
+        }
+        zmq_pollitem_t item = { clone_client_socket (client), 0, ZMQ_POLLIN, 0 };
+        long wait = clone_client_timeout_ms (client);
+        if (zmq_poll (&item, 1, wait < 0 || wait > 1000 ? 1000 : wait) < 0 && errno != EINTR)
+            goto cleanup;
+        if (clone_client_handle (client, item.revents & ZMQ_POLLIN))
+            goto cleanup;
+    }
+    double ms = (double) (bench_now_ns () - start) / 1e6;
+    report_record (self, key, label, "ms", ms);
+    *topics = joiner.updates;
+    printf ("  %-40s %10.1f ms  (%zu topics)\n", label, ms, joiner.updates);
+    fflush (stdout);
+    rc = 0;
+cleanup:
+    clone_client_destroy (&client);
+    return rc;
+}
+
+static int
+s_record_rss (bench_t *self, pipeline_t *pipeline, const char *key, const char *label)
+{
+    long kb = children_rss_kb (pipeline->aggregator);
+    if (kb < 0)
+        return -1;
+    report_record (self, key, label, "kB", (double) kb);
+    printf ("  %-40s %10ld kB\n", label, kb);
+    return 0;
+}
+
+//  One pipeline of the small election, with or without the journal:
+//  throughput, then latency at 1,000/s and 10,000/s; left running
+static int
+s_small_run (bench_t *self, pipeline_t *pipeline, synthetic_t *election,
+             const char *baseline, bool journal)
+{
+    bench_options_t *options = &self->options;
+    const char *suffix = journal ? "" : "_nojournal";
+    const char *how = journal ? "journal" : "no journal";
+    char key [64], label [96], key_10k [64], label_10k [96];
+    printf ("== %zu seats, %zu candidates: %s\n", options->seats, options->candidates,
+            journal ? "journal + fsync" : "no journal");
+    fflush (stdout);
+    uint32_t probe = 1;
+    if (pipeline_start (self, pipeline, journal ? "small-journal" : "small-nojournal", baseline,
+                        journal, synthetic_probe, election, &probe))
+        return -1;
+    pipeline->next_revision = probe + 1;
+    snprintf (key, sizeof key, "decl_per_s%s", suffix);
+    snprintf (label, sizeof label, "acked decl/s, %s", journal ? "journal+fsync" : "no journal");
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_throughput (self, pipeline, election, options->seats * options->revisions, key, label))
+            return -1;
+    snprintf (key, sizeof key, "lat_1k%s", suffix);
+    snprintf (label, sizeof label, "latency @1,000/s %s", how);
+    snprintf (key_10k, sizeof key_10k, "lat_10k%s", suffix);
+    snprintf (label_10k, sizeof label_10k, "latency @10,000/s %s", how);
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_latency (self, pipeline, election, 1000, key, label)
+        ||  s_latency (self, pipeline, election, 10000, key_10k, label_10k))
+            return -1;
+    return 0;
+}
+
+//  The small election: throughput with and without the journal, latency
+//  at fixed rates (both ways), snapshot, memory
+int
+measure_small (bench_t *self, size_t *snapshot_topics)
+{
+    bench_options_t *options = &self->options;
+    char baseline [PATH_MAX];
+    snprintf (baseline, sizeof baseline, "%s/baseline-%zu.csv", self->tmp_dir, options->seats);
+    char *ids = synthetic_ons_ids (options->seats);
+    synthetic_t election = { ids, options->seats, options->candidates };
+    pipeline_t durable = { 0 }, volatile_ = { 0 };
+    int rc = -1;
+    if (!ids || synthetic_write_baseline (baseline, options->seats, options->candidates))
+        goto cleanup;
+    if (s_small_run (self, &durable, &election, baseline, true)
+    ||  s_small_run (self, &volatile_, &election, baseline, false))
+        goto cleanup;
+    pipeline_stop (self, &durable);
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_snapshot (self, &volatile_, "snapshot_small_ms", "late-joiner snapshot, small", snapshot_topics))
+            goto cleanup;
+    if (s_record_rss (self, &volatile_, "rss_kb_small", "aggregator RSS, small"))
+        goto cleanup;
+    rc = 0;
+cleanup:
+    pipeline_stop (self, &durable);
+    pipeline_stop (self, &volatile_);
+    if (!options->keep)
+        unlink (baseline);
+    free (ids);
+    return rc;
+}
+
+//  The large election: every seat declared (a wave), then revised (a
+//  second wave in full runs); snapshot and memory once all are declared
+int
+measure_large (bench_t *self, size_t *snapshot_topics)
+{
+    bench_options_t *options = &self->options;
+    char baseline [PATH_MAX];
+    snprintf (baseline, sizeof baseline, "%s/baseline-%zu.csv", self->tmp_dir, options->large_seats);
+    char *ids = synthetic_ons_ids (options->large_seats);
+    synthetic_t election = { ids, options->large_seats, options->candidates };
+    pipeline_t pipeline = { 0 };
+    int rc = -1;
+    printf ("== %zu seats, %zu candidates: no journal\n", options->large_seats, options->candidates);
+    fflush (stdout);
+    int64_t t0 = bench_now_ns ();
+    if (!ids || synthetic_write_baseline (baseline, options->large_seats, options->candidates))
+        goto cleanup;
+    int64_t t1 = bench_now_ns ();
+    uint32_t probe = 1;
+    if (pipeline_start (self, &pipeline, "large-nojournal", baseline, false,
+                        synthetic_probe, &election, &probe))
+        goto cleanup;
+    printf ("  baseline written in %.1f s, pipeline ready in %.1f s\n",
+            (double) (t1 - t0) / 1e9, (double) (bench_now_ns () - t1) / 1e9);
+    pipeline.next_revision = probe + 1;
+    //  First declarations of every seat (so that the state is full size),
+    //  then the measured repetitions: revisions scattered over all seats
+    if (s_throughput (self, &pipeline, &election, options->large_seats,
+                      "decl_per_s_large_first", "acked decl/s, large, first declarations"))
+        goto cleanup;
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_throughput (self, &pipeline, &election, options->large_decls,
+                          "decl_per_s_large", "acked decl/s, large, revisions"))
+            goto cleanup;
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_snapshot (self, &pipeline, "snapshot_large_ms", "late-joiner snapshot, large", snapshot_topics))
+            goto cleanup;
+    if (s_record_rss (self, &pipeline, "rss_kb_large", "aggregator RSS, large"))
+        goto cleanup;
+    rc = 0;
+cleanup:
+    pipeline_stop (self, &pipeline);
+    if (!options->keep)
+        unlink (baseline);
+    free (ids);
+    return rc;
+}
+
+//  The 2017 night: a fresh aggregator on the 2015 baseline per repetition,
+//  journal on, all 650 declarations at once; first send to the national
+//  summary saying 650 declared
+typedef struct {
+    results_t *results;
+} s_night_t;
+
+static batch_t *
+s_night_probe (void *arg, uint32_t revision)
+{
+    s_night_t *night = arg;
+    batch_t *batch = malloc (sizeof *batch);
+    if (!batch || revision != 1 || batch_init (batch, 1)
+    ||  batch_seat (batch, &night->results->seats [0], true)) {
+        free (batch);
+        return NULL;
+    }
+    return batch;
+}
+
+int
+measure_night (bench_t *self)
+{
+    char path [PATH_MAX], baseline [PATH_MAX], err [512];
+    snprintf (path, sizeof path, "%s/ge2017.csv", self->options.data_dir);
+    snprintf (baseline, sizeof baseline, "%s/ge2015.csv", self->options.data_dir);
+    s_night_t night = { NULL };
+    batch_t batch = { 0 };
+    if (results_load (path, &night.results, err, sizeof err)) {
+        fprintf (stderr, "bench: %s\n", err);
+        return -1;
+    }
+    int rc = -1;
+    size_t seats = night.results->n_seats;
+    if (batch_init (&batch, seats))
+        goto cleanup;
+    for (size_t i = 0; i < seats; i++)
+        if (batch_seat (&batch, &night.results->seats [i], false))
+            goto cleanup;
+    printf ("== 2017 night: %zu declarations on the 2015 baseline, journal + fsync\n", seats);
+    fflush (stdout);
+    for (int rep = 0; rep < self->options.reps; rep++) {
+        pipeline_t pipeline;
+        uint32_t probe = 1;
+        if (pipeline_start (self, &pipeline, "night-2017", baseline, true, s_night_probe, &night, &probe))
+            goto cleanup;
+        drive_t drive = { .batch = &batch, .window = seats, .watch_national = true };
+        int failed = drive_run (&pipeline, &drive);
+        pipeline_stop (self, &pipeline);
+        if (failed)
+            goto cleanup;
+        if (drive.declared != seats) {
+            fprintf (stderr, "bench: the last national summary says %u declared, not %zu\n",
+                     drive.declared, seats);
+            goto cleanup;
+        }
+        double s = (double) drive.elapsed_ns / 1e9;
+        report_record (self, "night_2017_s", "2017 night at max speed", "s", s);
+        printf ("  %-40s %10.4f s  (national: %u of %zu declared)\n", "2017 night at max speed",
+                s, drive.declared, seats);
+        fflush (stdout);
+    }
+    rc = 0;
+cleanup:
+    batch_free (&batch);
+    results_destroy (&night.results);
+    return rc;
+}
