@@ -613,16 +613,8 @@ s_handle_ingest (aggregator_t *self)
 static void
 s_handle_snapshot (aggregator_t *self)
 {
-    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
-    header.has_sequence = true;
-    header.sequence = self->sequence;
-    header.has_epoch = true;
-    header.epoch = self->epoch;
-    header.has_mode = true;
-    header.mode = self->config.mode;
-    header.has_upstream_ok = true;
-    header.upstream_ok = !self->journal_failing;
-    clone_server_serve_snapshots (self->server, self->snapshot, &header, 16);
+    update_head_t head = s_head (self);
+    clone_server_serve_snapshots (self->server, self->snapshot, &head, !self->journal_failing, 16);
 }
 
 static void
@@ -632,13 +624,9 @@ s_heartbeat (aggregator_t *self)
     heartbeat.has_upstream_ok = true;
     heartbeat.upstream_ok = !self->journal_failing;
     heartbeat.source = "aggregator";
-    Election__Update update = ELECTION__UPDATE__INIT;
+    Election__Update update;
     update_head_t head = s_head (self);
-    update_head_stamp (&update, &head);
-    update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
-    update.heartbeat = &heartbeat;
-    net_send_str (self->updates, "health", ZMQ_SNDMORE);
-    net_send_pb (self->updates, &update.base, 0);
+    clone_server_send_heartbeat (self->updates, &head, &heartbeat, &update);
     self->next_heartbeat = clock_mono_ms () + self->config.heartbeat_ms;
 }
 

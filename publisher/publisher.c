@@ -95,15 +95,11 @@ s_heartbeat (publisher_t *self)
     heartbeat.has_silent_ms = true;
     heartbeat.silent_ms = (uint32_t) (silent > UINT32_MAX ? UINT32_MAX : silent);
     heartbeat.source = "publisher";
-    Election__Update update = ELECTION__UPDATE__INIT;
+    Election__Update update;
     update_head_t head = { .sequence = clone_client_sequence (self->upstream),
                            .epoch = clone_client_epoch (self->upstream),
                            .mode = self->mode, .sent_at_us = clock_now_us () };
-    update_head_stamp (&update, &head);
-    update.body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
-    update.heartbeat = &heartbeat;
-    net_send_str (self->updates, "health", ZMQ_SNDMORE);
-    net_send_pb (self->updates, &update.base, 0);
+    clone_server_send_heartbeat (self->updates, &head, &heartbeat, &update);
     if (self->http)
         http_on_health (self->http, &update);
     self->next_heartbeat = clock_mono_ms () + self->config.heartbeat_ms;
@@ -112,17 +108,12 @@ s_heartbeat (publisher_t *self)
 static void
 s_serve_snapshots (publisher_t *self)
 {
-    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
-    header.has_sequence = true;
-    header.sequence = clone_client_sequence (self->upstream);
-    header.has_epoch = true;
     //  Epoch 0 tells followers we hold nothing yet: they wait and ask again
-    header.epoch = clone_client_synced (self->upstream) ? clone_client_epoch (self->upstream) : 0;
-    header.has_mode = true;
-    header.mode = self->mode;
-    header.has_upstream_ok = true;
-    header.upstream_ok = s_upstream_live (self);
-    clone_server_serve_snapshots (self->server, self->snapshot, &header, 16);
+    update_head_t head = { .sequence = clone_client_sequence (self->upstream),
+                           .epoch = clone_client_synced (self->upstream)
+                                  ? clone_client_epoch (self->upstream) : 0,
+                           .mode = self->mode };
+    clone_server_serve_snapshots (self->server, self->snapshot, &head, s_upstream_live (self), 16);
 }
 
 //  The paid-feed option: CURVE on both serving sockets (before they bind),

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "topic_table.h"
 #include "net.h"
+#include "update_head.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,17 @@ s_send_snapshot (const clone_server_t *self, void *router, zmq_msg_t *identity,
 
 int
 clone_server_serve_snapshots (const clone_server_t *self, void *router,
-                              const Election__Snapshot *header, int max)
+                              const update_head_t *head, bool upstream_ok, int max)
 {
+    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
+    header.has_sequence = true;
+    header.sequence = head->sequence;
+    header.has_epoch = true;
+    header.epoch = head->epoch;
+    header.has_mode = true;
+    header.mode = head->mode;
+    header.has_upstream_ok = true;
+    header.upstream_ok = upstream_ok;
     int answered = 0;
     for (; answered < max; answered++) {
         zmq_msg_t frames [3];
@@ -122,7 +132,7 @@ clone_server_serve_snapshots (const clone_server_t *self, void *router,
                 snprintf (prefix, sizeof prefix, "%s", request->topic_prefix);
             if (request)
                 election__snapshot_request__free_unpacked (request, NULL);
-            Election__Snapshot reply = *header;
+            Election__Snapshot reply = header;
             if (s_send_snapshot (self, router, &frames [0], &reply, prefix))
                 log_warn ("STO001", "snapshot reply failed: %s", zmq_strerror (errno));
             else
@@ -134,4 +144,16 @@ clone_server_serve_snapshots (const clone_server_t *self, void *router,
         net_frames_close (frames, count < 3 ? count : 3);
     }
     return answered;
+}
+
+int
+clone_server_send_heartbeat (void *publisher, const update_head_t *head,
+                             Election__Heartbeat *heartbeat, Election__Update *update)
+{
+    election__update__init (update);
+    update_head_stamp (update, head);
+    update->body_case = ELECTION__UPDATE__BODY_HEARTBEAT;
+    update->heartbeat = heartbeat;
+    return net_send_str (publisher, "health", ZMQ_SNDMORE)
+        || net_send_pb (publisher, &update->base, 0) ? -1 : 0;
 }

@@ -1,7 +1,9 @@
 /*  clone_server.h: the server side of the Clone pattern. It keeps the latest
     published Update of every topic, byte for byte as it went out, so that a
-    snapshot is those bytes sent again: nothing is re-encoded per request.
-    The aggregator and every publisher each own one.                         */
+    snapshot is those bytes sent again: nothing is re-encoded per request;
+    it answers snapshot requests and sends the heartbeats that tell
+    followers the stream is alive. The aggregator and every publisher each
+    own one.                                                                 */
 #ifndef CLONE_SERVER_H
 #define CLONE_SERVER_H
 
@@ -9,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "election.pb-c.h"
+#include "update_head.h"
 
 typedef struct clone_server clone_server_t;
 
@@ -31,11 +34,17 @@ size_t clone_server_count (const clone_server_t *self);
 
 /*  Answers the snapshot requests waiting on a ROUTER socket (at most `max`,
     so one busy client cannot starve the caller's loop). Each reply is the
-    identity frame, the header (sequence, epoch, mode and upstream_ok as the
-    caller set them; this fills in count), then (topic, Update) per topic
-    starting with the request's topic_prefix. Returns how many it answered;
-    failures are logged.                                                    */
+    identity frame, the Snapshot header (head's sequence, epoch and mode,
+    upstream_ok, and the count of what follows), then (topic, Update) per
+    topic starting with the request's topic_prefix. Returns how many it
+    answered; failures are logged.                                          */
 int clone_server_serve_snapshots (const clone_server_t *self, void *router,
-                                  const Election__Snapshot *header, int max);
+                                  const update_head_t *head, bool upstream_ok, int max);
+
+/*  Sends a heartbeat on the PUB socket `publisher`: topic "health", an
+    Update with head and body heartbeat (borrowed). *update is filled with
+    what was sent (its body is heartbeat). Returns 0, or -1 (errno set).    */
+int clone_server_send_heartbeat (void *publisher, const update_head_t *head,
+                                 Election__Heartbeat *heartbeat, Election__Update *update);
 
 #endif
