@@ -58,12 +58,15 @@ s_ask_snapshot (clone_client_t *self)
     if (self->dealer)
         zmq_close (self->dealer);
     self->dealer = net_socket (self->ctx, ZMQ_DEALER, NULL, false);
-    if (!self->dealer || s_prepare (self, self->dealer)
-    ||  net_attach (self->dealer, self->snapshot_endpoint, false))
-        return -1;
     Election__SnapshotRequest request = ELECTION__SNAPSHOT_REQUEST__INIT;
     self->asked_at = clock_mono_ms ();
-    return net_send_pb (self->dealer, &request.base, ZMQ_DONTWAIT) && errno != EAGAIN ? -1 : 0;
+    if (!self->dealer || s_prepare (self, self->dealer)
+    ||  net_attach (self->dealer, self->snapshot_endpoint, false)
+    ||  (net_send_pb (self->dealer, &request.base, ZMQ_DONTWAIT) && errno != EAGAIN)) {
+        log_error ("CLN002", "cannot ask %s for a snapshot", self->snapshot_endpoint);
+        return -1;
+    }
+    return 0;
 }
 
 clone_client_t *
@@ -144,8 +147,7 @@ clone_client_resync (clone_client_t *self, const char *why)
               (unsigned long long) self->sequence, why);
     self->synced = false;
     self->retry_ms = S_FIRST_RETRY_MS;
-    if (s_ask_snapshot (self))
-        log_error ("CLN002", "cannot ask %s for a snapshot", self->snapshot_endpoint);
+    s_ask_snapshot (self);      //  logged; the retry timer asks again
 }
 
 static void
