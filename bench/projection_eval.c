@@ -16,7 +16,6 @@
       projection-eval                                  (2017 against 2015)
       projection-eval --results data/ge2015.csv --baseline data/ge2017.csv \
                       --times data/declaration_times_2015.csv   (reversed)  */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "projection.h"
 #include "results_file.h"
 #include "times_file.h"
@@ -77,31 +77,20 @@ s_usage (FILE *out, const s_options_t *d)
 }
 
 static int
-s_parse_size (const char *text, const char *what, size_t *value)
+s_parse_count (const char *text, const char *option, long long min, size_t *value)
 {
-    char *end;
-    errno = 0;
-    unsigned long long number = strtoull (text, &end, 10);
-    if (errno || end == text || *end || text [0] == '-' || number > 100000000ULL) {
-        fprintf (stderr, "projection-eval: bad %s '%s'\n", what, text);
+    long long number;
+    if (cli_integer ("projection-eval", option, text, min, 100000000, &number))
         return -1;
-    }
     *value = (size_t) number;
     return 0;
 }
 
 static int
-s_parse_double (const char *text, const char *what, double *value)
+s_parse_real (const char *text, const char *option, double max, double *value)
 {
-    char *end;
-    errno = 0;
-    double number = strtod (text, &end);
-    if (errno || end == text || *end || !isfinite (number)) {
-        fprintf (stderr, "projection-eval: bad %s '%s'\n", what, text);
-        return -1;
-    }
-    *value = number;
-    return 0;
+    //  The model checks its own options (projection_new); this is the syntax
+    return cli_real ("projection-eval", option, text, 0, max, value);
 }
 
 static int
@@ -141,7 +130,7 @@ s_parse (int argc, char **argv, s_options_t *o)
             case 'S': o->baseline_speaker_as = optarg; break;
             case 'o': o->speaker_as = o->baseline_speaker_as = NULL; break;
             case 'a':
-                if (s_parse_size (optarg, "--at", &number))
+                if (s_parse_count (optarg, "--at", 0, &number))
                     return -1;
                 if (!at_given)
                     o->n_at = 0;
@@ -154,21 +143,21 @@ s_parse (int argc, char **argv, s_options_t *o)
                 break;
             case 'A': o->all = true; break;
             case 'B':
-                if (s_parse_size (optarg, "--bench", &o->bench_seats))
+                if (s_parse_count (optarg, "--bench", 0, &o->bench_seats))
                     return -1;
                 break;
             case 'R':
-                if (s_parse_size (optarg, "--reps", &number) || number == 0)
+                if (s_parse_count (optarg, "--reps", 1, &number))
                     return -1;
                 o->bench_reps = (int) number;
                 break;
-            case 1: if (s_parse_double (optarg, "--min-share", &o->model.min_share)) return -1; break;
-            case 2: if (s_parse_double (optarg, "--tau-national", &o->model.tau_national)) return -1; break;
-            case 3: if (s_parse_double (optarg, "--tau-nation", &o->model.tau_nation)) return -1; break;
-            case 4: if (s_parse_double (optarg, "--tau-slope", &o->model.tau_slope)) return -1; break;
-            case 5: if (s_parse_double (optarg, "--sigma0", &o->model.sigma0)) return -1; break;
-            case 6: if (s_parse_double (optarg, "--nu0", &o->model.nu0)) return -1; break;
-            case 7: if (s_parse_double (optarg, "--confidence", &o->model.confidence)) return -1; break;
+            case 1: if (s_parse_real (optarg, "--min-share", 1, &o->model.min_share)) return -1; break;
+            case 2: if (s_parse_real (optarg, "--tau-national", 1e9, &o->model.tau_national)) return -1; break;
+            case 3: if (s_parse_real (optarg, "--tau-nation", 1e9, &o->model.tau_nation)) return -1; break;
+            case 4: if (s_parse_real (optarg, "--tau-slope", 1e9, &o->model.tau_slope)) return -1; break;
+            case 5: if (s_parse_real (optarg, "--sigma0", 1e9, &o->model.sigma0)) return -1; break;
+            case 6: if (s_parse_real (optarg, "--nu0", 1e9, &o->model.nu0)) return -1; break;
+            case 7: if (s_parse_real (optarg, "--confidence", 1, &o->model.confidence)) return -1; break;
             case 'h': s_usage (stdout, &defaults); exit (0);
             default: s_usage (stderr, &defaults); return -1;
         }
