@@ -1,8 +1,9 @@
-/*  test_clone_server: the server side of the Clone pattern. The store keeps
-    the latest Update of each topic byte for byte; a snapshot request over a
-    real ZeroMQ ROUTER/DEALER pair (inproc) is answered with the caller's
-    header (count filled in) and the (topic, Update) pairs under the asked
-    prefix, in order of first publication, as the bytes that went out.     */
+/*  test_clone_server: the server side of the Clone pattern. It keeps the
+    latest Update of each topic byte for byte; a snapshot request over a
+    real ZeroMQ ROUTER/DEALER pair (inproc) is answered with a header made
+    of the caller's head and upstream_ok (count filled in) and the (topic,
+    Update) pairs under the asked prefix, in order of first publication, as
+    the bytes that went out.                                                */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "clone_server.h"
+#include "net.h"
 
 #define S_ENDPOINT  "inproc://test-clone-server"
 #define S_WAIT_MS   10000       /* generous: this is asking, not timing */
@@ -51,64 +53,64 @@ s_update (const char *topic, uint64_t sequence, size_t *size)
 }
 
 static void
-s_put (store_t *store, const char *topic, uint64_t sequence)
+s_put (clone_server_t *store, const char *topic, uint64_t sequence)
 {
     size_t size;
     uint8_t *bytes = s_update (topic, sequence, &size);
-    assert_int_equal (store_put (store, topic, bytes, size), 0);
+    assert_int_equal (clone_server_put (store, topic, bytes, size), 0);
     free (bytes);
 }
 
 static void
 test_put_get_replace_clear (void **state)
 {
-    store_t *store = store_new (4);
+    clone_server_t *store = clone_server_new (4);
     assert_non_null (store);
-    assert_int_equal (store_count (store), 0);
+    assert_int_equal (clone_server_count (store), 0);
     size_t size = 777;
-    assert_null (store_get (store, "national", &size));
+    assert_null (clone_server_get (store, "national", &size));
     assert_int_equal (size, 777);
 
     //  The store keeps a copy: the caller's buffer may change or go
     size_t a_size;
     uint8_t *a = s_update ("seat.E14000800", 1, &a_size);
-    assert_int_equal (store_put (store, "seat.E14000800", a, a_size), 0);
+    assert_int_equal (clone_server_put (store, "seat.E14000800", a, a_size), 0);
     uint8_t *a_copy = malloc (a_size);
     memcpy (a_copy, a, a_size);
     memset (a, 0, a_size);
-    const uint8_t *held = store_get (store, "seat.E14000800", &size);
+    const uint8_t *held = clone_server_get (store, "seat.E14000800", &size);
     assert_non_null (held);
     assert_int_equal (size, a_size);
     assert_memory_equal (held, a_copy, a_size);
     free (a);
 
     s_put (store, "national", 1);
-    assert_int_equal (store_count (store), 2);
+    assert_int_equal (clone_server_count (store), 2);
 
     //  A new Update of a topic replaces the old one, and adds nothing
     size_t b_size;
     uint8_t *b = s_update ("seat.E14000800", 300, &b_size);
     assert_int_not_equal (b_size, a_size);
-    assert_int_equal (store_put (store, "seat.E14000800", b, b_size), 0);
-    assert_int_equal (store_count (store), 2);
-    held = store_get (store, "seat.E14000800", &size);
+    assert_int_equal (clone_server_put (store, "seat.E14000800", b, b_size), 0);
+    assert_int_equal (clone_server_count (store), 2);
+    held = clone_server_get (store, "seat.E14000800", &size);
     assert_int_equal (size, b_size);
     assert_memory_equal (held, b, b_size);
-    assert_non_null (store_get (store, "national", NULL));
+    assert_non_null (clone_server_get (store, "national", NULL));
 
     //  An empty Update is still an Update
-    assert_int_equal (store_put (store, "health", "", 0), 0);
-    assert_non_null (store_get (store, "health", &size));
+    assert_int_equal (clone_server_put (store, "health", "", 0), 0);
+    assert_non_null (clone_server_get (store, "health", &size));
     assert_int_equal (size, 0);
 
     //  Cleared, it holds nothing, and fills again
-    assert_int_equal (store_clear (store), 0);
-    assert_int_equal (store_count (store), 0);
-    assert_null (store_get (store, "seat.E14000800", NULL));
-    assert_null (store_get (store, "national", NULL));
-    assert_int_equal (store_put (store, "national", b, b_size), 0);
-    assert_int_equal (store_count (store), 1);
-    assert_memory_equal (store_get (store, "national", NULL), b, b_size);
+    assert_int_equal (clone_server_clear (store), 0);
+    assert_int_equal (clone_server_count (store), 0);
+    assert_null (clone_server_get (store, "seat.E14000800", NULL));
+    assert_null (clone_server_get (store, "national", NULL));
+    assert_int_equal (clone_server_put (store, "national", b, b_size), 0);
+    assert_int_equal (clone_server_count (store), 1);
+    assert_memory_equal (clone_server_get (store, "national", NULL), b, b_size);
 
     //  Well past the size it was made for
     char topic [32];
@@ -116,12 +118,12 @@ test_put_get_replace_clear (void **state)
         snprintf (topic, sizeof topic, "seat.E%08d", i);
         s_put (store, topic, (uint64_t) i + 1);
     }
-    assert_int_equal (store_count (store), 1001);
+    assert_int_equal (clone_server_count (store), 1001);
     for (int i = 0; i < 1000; i++) {
         snprintf (topic, sizeof topic, "seat.E%08d", i);
         size_t expect_size;
         uint8_t *expect = s_update (topic, (uint64_t) i + 1, &expect_size);
-        held = store_get (store, topic, &size);
+        held = clone_server_get (store, topic, &size);
         assert_non_null (held);
         assert_int_equal (size, expect_size);
         assert_memory_equal (held, expect, size);
@@ -129,7 +131,7 @@ test_put_get_replace_clear (void **state)
     }
     free (a_copy);
     free (b);
-    store_destroy (&store);
+    clone_server_destroy (&store);
     assert_null (store);
 }
 
@@ -137,8 +139,8 @@ typedef struct {
     void *ctx;
     void *router;
     void *dealer;
-    store_t *store;
-    Election__Snapshot header;
+    clone_server_t *store;
+    update_head_t head;         /* what the snapshot header is made of */
 } fixture_t;
 
 static int
@@ -148,21 +150,13 @@ s_setup (void **state)
     if (!fx)
         return -1;
     fx->ctx = zmq_ctx_new ();
-    fx->router = wire_socket (fx->ctx, ZMQ_ROUTER, S_ENDPOINT, true);
-    fx->dealer = wire_socket (fx->ctx, ZMQ_DEALER, S_ENDPOINT, false);
-    fx->store = store_new (16);
+    fx->router = net_socket (fx->ctx, ZMQ_ROUTER, S_ENDPOINT, true);
+    fx->dealer = net_socket (fx->ctx, ZMQ_DEALER, S_ENDPOINT, false);
+    fx->store = clone_server_new (16);
     if (!fx->router || !fx->dealer || !fx->store)
         return -1;
-    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
-    header.has_sequence = true;
-    header.sequence = 650;
-    header.has_epoch = true;
-    header.epoch = 0xFEDCBA9876543210ULL;
-    header.has_mode = true;
-    header.mode = ELECTION__MODE__MODE_LIVE;
-    header.has_upstream_ok = true;
-    header.upstream_ok = true;
-    fx->header = header;
+    fx->head = (update_head_t) { .sequence = 650, .epoch = 0xFEDCBA9876543210ULL,
+                                 .mode = ELECTION__MODE__MODE_LIVE };
     //  Published in this order; seat.E14000800 again later (a correction)
     s_put (fx->store, "seat.E14000800", 1);
     s_put (fx->store, "region.East", 1);
@@ -180,7 +174,7 @@ s_teardown (void **state)
     zmq_close (fx->dealer);
     zmq_close (fx->router);
     zmq_ctx_term (fx->ctx);
-    store_destroy (&fx->store);
+    clone_server_destroy (&fx->store);
     free (fx);
     return 0;
 }
@@ -191,7 +185,7 @@ s_request (void *dealer, const char *prefix)
 {
     Election__SnapshotRequest request = ELECTION__SNAPSHOT_REQUEST__INIT;
     request.topic_prefix = (char *) prefix;
-    assert_int_equal (wire_send_pb (dealer, &request.base, 0), 0);
+    assert_int_equal (net_send_pb (dealer, &request.base, 0), 0);
 }
 
 //  Waits (by asking) for a request to reach the server, then serves at most max
@@ -200,7 +194,7 @@ s_serve (fixture_t *fx, int max)
 {
     zmq_pollitem_t item = { fx->router, 0, ZMQ_POLLIN, 0 };
     assert_int_equal (zmq_poll (&item, 1, S_WAIT_MS), 1);
-    return store_serve_snapshots (fx->store, fx->router, &fx->header, max);
+    return clone_server_serve_snapshots (fx->store, fx->router, &fx->head, true, max);
 }
 
 static bool
@@ -241,7 +235,7 @@ s_expect_snapshot (fixture_t *fx, const char *const *topics, size_t n)
         assert_true (zmq_msg_recv (&frame, fx->dealer, 0) >= 0);
         assert_int_equal (s_more (fx->dealer), i + 1 < n);
         size_t size;
-        const void *bytes = store_get (fx->store, topics [i], &size);
+        const void *bytes = clone_server_get (fx->store, topics [i], &size);
         assert_non_null (bytes);
         assert_int_equal (zmq_msg_size (&frame), size);
         assert_memory_equal (zmq_msg_data (&frame), bytes, size);
@@ -262,7 +256,7 @@ test_snapshot_of_everything (void **state)
 {
     fixture_t *fx = *state;
     //  No request waiting: answers none, and does not block
-    assert_int_equal (store_serve_snapshots (fx->store, fx->router, &fx->header, 10), 0);
+    assert_int_equal (clone_server_serve_snapshots (fx->store, fx->router, &fx->head, true, 10), 0);
 
     const char *all [] = { "seat.E14000800", "region.East", "seat.S14000001", "national" };
     s_request (fx->dealer, NULL);
@@ -272,13 +266,11 @@ test_snapshot_of_everything (void **state)
     assert_int_equal (s_serve (fx, 10), 1);
     s_expect_snapshot (fx, all, 4);
     s_expect_nothing (fx);
-    //  The caller's header is the caller's
-    assert_false (fx->header.has_count);
 
     //  The corrected seat went out as its latest bytes, in its first place
     size_t size, first_size;
     uint8_t *first = s_update ("seat.E14000800", 1, &first_size);
-    const void *held = store_get (fx->store, "seat.E14000800", &size);
+    const void *held = clone_server_get (fx->store, "seat.E14000800", &size);
     assert_true (size != first_size || memcmp (held, first, size) != 0);
     free (first);
     Election__Update *latest = election__update__unpack (NULL, size, held);

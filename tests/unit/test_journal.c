@@ -18,7 +18,6 @@
 #include <cmocka.h>
 #include "journal.h"
 
-#define S_MAGIC_SIZE    8       /* "ELJRNL01" (journal.h) */
 #define S_HEADER_SIZE   8       /* u32 length, u32 CRC-32 */
 #define S_MAX_RECORDS   64
 
@@ -123,7 +122,7 @@ s_file_size (const char *path)
 static size_t
 s_offset (const uint8_t *data, size_t size, size_t i)
 {
-    size_t at = S_MAGIC_SIZE;
+    size_t at = JOURNAL_MAGIC_SIZE;
     while (i--) {
         assert_true (at + S_HEADER_SIZE <= size);
         at += S_HEADER_SIZE + (data [at] | data [at + 1] << 8 | data [at + 2] << 16
@@ -188,17 +187,17 @@ test_round_trip (void **state)
     assert_non_null (journal);
     assert_int_equal (seen.count, 0);
     assert_int_equal (scan.records, 0);
-    assert_int_equal (s_file_size (fx->path), S_MAGIC_SIZE);
+    assert_int_equal (s_file_size (fx->path), JOURNAL_MAGIC_SIZE);
 
     //  Nothing reaches the file before the commit
     for (size_t i = 0; i < 5; i++)
         s_append (journal, i);
     assert_int_equal (journal_pending (journal), 5);
-    assert_int_equal (s_file_size (fx->path), S_MAGIC_SIZE);
+    assert_int_equal (s_file_size (fx->path), JOURNAL_MAGIC_SIZE);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
     assert_int_equal (journal_pending (journal), 0);
     size_t five = s_file_size (fx->path);
-    assert_true (five > S_MAGIC_SIZE + 5 * S_HEADER_SIZE);
+    assert_true (five > JOURNAL_MAGIC_SIZE + 5 * S_HEADER_SIZE);
 
     //  A discarded batch never reaches the file
     s_append (journal, 99);

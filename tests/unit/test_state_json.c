@@ -60,7 +60,8 @@ s_apply (tally_t *tally, const seat_result_t *seat, uint32_t revision, revision_
 static int
 s_publish_seat (tally_t *tally, state_view_t *view, size_t seat, uint64_t sequence)
 {
-    summary_stamp_t stamp = { sequence, S_EPOCH, ELECTION__MODE__MODE_REHEARSAL, 1496973120000000 };
+    update_head_t stamp = { .sequence = sequence, .epoch = S_EPOCH,
+                            .mode = ELECTION__MODE__MODE_REHEARSAL, .sent_at_us = 1496973120000000 };
     char topic [128];
     size_t size;
     uint8_t *bytes = summary_pack_seat (tally, seat, &stamp, &size);
