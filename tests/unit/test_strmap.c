@@ -149,6 +149,37 @@ test_grow_past_many_keys (void **state)
     strmap_destroy (&map);
 }
 
+//  A borrowing map keeps the caller's pointers: it finds keys through
+//  growth, and destroying it leaves them alone (ASan would see a free of
+//  this array, or of a copy never made)
+static void
+test_borrowed_keys (void **state)
+{
+    static char keys [300][16];
+    strmap_t *map = strmap_new_borrowed (1);
+    assert_non_null (map);
+    for (size_t i = 0; i < 300; i++) {
+        snprintf (keys [i], sizeof keys [i], "E%08zu", i);
+        assert_int_equal (strmap_put (map, keys [i], i), 0);
+    }
+    assert_int_equal (strmap_size (map), 300);
+    for (size_t i = 0; i < 300; i++) {
+        char copy [16];
+        snprintf (copy, sizeof copy, "E%08zu", i);
+        size_t value;
+        assert_true (strmap_get (map, copy, &value));
+        assert_int_equal (value, i);
+    }
+    assert_int_equal (strmap_put (map, keys [7], 700), 0);
+    size_t value;
+    assert_true (strmap_get (map, "E00000007", &value));
+    assert_int_equal (value, 700);
+    assert_int_equal (strmap_size (map), 300);
+    strmap_destroy (&map);
+    assert_null (map);
+    assert_string_equal (keys [299], "E00000299");
+}
+
 int
 main (void)
 {
@@ -157,6 +188,7 @@ main (void)
         cmocka_unit_test (test_absent_keys),
         cmocka_unit_test (test_colliding_keys),
         cmocka_unit_test (test_grow_past_many_keys),
+        cmocka_unit_test (test_borrowed_keys),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
