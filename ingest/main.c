@@ -80,19 +80,19 @@ s_on_done (void *arg, const char *label, const Election__Ack *ack, int attempts)
         switch (ack->status) {
             case ELECTION__ACK_STATUS__ACK_ACCEPTED:
                 self->accepted++;
-                outcome = "accepted";
+                outcome = names_ack_status (ack->status);
                 if (self->per_seat_lines)
                     fprintf (out, "%s: accepted (sequence %llu)\n", label, (unsigned long long) ack->sequence);
                 break;
             case ELECTION__ACK_STATUS__ACK_DUPLICATE:
                 self->duplicate++;
-                outcome = "duplicate";
+                outcome = names_ack_status (ack->status);
                 if (self->per_seat_lines)
                     fprintf (out, "%s: duplicate (already held, no change)\n", label);
                 break;
             default:
                 self->rejected++;
-                outcome = "rejected";
+                outcome = names_ack_status (ELECTION__ACK_STATUS__ACK_REJECTED);
                 fprintf (out, "%s: rejected: %s\n", label, ack->text ? ack->text : "no reason given");
                 break;
         }
