@@ -45,6 +45,7 @@ typedef struct {
     Election__Ack ack;
     char text [192];
     char ons_id [INTAKE_MAX_CODE + 1];
+    bool tallied;               /* the answer rests on the tally's state */
 } s_reply_t;
 
 struct aggregator {
@@ -376,6 +377,7 @@ s_reply (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
     reply->ack.text = reply->text;
     reply->ons_id [0] = 0;
     reply->ack.ons_id = reply->ons_id;
+    reply->tallied = false;
     return reply;
 }
 
@@ -503,6 +505,7 @@ s_reply_verdict (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
         reply->ack.has_sequence = true;
         reply->ack.sequence = self->sequence;
     }
+    reply->tallied = true;
     s_reply_names (reply, intake);
 }
 
@@ -556,14 +559,20 @@ s_fail_batch (aggregator_t *self, uint64_t sequence_before, const char *why)
                    "until the journal is writable again; count centres will retry", why);
     self->journal_failing = true;
     s_drop_outgoing (self);
+    //  Every verdict of the tally in this batch goes, not only acceptances: a
+    //  duplicate or a stale revision may be measured against a declaration
+    //  accepted earlier in this same batch, which the disk does not hold (a
+    //  count centre that resent before its ack came would be told "already
+    //  held" of something never persisted). Asked again, the rebuilt tally
+    //  answers them truly.
     size_t unavailable = 0;
     for (size_t i = 0; i < self->n_replies; i++) {
-        Election__Ack *ack = &self->replies [i].ack;
-        if (ack->status == ELECTION__ACK_STATUS__ACK_ACCEPTED) {
-            ack->status = ELECTION__ACK_STATUS__ACK_UNAVAILABLE;
-            ack->has_sequence = false;
-            snprintf (self->replies [i].text, sizeof self->replies [i].text,
-                      "journal unwritable: not recorded, retry");
+        s_reply_t *reply = &self->replies [i];
+        if (reply->tallied) {
+            reply->ack.status = ELECTION__ACK_STATUS__ACK_UNAVAILABLE;
+            reply->ack.code = ELECTION__REJECT_CODE__REJECT_NONE;
+            reply->ack.has_sequence = false;
+            snprintf (reply->text, sizeof reply->text, "journal unwritable: not recorded, retry");
             unavailable++;
         }
     }
