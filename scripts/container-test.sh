@@ -14,7 +14,8 @@
 #      only under systemd) and for the replay to finish, then checks from
 #      the host that /state through the publisher says 650 declared and is
 #      the same document as `subscribe --once --json` run inside the stack
-#      against the aggregator, and that the subscriber service shows 650;
+#      against the aggregator, that the subscriber service shows 650, and
+#      that the page (web/) is served as it is in the tree;
 #   6. takes the stack down (keeping the journal volume), brings the
 #      long-running services up again without the replay, and checks that
 #      the new aggregator (new epoch) recovered the same night from the volume;
@@ -39,8 +40,13 @@ SEATS=650
 PROJECT=election-ctest-$$
 IMAGE=localhost/$PROJECT:latest
 COMPOSE_FILE=$PWD/docker-compose.yml
-WORK=$(mktemp -d /tmp/container-test.XXXXXX)
+# Logs and the build's bookkeeping; under /var/tmp by project name, so that
+# a later run can clean up after one that was killed
+RUNS=/var/tmp/election-container-test
+WORK=$RUNS/$PROJECT
+rm -rf "$WORK"; mkdir -p "$WORK"
 STARTED=$SECONDS
+BASE_IMAGES=""
 
 say() { echo "container-test: $*"; }
 fail() { echo "container-test: FAIL: $*" >&2; exit 1; }
@@ -162,14 +168,17 @@ s_remove_project() {
     pm rmi --no-prune "localhost/$project:latest" >/dev/null 2>&1 || true
 }
 
-# The layers this run's build made, except the package layers (a base
-# image's child): those are the next run's cache. Newest first, so a child
-# goes before its parent.
+# Removes the layers a run's build made (listed by its build log; not those
+# it found in the cache), except the package layers (a base image's child):
+# those are the next run's cache. Newest first, so a child goes before its
+# parent. DIR is the run's WORK.
 s_remove_build_layers() {
-    local id parent keep
-    [ -s "$WORK/built-layers" ] || return 0
+    local dir=$1 short id parent keep
+    [ -s "$dir/build.log" ] || return 0
     keep=" $(podman image inspect --format '{{.Id}}' $BASE_IMAGES 2>/dev/null | tr '\n' ' ') "
-    tac "$WORK/built-layers" | while read -r id; do
+    grep -oE '^--> [0-9a-f]{8,}' "$dir/build.log" | awk '{print $2}' | tac | while read -r short; do
+        ! grep -q "^$short" "$dir/layers-before" 2>/dev/null || continue
+        id=$(podman image inspect --format '{{.Id}}' "$short" 2>/dev/null) || continue
         parent=$(podman image inspect --format '{{.Parent}}' "$id" 2>/dev/null) || continue
         if [ "${CONTAINER_TEST_PURGE:-0}" = 1 ] || [[ "$keep" != *" $parent "* ]]; then
             pm rmi --no-prune "$id" >/dev/null 2>&1 || true
@@ -207,7 +216,7 @@ cleanup() {
     fi
     say "tearing down $PROJECT"
     s_remove_project "$PROJECT"
-    s_remove_build_layers || true
+    s_remove_build_layers "$WORK" || true
     if [ "${CONTAINER_TEST_PURGE:-0}" = 1 ] && [ -n "${BASE_IMAGES:-}" ]; then
         s_purge_cache || true
     fi
@@ -233,17 +242,7 @@ s_until() {
 scripts/install-packages.sh podman podman-compose debootstrap runc \
     golang-github-containernetworking-plugin-dnsname python3-yaml curl
 
-# A run killed before its teardown (kill -9, a ctest timeout) leaves its
-# project behind: remove those whose process is gone.
-for project in $( (podman ps -a --format '{{index .Labels "io.podman.compose.project"}}'
-                   podman volume ls --format '{{.Name}}'; podman network ls --format '{{.Name}}'
-                   podman images --format '{{.Repository}}') 2>/dev/null \
-                 | sed -nE 's,^(localhost/)?(election-ctest-[0-9]+)(_.*)?$,\2,p' | sort -u); do
-    kill -0 "${project##*-}" 2>/dev/null || { say "removing $project, left by a run that died"; s_remove_project "$project"; }
-done
-
 # ---- 2. base images ----
-BASE_IMAGES=""
 for from in $(py froms Dockerfile); do
     case $from in
         debian:12|debian:12-slim) BASE_IMAGES="$BASE_IMAGES docker.io/library/$from" ;;
@@ -275,6 +274,19 @@ if [ -n "$missing_base" ]; then
     say "base images ready ($(elapsed))"
 fi
 BASE_IMAGES=${BASE_IMAGES# }
+
+# A run killed before its teardown (kill -9, a ctest timeout) leaves its
+# project behind: remove those whose process is gone.
+for project in $( (podman ps -a --format '{{index .Labels "io.podman.compose.project"}}'
+                   podman volume ls --format '{{.Name}}'; podman network ls --format '{{.Name}}'
+                   podman images --format '{{.Repository}}'; ls "$RUNS") 2>/dev/null \
+                 | sed -nE 's,^(localhost/)?(election-ctest-[0-9]+)(_.*)?$,\2,p' | sort -u); do
+    kill -0 "${project##*-}" 2>/dev/null && continue
+    say "removing $project, left by a run that died"
+    s_remove_project "$project"
+    s_remove_build_layers "$RUNS/$project"
+    rm -rf "${RUNS:?}/$project"
+done
 
 # ---- 3. can podman start a container here? ----
 probe() { pm run --rm --pull=never --network none "${BASE_IMAGES%% *}" true >"$WORK/probe" 2>&1; }
@@ -310,17 +322,12 @@ EOF
     fi
 fi
 
-# ---- 4. image and stack ----
+# ---- 4. the image ----
 say "building $IMAGE from $PWD"
-podman images -a -q --no-trunc | sed "s/^sha256://" | sort -u >"$WORK/layers-before"
+podman images -a -q --no-trunc | sed 's/^sha256://' | sort -u >"$WORK/layers-before"
 build_started=$SECONDS
-PM_TIMEOUT=900 pm build --pull=never -t "$IMAGE" -f Dockerfile . \
-    >"$WORK/build.log" 2>&1 && built=1 || built=0
-# The layers this build made (not those it found in the cache), for the teardown
-grep -oE '^--> [0-9a-f]{8,}' "$WORK/build.log" | awk '{print $2}' | while read -r short; do
-    grep "^$short" "$WORK/layers-before" >/dev/null || podman image inspect --format '{{.Id}}' "$short" 2>/dev/null
-done >"$WORK/built-layers" || true
-[ "$built" = 1 ] || { tail -n 30 "$WORK/build.log" >&2; fail "podman build"; }
+PM_TIMEOUT=900 pm build --pull=never -t "$IMAGE" -f Dockerfile . >"$WORK/build.log" 2>&1 \
+    || { tail -n 30 "$WORK/build.log" >&2; fail "podman build"; }
 say "image built in $((SECONDS - build_started)) s"
 
 export ELECTION_IMAGE=$IMAGE REPLAY_SPEED=max ELECTION_HTTP_BIND=127.0.0.1
@@ -333,17 +340,24 @@ HEALTHCHECKED=$(py services healthchecked "$COMPOSE_FILE")
 ONESHOTS=$(py services oneshot "$COMPOSE_FILE")
 DAEMONS=$(py services daemon "$COMPOSE_FILE")
 
-# Every health-checked service among SERVICE... passes its check, and every
-# long-running one is running, never restarted
+# Every health-checked service among SERVICE... passes its check; one whose
+# program exits (so is restarted) fails at once rather than at the deadline
 s_wait_healthy() {
-    local svc
+    local svc id restarts deadline
     for svc in "$@"; do
         [[ " $(echo $HEALTHCHECKED) " == *" $svc "* ]] || continue
-        PM_TIMEOUT=30 s_until 90 pm healthcheck run "$(s_container "$svc")" \
-            || fail "service $svc: its health check did not pass in 90 s: $(tail -n 3 "$WORK/last")"
+        id=$(s_container "$svc")
+        deadline=$((SECONDS + 90))
+        until PM_TIMEOUT=30 pm healthcheck run "$id" >"$WORK/last" 2>&1; do
+            restarts=$(podman inspect --format '{{.RestartCount}}' "$id")
+            [ "$restarts" = 0 ] || fail "service $svc: its program exits (restarted $restarts times; its log is below)"
+            [ "$SECONDS" -lt "$deadline" ] || fail "service $svc: its health check did not pass in 90 s: $(tail -n 3 "$WORK/last")"
+            sleep 1
+        done
         say "$svc healthy ($(elapsed))"
     done
 }
+# ... and every long-running one is running, never restarted
 s_check_running() {
     local svc state
     for svc in $DAEMONS; do
@@ -357,6 +371,7 @@ s_check_running() {
 s_fetch_state() {
     curl -fsS --max-time 5 -o "$1" "$STATE_URL" || return 1
     set -- $(py state "$1")
+    echo "declared $1 of $2, sequence $3"
     [ "$1" = "$SEATS" ] && [ "$2" = "$SEATS" ]
 }
 
@@ -380,6 +395,19 @@ s_check_night() {
         || fail "$label: the subscriber service never printed the whole night"
 }
 
+# The results page: every file of web/ served from the image as it is in the tree
+s_check_page() {
+    local file
+    for file in web/*; do
+        [ -f "$file" ] || continue
+        curl -fsS --max-time 5 -o "$WORK/served" "http://127.0.0.1:$ELECTION_HTTP_PORT/${file#web/}" \
+            || fail "the publisher does not serve /${file#web/} (from the image's web root)"
+        cmp -s "$file" "$WORK/served" || fail "the publisher serves a /${file#web/} that is not $file"
+    done
+    say "the publisher serves the results page (web/ as in the tree)"
+}
+
+# ---- 5. the stack and the night ----
 say "starting services (project $PROJECT, page on 127.0.0.1:$ELECTION_HTTP_PORT, replay at max speed)"
 compose up -d || fail "podman-compose up"
 for svc in $SERVICES; do s_container "$svc" >/dev/null; done
@@ -390,6 +418,7 @@ for svc in $ONESHOTS; do
     say "$svc finished, status 0 ($(elapsed))"
 done
 s_check_night first
+s_check_page
 s_check_running $SERVICES
 
 # ---- 6. the journal volume outlives the containers ----
