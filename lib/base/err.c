@@ -23,6 +23,13 @@ el_reason_text (el_reason_t reason)
         case EL_REASON_BAD_FIELD:               return "field too long, not UTF-8, or too many candidates";
         case EL_REASON_NOT_AUTHORISED:          return "sender not authorised for this seat";
         case EL_REASON_BAD_RUSH:                return "a rush must name exactly one winner";
+        case EL_REASON_NOT_NOMINATED:           return "candidate not nominated in this seat";
+        case EL_REASON_PARTY_MISMATCH:          return "party differs from the nomination";
+        case EL_REASON_CANDIDATE_MISSING:       return "a nominated candidate is missing";
+        case EL_REASON_CONSTITUENCY_MISMATCH:   return "constituency name is not the seat's";
+        case EL_REASON_ELECTORATE_MISMATCH:     return "electorate too far from the register";
+        case EL_REASON_VALID_VOTES_MISMATCH:    return "votes do not add up to the valid votes";
+        case EL_REASON_BALLOT_PAPERS_MISMATCH:  return "valid and rejected do not add up to the ballot papers";
     }
     return "unknown reason";
 }

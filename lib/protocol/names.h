@@ -31,7 +31,7 @@ bool names_reason_parse (const char *text, Election__RevisionReason *reason);
 /*  "hold", "gain"; NULL for OUTCOME_NONE (not declared).  */
 const char *names_outcome (Election__Outcome outcome);
 
-/*  "accepted", "duplicate", "rejected", "unavailable".  */
+/*  "accepted", "duplicate", "rejected", "unavailable", "held".  */
 const char *names_ack_status (Election__AckStatus status);
 
 #endif
