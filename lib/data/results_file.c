@@ -4,6 +4,7 @@
 #include "strmap.h"
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ typedef struct {
     size_t candidates_cap;  /* of the last seat, the only one still growing */
     size_t seat_line;       /* line the last seat's rows began on */
     strmap_t *index;        /* ons_id -> first line, keys borrowed from seats */
+    bool votes;             /* a results file; false: nominations (no votes) */
 } s_results_ctx_t;
 
 /*  A seat's text field must be the same on all its rows.  */
@@ -91,8 +93,8 @@ s_results_row (csv_reader_t *reader, void *arg, char **fields)
     if (electorate == 0)
         return csv_reader_fail (reader, EL_ERR_PARSE, "zero electorate in seat %s",
                        csv_reader_excerpt (ons_id, buffer));
-    rc = csv_reader_u32 (reader, fields [S_VOTES], "votes", &votes);
-    if (rc)
+    votes = 0;
+    if (self->votes && (rc = csv_reader_u32 (reader, fields [S_VOTES], "votes", &votes)))
         return rc;
 
     seat_result_t *seat = results->n_seats ? &results->seats [results->n_seats - 1] : NULL;
@@ -139,14 +141,15 @@ s_results_row (csv_reader_t *reader, void *arg, char **fields)
     return EL_OK;
 }
 
-el_err_t
-results_load (const char *path, results_t **results_p, char *err, size_t errlen)
+static el_err_t
+s_load (const char *path, bool votes, results_t **results_p, char *err, size_t errlen)
 {
     assert (path);
     assert (results_p);
-    s_results_ctx_t ctx = { 0 };
-    el_err_t rc = csv_reader_read (path, s_results_columns, S_RESULTS_COLUMNS, s_results_row,
-                                   &ctx, err, errlen);
+    s_results_ctx_t ctx = { .votes = votes };
+    //  votes is the last column: a nominations file has the others
+    el_err_t rc = csv_reader_read (path, s_results_columns, votes ? S_RESULTS_COLUMNS : S_VOTES,
+                                   s_results_row, &ctx, err, errlen);
     if (rc == EL_OK) {
         *results_p = ctx.results;
         ctx.results = NULL;
@@ -154,6 +157,70 @@ results_load (const char *path, results_t **results_p, char *err, size_t errlen)
     strmap_destroy (&ctx.index);
     results_destroy (&ctx.results);
     return rc;
+}
+
+el_err_t
+results_load (const char *path, results_t **results_p, char *err, size_t errlen)
+{
+    return s_load (path, true, results_p, err, errlen);
+}
+
+el_err_t
+results_load_nominations (const char *path, results_t **results_p, char *err, size_t errlen)
+{
+    return s_load (path, false, results_p, err, errlen);
+}
+
+//  ---------------------------------------------------------------------
+//  Writing
+
+//  One field, quoted only where RFC 4180 needs it (a comma, a quote, a line
+//  end), as in the files we ship: libcsv's csv_fwrite quotes every field,
+//  and a derived file should read, and diff, like its source
+static void
+s_write_field (FILE *out, const char *text, bool last)
+{
+    if (strpbrk (text, ",\"\r\n")) {
+        fputc ('"', out);
+        for (const char *c = text; *c; c++) {
+            if (*c == '"')
+                fputc ('"', out);
+            fputc (*c, out);
+        }
+        fputc ('"', out);
+    }
+    else
+        fputs (text, out);
+    fputc (last ? '\n' : ',', out);
+}
+
+void
+results_write_header (FILE *out, results_columns_t columns)
+{
+    size_t n = columns == RESULTS_NO_VOTES ? S_VOTES : S_RESULTS_COLUMNS;
+    for (size_t i = 0; i < n; i++)
+        s_write_field (out, s_results_columns [i], i + 1 == n);
+}
+
+void
+results_write_seat (FILE *out, const seat_result_t *seat, results_columns_t columns)
+{
+    char electorate [16], votes [16];
+    snprintf (electorate, sizeof electorate, "%" PRIu32, seat->electorate);
+    for (size_t i = 0; i < seat->n_candidates; i++) {
+        const candidate_t *candidate = &seat->candidates [i];
+        s_write_field (out, seat->ons_id, false);
+        s_write_field (out, seat->name, false);
+        s_write_field (out, seat->country, false);
+        s_write_field (out, seat->region, false);
+        s_write_field (out, electorate, false);
+        s_write_field (out, candidate->name ? candidate->name : "", false);
+        s_write_field (out, candidate->party, columns == RESULTS_NO_VOTES);
+        if (columns == RESULTS_NO_VOTES)
+            continue;
+        snprintf (votes, sizeof votes, "%" PRIu32, candidate->votes);
+        s_write_field (out, columns == RESULTS_EMPTY_VOTES ? "" : votes, true);
+    }
 }
 
 void

@@ -1,4 +1,5 @@
-/*  results_file.h: reads the project's results files (data/README.md format).
+/*  results_file.h: reads and writes the project's results files (data/README.md
+    format), and the nominations files that share their columns.
 
     A results file is CSV (csv_reader.h) with the header
         ons_id,constituency,country,region,electorate,candidate,party,votes
@@ -11,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "err.h"
 #include "times_file.h"
@@ -46,6 +48,12 @@ typedef struct {
     whose rows are not contiguous.                                           */
 el_err_t results_load (const char *path, results_t **results_p, char *err, size_t errlen);
 
+/*  Loads a nominations file: the same columns without `votes` (one row
+    per nominated candidate; electorate is the register's), checked alike.
+    Every candidate's votes are 0.                                          */
+el_err_t results_load_nominations (const char *path, results_t **results_p, char *err,
+                                   size_t errlen);
+
 /*  Frees the results and sets *results_p to NULL. NULL-safe.  */
 void results_destroy (results_t **results_p);
 
@@ -60,5 +68,18 @@ const seat_result_t *results_find (const results_t *results, const char *ons_id)
     Returns EL_ERR_NOMEM on allocation failure.                             */
 el_err_t results_declaration_order (const results_t *results, const declaration_times_t *times,
                                     size_t *order, int64_t *at_ms);
+
+/*  Writing the same format (fields quoted only where they need it):
+    RESULTS_WITH_VOTES a results file, RESULTS_EMPTY_VOTES a results file
+    whose votes are left for a person to fill in (ingest template),
+    RESULTS_NO_VOTES a nominations file. The header, then a seat's rows.    */
+typedef enum {
+    RESULTS_WITH_VOTES,
+    RESULTS_EMPTY_VOTES,
+    RESULTS_NO_VOTES
+} results_columns_t;
+
+void results_write_header (FILE *out, results_columns_t columns);
+void results_write_seat (FILE *out, const seat_result_t *seat, results_columns_t columns);
 
 #endif
