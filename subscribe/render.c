@@ -1,23 +1,13 @@
 /*  render.c: see render.h.  */
 #include "render.h"
+#include "cli.h"
 #include <ctype.h>
 #include <string.h>
 
 const char *
 render_thousands (long long n, char *buf, size_t size)
 {
-    char digits [32];
-    int len = snprintf (digits, sizeof digits, "%lld", n < 0 ? -n : n);
-    size_t at = 0;
-    if (n < 0 && at + 1 < size)
-        buf [at++] = '-';
-    for (int i = 0; i < len && at + 1 < size; i++) {
-        buf [at++] = digits [i];
-        if ((len - i - 1) % 3 == 0 && i < len - 1 && at + 1 < size)
-            buf [at++] = ',';
-    }
-    buf [at] = 0;
-    return buf;
+    return cli_thousands (n, buf, size);
 }
 
 static void

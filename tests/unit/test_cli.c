@@ -28,6 +28,34 @@ test_integer (void **state)
     }
 }
 
+//  Counts as a clerk types them, and back
+static void
+test_count (void **state)
+{
+    uint32_t value = 0;
+    assert_int_equal (cli_count ("29765", &value), 0);
+    assert_int_equal (value, 29765);
+    assert_int_equal (cli_count (" 29,765 ", &value), 0);
+    assert_int_equal (value, 29765);
+    assert_int_equal (cli_count ("1,234,567", &value), 0);
+    assert_int_equal (value, 1234567);
+    assert_int_equal (cli_count ("0", &value), 0);
+    assert_int_equal (value, 0);
+    assert_int_equal (cli_count ("4294967295", &value), 0);
+    const char *refused [] = { "", " ", "-1", "29,76,5", "2,9765", "29765,", ",765", "1,2345",
+                               "1234,567", "29 765", "4294967296", "12a", "0x10", "1.5" };
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        value = 77;
+        assert_int_equal (cli_count (refused [i], &value), -1);
+        assert_int_equal (value, 77);
+    }
+    char buf [32];
+    assert_string_equal (cli_thousands (14364, buf, sizeof buf), "14,364");
+    assert_string_equal (cli_thousands (-1234567, buf, sizeof buf), "-1,234,567");
+    assert_string_equal (cli_thousands (999, buf, sizeof buf), "999");
+    assert_string_equal (cli_thousands (INT64_MIN, buf, sizeof buf), "-9,223,372,036,854,775,808");
+}
+
 static void
 test_real (void **state)
 {
@@ -52,6 +80,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_integer),
         cmocka_unit_test (test_real),
+        cmocka_unit_test (test_count),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
