@@ -72,6 +72,12 @@ intake_from_message (Election__Declaration *message, intake_t *intake,
         snprintf (text, text_size, "seat id or source id too long, not UTF-8 or with control characters");
         return EL_REASON_BAD_FIELD;
     }
+    if ((message->constituency && !s_text_ok (message->constituency, INTAKE_MAX_NAME))
+    ||  (message->note && !s_text_ok (message->note, INTAKE_MAX_NAME))) {
+        snprintf (text, text_size, "%s: constituency or note too long, not UTF-8 or with "
+                  "control characters", ons_id);
+        return EL_REASON_BAD_FIELD;
+    }
     if (message->n_candidates > INTAKE_MAX_CANDIDATES) {
         snprintf (text, text_size, "%s: %zu candidates, at most %d", ons_id,
                   message->n_candidates, INTAKE_MAX_CANDIDATES);
@@ -125,7 +131,13 @@ intake_from_message (Election__Declaration *message, intake_t *intake,
         .electorate = message->electorate,
         .declared_at_ms = message->declared_at_ms,
         .candidates = intake->candidates,
-        .n_candidates = message->n_candidates
+        .n_candidates = message->n_candidates,
+        .has_valid_votes = message->has_valid_votes,
+        .valid_votes = message->valid_votes,
+        .has_rejected_ballots = message->has_rejected_ballots,
+        .rejected_ballots = message->rejected_ballots,
+        .has_ballot_papers = message->has_ballot_papers,
+        .ballot_papers = message->ballot_papers
     };
     return EL_REASON_NONE;
 }

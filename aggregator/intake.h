@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include "election.pb-c.h"
 #include "tally.h"
-#include "election.pb-c.h"
 
 #define INTAKE_MAX_CANDIDATES   100
 #define INTAKE_MAX_NAME         200     /* bytes of a candidate's name */

@@ -103,6 +103,10 @@ typedef struct {
     uint32_t electorate;
     int64_t declared_at_ms;
     s_held_t held;              //  empty unless declared
+    bool has_ballot_papers;     //  the returning officer's totals, as declared
+    uint32_t ballot_papers;
+    bool has_rejected_ballots;
+    uint32_t rejected_ballots;
 } s_seat_t;
 
 struct tally {
@@ -128,6 +132,7 @@ struct tally {
     uint32_t *scratch_cur;
     uint32_t *scratch_base;
     uint32_t *scratch_base_votes;
+    s_held_t preview;           //  what tally_check built last; freed by the next call
 };
 
 
@@ -470,6 +475,7 @@ tally_destroy (tally_t **self_p)
     free (self->scratch_cur);
     free (self->scratch_base);
     free (self->scratch_base_votes);
+    s_held_free (&self->preview);
     strmap_destroy (&self->seat_map);
     strmap_destroy (&self->country_map);
     strmap_destroy (&self->region_map);
@@ -552,6 +558,33 @@ s_cand_rank_cmp (const void *a, const void *b)
     return rc? rc: strcmp (x->party_raw, y->party_raw);
 }
 
+//  The returning officer's totals, where declared, against the candidates'
+//  votes (total): each mismatch is a misread figure somewhere
+static tally_status_t
+s_check_totals (const declaration_t *decl, uint64_t total, tally_verdict_t *verdict)
+{
+    if (decl->has_valid_votes && decl->valid_votes != total)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_VALID_VOTES_MISMATCH, decl,
+                          "the candidates' votes add up to %llu, not the %u valid votes "
+                          "declared: check each figure", (unsigned long long) total,
+                          decl->valid_votes);
+    if (!decl->has_ballot_papers)
+        return TALLY_ACCEPTED;
+    if (decl->ballot_papers > decl->electorate)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_VOTES_EXCEED_ELECTORATE, decl,
+                          "ballot papers %u exceed electorate %u",
+                          decl->ballot_papers, decl->electorate);
+    uint64_t rejected = decl->has_rejected_ballots? decl->rejected_ballots: 0;
+    if (decl->has_rejected_ballots? total + rejected != decl->ballot_papers:
+                                    total > decl->ballot_papers)
+        return s_verdict (verdict, TALLY_REJECTED, EL_REASON_BALLOT_PAPERS_MISMATCH, decl,
+                          "valid votes %llu + rejected ballots %llu make %llu, not the %u "
+                          "ballot papers declared: check the totals",
+                          (unsigned long long) total, (unsigned long long) rejected,
+                          (unsigned long long) (total + rejected), decl->ballot_papers);
+    return TALLY_ACCEPTED;
+}
+
 //  Checks a result or rush on its own (not against what is held). On
 //  success *order_p holds the candidates in canonical order (caller frees).
 static tally_status_t
@@ -625,6 +658,10 @@ s_validate (const declaration_t *decl, const candidate_t ***order_p,
             free (order);
             return TALLY_REJECTED;
         }
+        if (s_check_totals (decl, total, verdict) != TALLY_ACCEPTED) {
+            free (order);
+            return TALLY_REJECTED;
+        }
     }
     *order_p = order;
     return TALLY_ACCEPTED;
@@ -660,7 +697,8 @@ s_check_revision (const s_seat_t *seat, const declaration_t *decl,
         return TALLY_ACCEPTED;
     if (decl->revision < seat->revision)
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_STALE_REVISION, decl,
-                          "revision %u already held", seat->revision);
+                          "holds revision %u: send --revision %u --reason correction",
+                          seat->revision, seat->revision + 1);
     bool held_full = seat->declared && seat->kind == DECL_RESULT;
     if (decl->revision > seat->revision)
         return TALLY_ACCEPTED;
@@ -675,9 +713,10 @@ s_check_revision (const s_seat_t *seat, const declaration_t *decl,
                           "a rush cannot replace the full result held at revision %u",
                           seat->revision);
     return s_verdict (verdict, TALLY_REJECTED, EL_REASON_REVISION_CONFLICT, decl,
-                      "differs from the %s held at the same revision",
+                      "differs from the %s held at the same revision: send --revision %u "
+                      "--reason correction",
                       !seat->declared? "retraction":
-                      seat->kind == DECL_RUSH? "rush": "result");
+                      seat->kind == DECL_RUSH? "rush": "result", seat->revision + 1);
 }
 
 //  Builds what the declaration derives to, without touching the seat or
@@ -767,27 +806,39 @@ cleanup:
     return rc;
 }
 
+//  Decides a retraction against what the seat holds. TALLY_ACCEPTED means:
+//  go ahead and withdraw.
 static tally_status_t
-s_retract (tally_t *self, s_seat_t *seat, const declaration_t *decl,
-           tally_verdict_t *verdict)
+s_check_retraction (const s_seat_t *seat, const declaration_t *decl, tally_verdict_t *verdict)
 {
     if (seat->revision == 0)
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NOT_DECLARED, decl,
                           "retraction of a seat never declared");
     if (decl->revision < seat->revision)
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_STALE_REVISION, decl,
-                          "revision %u already held", seat->revision);
+                          "holds revision %u: send --revision %u",
+                          seat->revision, seat->revision + 1);
     if (decl->revision == seat->revision)
         return seat->declared?
             s_verdict (verdict, TALLY_REJECTED, EL_REASON_REVISION_CONFLICT, decl,
-                       "differs from the %s held at the same revision",
-                       seat->kind == DECL_RUSH? "rush": "result"):
+                       "differs from the %s held at the same revision: send --revision %u",
+                       seat->kind == DECL_RUSH? "rush": "result", seat->revision + 1):
             s_verdict (verdict, TALLY_DUPLICATE, EL_REASON_NONE, decl,
                        "duplicate of the retraction held");
     if (!seat->declared)
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NOT_DECLARED, decl,
                           "retraction of a seat already retracted at revision %u",
                           seat->revision);
+    return TALLY_ACCEPTED;
+}
+
+static tally_status_t
+s_retract (tally_t *self, s_seat_t *seat, const declaration_t *decl,
+           tally_verdict_t *verdict)
+{
+    tally_status_t status = s_check_retraction (seat, decl, verdict);
+    if (status != TALLY_ACCEPTED)
+        return status;
     s_seat_contribute (self, seat, -1);
     s_held_free (&seat->held);
     seat->declared = false;
@@ -795,25 +846,26 @@ s_retract (tally_t *self, s_seat_t *seat, const declaration_t *decl,
     seat->reason = REVISION_RETRACTION;
     seat->electorate = 0;
     seat->declared_at_ms = decl->declared_at_ms;
+    seat->has_ballot_papers = seat->has_rejected_ballots = false;
     self->declared--;
     return s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl, "retracted");
 }
 
-tally_status_t
-tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
+//  What tally_apply and tally_check share: the seat a declaration names and
+//  the checks that need nothing built. Returns TALLY_ACCEPTED with *seat_p
+//  set when the declaration may go on.
+static tally_status_t
+s_find_seat (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict,
+             s_seat_t **seat_p)
 {
-    assert (self);
-    assert (decl);
-    assert (verdict);
     memset (verdict, 0, sizeof (tally_verdict_t));
     verdict->seat = S_NO_SEAT;
-
     size_t index;
     if (!decl->ons_id || !strmap_get (self->seat_map, decl->ons_id, &index))
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_UNKNOWN_SEAT, decl,
                           "unknown constituency");
     verdict->seat = index;
-    s_seat_t *seat = &self->seats [index];
+    *seat_p = &self->seats [index];
     if (decl->revision == 0)
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_BAD_REVISION, decl,
                           "revision must be 1 or more");
@@ -823,28 +875,116 @@ tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
     if ((int) decl->reason < REVISION_NONE || (int) decl->reason > REVISION_RETRACTION)
         return s_verdict (verdict, TALLY_REJECTED, EL_REASON_MALFORMED, decl,
                           "unknown revision reason %d", (int) decl->reason);
-    if (decl->reason == REVISION_RETRACTION)
-        return s_retract (self, seat, decl, verdict);
+    return TALLY_ACCEPTED;
+}
 
+//  Validates a result or rush against the seat and builds what it derives
+//  to, touching nothing but the party table
+static tally_status_t
+s_judge (tally_t *self, const s_seat_t *seat, const declaration_t *decl,
+         tally_verdict_t *verdict, s_held_t *held)
+{
     const candidate_t **order = NULL;
-    s_held_t held;
     tally_status_t status = s_validate (decl, &order, verdict);
     if (status != TALLY_ACCEPTED)
         return status;
     status = s_check_revision (seat, decl, order, verdict);
+    if (status == TALLY_ACCEPTED && s_build (self, seat, decl, order, held))
+        status = s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
+    free (order);
+    return status;
+}
+
+//  The verdict of an accepted result or rush: hold or gain
+static tally_status_t
+s_accepted (const tally_t *self, const s_seat_t *seat, const declaration_t *decl,
+            size_t winner, tally_verdict_t *verdict)
+{
+    const char *code = self->parties [winner];
+    if (seat->prev_winner == winner)
+        return s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl, "%.20s hold%s",
+                          code, decl->kind == DECL_RUSH? " (rush)": "");
+    return s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl,
+                      "%.20s gain from %.20s%s", code,
+                      seat->prev_winner == S_NO_SEAT? "nobody":
+                      self->parties [seat->prev_winner],
+                      decl->kind == DECL_RUSH? " (rush)": "");
+}
+
+tally_status_t
+tally_check (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict,
+             seat_view_t *preview)
+{
+    assert (self);
+    assert (decl);
+    assert (verdict);
+    s_held_free (&self->preview);
+    s_seat_t *seat = NULL;
+    tally_status_t status = s_find_seat (self, decl, verdict, &seat);
     if (status != TALLY_ACCEPTED)
-        goto cleanup;
+        return status;
+    if (decl->reason == REVISION_RETRACTION) {
+        status = s_check_retraction (seat, decl, verdict);
+        if (status == TALLY_ACCEPTED)
+            s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl, "retracted");
+        if (preview)
+            memset (preview, 0, sizeof (seat_view_t));
+        return status;
+    }
+    status = s_judge (self, seat, decl, verdict, &self->preview);
+    if (status != TALLY_ACCEPTED)
+        return status;
+    if (preview) {
+        //  The seat as it would read: its own view, with this declaration's
+        //  figures in place of what it holds
+        tally_seat (self, verdict->seat, preview);
+        const s_held_t *held = &self->preview;
+        preview->declared = true;
+        preview->revision = decl->revision;
+        preview->kind = decl->kind;
+        preview->reason = decl->reason;
+        preview->winner = self->parties [held->winner];
+        preview->gain = held->winner != seat->prev_winner;
+        preview->majority = held->majority;
+        preview->electorate = decl->electorate;
+        preview->valid_votes = held->valid_votes;
+        preview->turnout = held->turnout;
+        preview->declared_at_ms = decl->declared_at_ms;
+        preview->candidates = held->views;
+        preview->n_candidates = held->n_cands;
+        preview->has_ballot_papers = decl->has_ballot_papers;
+        preview->ballot_papers = decl->ballot_papers;
+        preview->has_rejected_ballots = decl->has_rejected_ballots;
+        preview->rejected_ballots = decl->rejected_ballots;
+        preview->official_turnout = decl->has_ballot_papers && decl->electorate?
+            100.0 * (double) decl->ballot_papers / (double) decl->electorate: 0.0;
+    }
+    return s_accepted (self, seat, decl, self->preview.winner, verdict);
+}
+
+tally_status_t
+tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
+{
+    assert (self);
+    assert (decl);
+    assert (verdict);
+    s_held_free (&self->preview);
+    s_seat_t *seat = NULL;
+    tally_status_t status = s_find_seat (self, decl, verdict, &seat);
+    if (status != TALLY_ACCEPTED)
+        return status;
+    if (decl->reason == REVISION_RETRACTION)
+        return s_retract (self, seat, decl, verdict);
 
     //  Allocate all that the commit needs, then commit (which cannot fail)
-    if (s_build (self, seat, decl, order, &held)) {
-        status = s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
-        goto cleanup;
-    }
+    s_held_t held;
+    status = s_judge (self, seat, decl, verdict, &held);
+    if (status != TALLY_ACCEPTED)
+        return status;
     for (size_t s = 0; s < seat->n_scopes; s++)
         if (s_scope_reserve (&self->scopes [seat->scopes [s]], self->n_parties)) {
             s_held_free (&held);
-            status = s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
-            goto cleanup;
+            return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
         }
     bool was_declared = seat->declared;
     if (was_declared) {
@@ -860,21 +1000,12 @@ tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
     seat->reason = decl->reason;
     seat->electorate = decl->electorate;
     seat->declared_at_ms = decl->declared_at_ms;
+    seat->has_ballot_papers = decl->has_ballot_papers;
+    seat->ballot_papers = decl->ballot_papers;
+    seat->has_rejected_ballots = decl->has_rejected_ballots;
+    seat->rejected_ballots = decl->rejected_ballots;
     s_seat_contribute (self, seat, +1);
-
-    const char *winner = self->parties [held.winner];
-    if (seat->prev_winner == held.winner)
-        status = s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl, "%.20s hold%s",
-                           winner, decl->kind == DECL_RUSH? " (rush)": "");
-    else
-        status = s_verdict (verdict, TALLY_ACCEPTED, EL_REASON_NONE, decl,
-                            "%.20s gain from %.20s%s", winner,
-                            seat->prev_winner == S_NO_SEAT? "nobody":
-                            self->parties [seat->prev_winner],
-                            decl->kind == DECL_RUSH? " (rush)": "");
-cleanup:
-    free (order);
-    return status;
+    return s_accepted (self, seat, decl, held.winner, verdict);
 }
 
 
@@ -935,6 +1066,12 @@ tally_seat (const tally_t *self, size_t index, seat_view_t *view)
     view->turnout = seat->held.turnout;
     view->candidates = seat->held.views;
     view->n_candidates = seat->held.n_cands;
+    view->has_ballot_papers = seat->has_ballot_papers;
+    view->ballot_papers = seat->ballot_papers;
+    view->has_rejected_ballots = seat->has_rejected_ballots;
+    view->rejected_ballots = seat->rejected_ballots;
+    if (seat->has_ballot_papers && seat->electorate)
+        view->official_turnout = 100.0 * (double) seat->ballot_papers / (double) seat->electorate;
 }
 
 static int

@@ -57,6 +57,12 @@ typedef struct {
     int64_t declared_at_ms;
     const candidate_t *candidates;  /* any order; a rush has exactly one */
     size_t n_candidates;
+    /* The returning officer's totals, each optional (has_ false: not
+       declared): candidates' votes must add up to valid_votes, and valid
+       votes plus rejected ballots to ballot_papers, which must not exceed
+       the electorate and gives the official turnout. */
+    bool has_valid_votes, has_rejected_ballots, has_ballot_papers;
+    uint32_t valid_votes, rejected_ballots, ballot_papers;
 } declaration_t;
 
 typedef enum {
@@ -122,11 +128,26 @@ typedef struct {
     int64_t declared_at_ms;
     const candidate_view_t *candidates; /* most votes first */
     size_t n_candidates;
+    bool has_ballot_papers;     /* the returning officer's totals, if declared */
+    uint32_t ballot_papers;
+    bool has_rejected_ballots;
+    uint32_t rejected_ballots;
+    double official_turnout;    /* percent: ballot papers / electorate; 0 without */
 } seat_view_t;
 
 /*  Fills *view with seat `index` (0 .. seats_total-1). The pointers inside
     belong to the tally and stay valid until the next tally_apply.          */
 void tally_seat (const tally_t *self, size_t index, seat_view_t *view);
+
+/*  Judges a declaration exactly as tally_apply would, without applying it:
+    fills *verdict and returns the status tally_apply would return now.
+    When that is TALLY_ACCEPTED and preview is not NULL, fills *preview with
+    the seat as it would then read (winner, shares, share changes...): its
+    pointers stay valid until the next tally_check or tally_apply. Only the
+    party table may grow (a new code gets its id); nothing else changes.
+    The aggregator judges with it whether to hold a declaration back.       */
+tally_status_t tally_check (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict,
+                            seat_view_t *preview);
 
 typedef struct {
     const char *party;
