@@ -6,14 +6,24 @@
     batch, and only after that are the summaries published and the acks
     sent. If the commit fails, nothing of the batch is published or
     acknowledged as accepted: the tally is rebuilt from the journal on disk,
-    and the senders are told to retry (ACK_UNAVAILABLE).                    */
+    and the senders are told to retry (ACK_UNAVAILABLE).
+
+    A declaration goes through, in order: decoding (intake), authorisation
+    (the allow-list), the nominations (who stands where), the tally's
+    verdict (tally_check), and, if the tally would accept it, the scrutiny:
+    an improbable one is held (journaled, not applied: holds.h) until the
+    count centre confirms it. A command (two frames) ends the batch before
+    it, so that its answer sees only what is committed.                    */
 #include "aggregator.h"
 #include "auth.h"
+#include "holds.h"
 #include "intake.h"
 #include "journal.h"
 #include "journal_record.h"
 #include "keys.h"
 #include "log.h"
+#include "nominations.h"
+#include "parties.h"
 #include "results_file.h"
 #include "clone_server.h"
 #include "summary.h"
@@ -23,12 +33,17 @@
 #include "names.h"
 #include "net.h"
 #include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_BATCH         512     /* declarations per journal commit at most */
 #define S_TOPIC_MAX     128
+#define S_DESK_TOPIC    "desk"
+#define S_COMMAND_MAX   32      /* bytes of a command name */
 #define S_PUB_HWM       100000  /* updates queued per slow subscriber before dropping */
 #define S_ACK_HWM       100000  /* acks queued per sender: past libzmq's default
                                    of 1000 a ROUTER silently drops replies, and a
@@ -43,9 +58,11 @@ typedef struct {
 typedef struct {
     zmq_msg_t identity;
     Election__Ack ack;
-    char text [192];
+    char text [256];
     char ons_id [INTAKE_MAX_CODE + 1];
     bool tallied;               /* the answer rests on the tally's state */
+    scrutiny_reasons_t reasons; /* ACK_HELD: why */
+    char *reason_list [SCRUTINY_MAX_REASONS];
 } s_reply_t;
 
 struct aggregator {
@@ -60,6 +77,9 @@ struct aggregator {
     void *updates;
     void *snapshot;
     auth_t *auth;               /* NULL: the ingest socket is open to anyone */
+    parties_t *parties;         /* NULL: no register (codes, neutral colours) */
+    nominations_t *nominations; /* NULL: declarations checked against nothing */
+    holds_t *holds;             /* declarations held for a second look */
     uint64_t sequence;
     uint64_t epoch;
     int64_t next_heartbeat;     /* mono ms */
@@ -120,18 +140,41 @@ s_queue_seat (aggregator_t *self, size_t seat)
     char topic [S_TOPIC_MAX];
     size_t size;
     summary_seat_topic (self->tally, seat, topic, sizeof topic);
-    uint8_t *bytes = summary_pack_seat (self->tally, seat, &head, &size);
+    uint8_t *bytes = summary_pack_seat (self->tally, self->parties, seat, &head, &size);
     if (s_queue (self, topic, bytes, size))
         return -1;
     size_t scopes [3];
     size_t n_scopes = tally_seat_scopes (self->tally, seat, scopes);
     for (size_t i = n_scopes; i-- > 0;) {
         summary_scope_topic (self->tally, scopes [i], topic, sizeof topic);
-        bytes = summary_pack_scope (self->tally, scopes [i], &head, &size);
+        bytes = summary_pack_scope (self->tally, self->parties, scopes [i], &head, &size);
         if (s_queue (self, topic, bytes, size))
             return -1;
     }
     return 0;
+}
+
+//  The desk topic: what is held, as of now
+static int
+s_queue_desk (aggregator_t *self)
+{
+    update_head_t head = s_head (self);
+    size_t size = 0;
+    uint8_t *bytes = holds_pack (self->holds, &head, &size);
+    return s_queue (self, S_DESK_TOPIC, bytes, size);
+}
+
+//  A sequence that changed only what is held: the desk, then the UK
+//  summary (unchanged) to complete the sequence, as every sequence ends
+static int
+s_queue_desk_only (aggregator_t *self)
+{
+    if (s_queue_desk (self))
+        return -1;
+    update_head_t head = s_head (self);
+    size_t size = 0;
+    uint8_t *bytes = summary_pack_scope (self->tally, self->parties, 0, &head, &size);
+    return s_queue (self, "national", bytes, size);
 }
 
 //  Puts every declared seat and every scope into the clone server, as of now
@@ -148,7 +191,7 @@ s_fill_server (aggregator_t *self)
         tally_seat (self->tally, seat, &view);
         if (!view.declared && view.revision == 0)
             continue;
-        uint8_t *bytes = summary_pack_seat (self->tally, seat, &head, &size);
+        uint8_t *bytes = summary_pack_seat (self->tally, self->parties, seat, &head, &size);
         summary_seat_topic (self->tally, seat, topic, sizeof topic);
         int rc = bytes ? clone_server_put (self->server, topic, bytes, size) : -1;
         free (bytes);
@@ -156,9 +199,16 @@ s_fill_server (aggregator_t *self)
             return -1;
     }
     for (size_t scope = 0; scope < tally_scope_count (self->tally); scope++) {
-        uint8_t *bytes = summary_pack_scope (self->tally, scope, &head, &size);
+        uint8_t *bytes = summary_pack_scope (self->tally, self->parties, scope, &head, &size);
         summary_scope_topic (self->tally, scope, topic, sizeof topic);
         int rc = bytes ? clone_server_put (self->server, topic, bytes, size) : -1;
+        free (bytes);
+        if (rc)
+            return -1;
+    }
+    if (holds_count (self->holds)) {
+        uint8_t *bytes = holds_pack (self->holds, &head, &size);
+        int rc = bytes ? clone_server_put (self->server, S_DESK_TOPIC, bytes, size) : -1;
         free (bytes);
         if (rc)
             return -1;
@@ -180,9 +230,31 @@ s_recover_record (void *arg, const uint8_t *payload, size_t size)
     intake_t intake;
     char text [192];
     el_reason_t reason = intake_from_message (record->declaration, &intake, text, sizeof text);
+    if (reason == EL_REASON_NONE && record->has_held && record->held) {
+        //  Held for a second look then, and so now: not applied
+        long seat = tally_seat_find (self->tally, intake.decl.ons_id);
+        seat_view_t view = { .name = "" };
+        if (seat >= 0)
+            tally_seat (self->tally, (size_t) seat, &view);
+        if (holds_put (self->holds, record->declaration, view.name, record->source,
+                       record->received_at_us, record->sequence, record->hold_reasons,
+                       record->n_hold_reasons))
+            log_error ("AGG302", "out of memory holding journal record seq %llu again",
+                       (unsigned long long) record->sequence);
+        intake_release (&intake);
+    }
+    else
     if (reason == EL_REASON_NONE) {
         tally_verdict_t verdict;
-        if (tally_apply (self->tally, &intake.decl, &verdict) != TALLY_ACCEPTED)
+        const Election__HeldDeclaration *held = holds_find (self->holds, intake.decl.ons_id);
+        tally_status_t status = tally_apply (self->tally, &intake.decl, &verdict);
+        //  What was applied at or above the held revision released or
+        //  withdrew it; a retraction withdrew a seat that only held one
+        if (held && intake.decl.revision >= held->revision
+        &&  (status == TALLY_ACCEPTED || intake.decl.reason == REVISION_RETRACTION))
+            holds_drop (self->holds, intake.decl.ons_id);
+        else
+        if (status != TALLY_ACCEPTED)
             log_warn ("AGG031", "journal record seq %llu not re-applied: %s",
                       (unsigned long long) record->sequence, verdict.text);
         intake_release (&intake);
@@ -215,6 +287,7 @@ s_rebuild_from_journal (aggregator_t *self, uint64_t sequence)
 {
     if (s_new_tally (self))
         return -1;
+    holds_clear (self->holds);
     self->sequence = 0;
     journal_scan_t scan;
     char err [256];
@@ -257,6 +330,71 @@ s_secure_ingest (aggregator_t *self)
     return rc;
 }
 
+//  The party register: --parties, else parties.csv beside the baseline if
+//  there is one (data/ holds both), else none (codes, neutral colours)
+static int
+s_load_parties (aggregator_t *self)
+{
+    char err [512], *beside = NULL;
+    const char *path = self->config.parties;
+    if (!path) {
+        char *copy = strdup (self->config.baseline);
+        if (copy && asprintf (&beside, "%s/parties.csv", dirname (copy)) < 0)
+            beside = NULL;
+        free (copy);
+        if (beside && access (beside, R_OK) == 0)
+            path = beside;
+    }
+    int rc = 0;
+    if (!path)
+        log_info ("AGG303", "no party register: parties show as their codes (--parties FILE)");
+    else
+    if (parties_load (path, &self->parties, err, sizeof err)) {
+        log_error ("AGG304", "cannot load the party register: %s", err);
+        rc = -1;
+    }
+    else
+        log_info ("AGG305", "party register %s: %zu parties", path, parties_count (self->parties));
+    free (beside);
+    return rc;
+}
+
+//  The nominations, or a loud warning that nothing checks the declarations
+static int
+s_load_nominations (aggregator_t *self)
+{
+    if (!self->config.nominations) {
+        log_warn ("NOM001", "NO NOMINATIONS: declarations are checked against nothing (any "
+                  "candidate, any party, any electorate goes on air) and nothing is held for "
+                  "a second look; start with --nominations FILE");
+        return 0;
+    }
+    char err [512];
+    if (nominations_load (self->config.nominations, &self->nominations, err, sizeof err)) {
+        log_error ("NOM002", "cannot load the nominations: %s", err);
+        return -1;
+    }
+    size_t unknown = 0, candidates = 0;
+    for (size_t i = 0; i < nominations_count (self->nominations); i++) {
+        const seat_result_t *seat = nominations_at (self->nominations, i);
+        candidates += seat->n_candidates;
+        if (tally_seat_find (self->tally, seat->ons_id) < 0)
+            unknown++;
+    }
+    if (unknown) {
+        log_error ("NOM003", "%s: %zu seats are not seats of the baseline %s: is it this "
+                   "election's?", self->config.nominations, unknown, self->config.baseline);
+        return -1;
+    }
+    log_info ("NOM004", "nominations %s: %zu candidates in %zu of %zu seats; electorate within "
+              "%g%% of the register; %s", self->config.nominations, candidates,
+              nominations_count (self->nominations), tally_seats_total (self->tally),
+              self->config.electorate_tolerance,
+              self->config.hold ? "improbable declarations held for a second look"
+                                : "nothing held (--no-hold)");
+    return 0;
+}
+
 aggregator_t *
 aggregator_new (const aggregator_config_t *config)
 {
@@ -273,7 +411,8 @@ aggregator_new (const aggregator_config_t *config)
         log_error ("AGG002", "cannot load baseline: %s", err);
         goto failed;
     }
-    if (s_new_tally (self))
+    if (s_new_tally (self) || s_load_parties (self) || s_load_nominations (self)
+    ||  !(self->holds = holds_new ()))
         goto failed;
     self->server = clone_server_new (tally_seats_total (self->tally)
                                    + tally_scope_count (self->tally) + 16);
@@ -299,6 +438,9 @@ aggregator_new (const aggregator_config_t *config)
         log_info ("AGG007", "journal %s: recovered %zu records, %zu seats declared, resuming at sequence %llu",
                   config->journal, scan.records, tally_declared (self->tally),
                   (unsigned long long) self->sequence + 1);
+        if (holds_count (self->holds))
+            log_warn ("AGG306", "journal %s: %zu declarations still held for a second look",
+                      config->journal, holds_count (self->holds));
     }
     if (s_fill_server (self))
         goto failed;
@@ -355,6 +497,9 @@ aggregator_destroy (aggregator_t **self_p)
     clone_server_destroy (&self->server);
     tally_destroy (&self->tally);
     results_destroy (&self->baseline);
+    holds_destroy (&self->holds);
+    nominations_destroy (&self->nominations);
+    parties_destroy (&self->parties);
     free (self);
     *self_p = NULL;
 }
@@ -378,16 +523,40 @@ s_reply (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
     reply->ons_id [0] = 0;
     reply->ack.ons_id = reply->ons_id;
     reply->tallied = false;
+    reply->reasons.count = 0;
     return reply;
 }
 
-//  Every ack about a declaration names its seat and revision
+//  The revision a seat's next declaration must carry: above what the tally
+//  holds and what waits for a second look
+static uint32_t
+s_next_revision (const aggregator_t *self, const char *ons_id)
+{
+    uint32_t revision = 0;
+    long seat = tally_seat_find (self->tally, ons_id);
+    if (seat >= 0) {
+        seat_view_t view;
+        tally_seat (self->tally, (size_t) seat, &view);
+        revision = view.revision;
+    }
+    const Election__HeldDeclaration *held = holds_find (self->holds, ons_id);
+    if (held && held->revision > revision)
+        revision = held->revision;
+    return revision + 1;
+}
+
+//  Every ack about a declaration names its seat and revision, and the
+//  revision to send next (so a clerk never has to work it out)
 static void
-s_reply_names (s_reply_t *reply, const intake_t *intake)
+s_reply_names (aggregator_t *self, s_reply_t *reply, const intake_t *intake)
 {
     snprintf (reply->ons_id, sizeof reply->ons_id, "%s", intake->decl.ons_id);
     reply->ack.has_revision = true;
     reply->ack.revision = intake->decl.revision;
+    if (tally_seat_find (self->tally, intake->decl.ons_id) >= 0) {
+        reply->ack.has_next_revision = true;
+        reply->ack.next_revision = s_next_revision (self, intake->decl.ons_id);
+    }
 }
 
 //  Decoding: a declaration is one frame that intake accepts. Returns false
@@ -398,9 +567,10 @@ s_decode (aggregator_t *self, zmq_msg_t *frames, size_t count, intake_t *intake,
 {
     if (count != 2) {
         if (count >= 1 && count <= 4) {
-            log_warn ("AGG020", "message of %zu frames dropped: a declaration is one frame", count - 1);
+            log_warn ("AGG020", "message of %zu frames dropped: a declaration is one frame, "
+                      "a command two", count - 1);
             s_reply (self, &frames [0], 0, ELECTION__ACK_STATUS__ACK_REJECTED,
-                     EL_REASON_MALFORMED, "a declaration is exactly one frame");
+                     EL_REASON_MALFORMED, "a declaration is exactly one frame, a command two");
         }
         else
             log_warn ("AGG020", "message of more than %zu frames dropped unanswered", count - 2);
@@ -419,6 +589,17 @@ s_decode (aggregator_t *self, zmq_msg_t *frames, size_t count, intake_t *intake,
     return true;
 }
 
+//  The centre a message comes from under CURVE (the ZAP User-Id of its
+//  key), or NULL when the socket is open
+static const char *
+s_centre (const aggregator_t *self, zmq_msg_t *frame)
+{
+    if (!self->auth)
+        return NULL;
+    const char *user = zmq_msg_gets (frame, "User-Id");
+    return user && *user ? user : "(unauthenticated)";
+}
+
 //  Authorisation: under CURVE the sender is who its key says (ZAP
 //  User-Id), not what source_id claims, and may declare only the seats the
 //  allow-list gives its centre. Sets *source; returns false (the rejection
@@ -430,40 +611,86 @@ s_authorise (aggregator_t *self, zmq_msg_t *frames, const intake_t *intake,
     *source = intake->message->source_id ? intake->message->source_id : "?";
     if (!self->auth)
         return true;
-    const char *user = zmq_msg_gets (&frames [1], "User-Id");
-    *source = user && *user ? user : "(unauthenticated)";
-    if (user && auth_permits (self->auth, user, intake->decl.ons_id))
+    *source = s_centre (self, &frames [1]);
+    if (auth_permits (self->auth, *source, intake->decl.ons_id))
         return true;
     const char *key_id = zmq_msg_gets (&frames [1], "X-Key-Id");
     char text [192];
     snprintf (text, sizeof text, "centre %s may not declare %s", *source, intake->decl.ons_id);
     log_warn ("AGG024", "%s rev %u from %s (key %s): NOT AUTHORISED, not on that centre's list",
               intake->decl.ons_id, intake->decl.revision, *source, key_id ? key_id : "?");
-    s_reply_names (s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
-                            EL_REASON_NOT_AUTHORISED, text), intake);
+    s_reply_names (self, s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
+                                  EL_REASON_NOT_AUTHORISED, text), intake);
     return false;
 }
 
-//  Tallying: applies the declaration, or says why not
-static tally_status_t
-s_tally (aggregator_t *self, const intake_t *intake, const char *source, tally_verdict_t *verdict)
+//  Against the nominations: the candidates nominated in the seat, each for
+//  the party nominated, none missing, the seat's own name, the register's
+//  electorate. Returns false (the rejection queued) when it fails. An
+//  unknown seat is left to the tally, which says so.
+static bool
+s_check_nominations (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake,
+                     uint64_t request_id, const char *source)
 {
-    tally_status_t status = tally_apply (self->tally, &intake->decl, verdict);
+    const declaration_t *decl = &intake->decl;
+    if (!self->nominations || decl->reason == REVISION_RETRACTION
+    ||  tally_seat_find (self->tally, decl->ons_id) < 0)
+        return true;
+    nominations_claim_t claim = {
+        .ons_id = decl->ons_id, .constituency = intake->message->constituency,
+        .electorate = decl->electorate, .rush = decl->kind == DECL_RUSH,
+        .candidates = decl->candidates, .n_candidates = decl->n_candidates
+    };
+    char text [256];
+    el_reason_t reason = nominations_check (self->nominations, self->parties, &claim,
+                                            self->config.electorate_tolerance, text, sizeof text);
+    if (reason == EL_REASON_NONE)
+        return true;
+    log_warn ("NOM010", "%s rev %u from %s rejected (%s): %s", decl->ons_id, decl->revision,
+              source, el_reason_text (reason), text);
+    s_reply_names (self, s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
+                                  reason, text), intake);
+    return false;
+}
+
+//  Replying to the tally's verdict (an accepted one is sent only once the
+//  batch's commit holds it: s_handle_ingest)
+static s_reply_t *
+s_reply_verdict (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
+                 const intake_t *intake, tally_status_t status, el_reason_t reason,
+                 const char *text)
+{
+    s_reply_t *reply;
     if (status == TALLY_REJECTED)
-        log_warn ("AGG022", "rejected from %s (%s): %s", source,
-                  el_reason_text (verdict->reason), verdict->text);
+        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
+                         reason, text);
     else
     if (status == TALLY_DUPLICATE)
-        log_info ("AGG023", "%s rev %u from %s: duplicate, no change", intake->decl.ons_id,
-                  intake->decl.revision, source);
-    return status;
+        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_DUPLICATE,
+                         EL_REASON_NONE, "duplicate: already held");
+    else {
+        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_ACCEPTED,
+                         EL_REASON_NONE, text ? text : "accepted");
+        reply->ack.has_sequence = true;
+        reply->ack.sequence = self->sequence;
+    }
+    reply->tallied = true;
+    s_reply_names (self, reply, intake);
+    return reply;
+}
+
+static void
+s_log_rejected (const char *source, el_reason_t reason, const char *text)
+{
+    log_warn ("AGG022", "rejected from %s (%s): %s", source, el_reason_text (reason), text);
 }
 
 //  Journalling what the tally accepted: it takes the next sequence and goes
 //  into the batch's commit, and its summaries are queued to go out after
-//  that commit
+//  that commit (the desk first if a hold went, the UK summary last)
 static void
-s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_t seat)
+s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_t seat,
+           bool desk_changed)
 {
     self->sequence++;
     //  Not journalled means not acknowledged: the batch fails whole
@@ -471,6 +698,8 @@ s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_
     &&  journal_record_append (self->journal, self->sequence, clock_now_us (), source,
                                intake->message))
         self->batch_unjournaled = true;
+    if (desk_changed)
+        s_queue_desk (self);
     s_queue_seat (self, seat);
     seat_view_t view;
     tally_seat (self->tally, seat, &view);
@@ -485,28 +714,214 @@ s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_
                   view.ons_id, view.revision, source, (unsigned long long) self->sequence);
 }
 
-//  Replying: the ack for the tally's verdict (an accepted one is sent only
-//  once the batch's commit holds it: s_handle_ingest)
+//  Applies what the tally has judged acceptable: on air. Whatever the seat
+//  held for a second look goes (released, or withdrawn by this revision).
 static void
-s_reply_verdict (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
-                 const intake_t *intake, tally_status_t status, const tally_verdict_t *verdict)
+s_apply (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64_t request_id,
+         const char *source, const char *released)
 {
-    s_reply_t *reply;
+    tally_verdict_t verdict;
+    tally_status_t status = tally_apply (self->tally, &intake->decl, &verdict);
     if (status == TALLY_REJECTED)
-        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
-                         verdict->reason, verdict->text);
+        s_log_rejected (source, verdict.reason, verdict.text);
     else
     if (status == TALLY_DUPLICATE)
-        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_DUPLICATE,
-                         EL_REASON_NONE, "duplicate: already held");
+        log_info ("AGG023", "%s rev %u from %s: duplicate, no change", intake->decl.ons_id,
+                  intake->decl.revision, source);
     else {
-        reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_ACCEPTED,
-                         EL_REASON_NONE, "accepted");
-        reply->ack.has_sequence = true;
-        reply->ack.sequence = self->sequence;
+        bool dropped = holds_drop (self->holds, intake->decl.ons_id);
+        s_journal (self, intake, source, verdict.seat, dropped);
+        if (released)
+            log_info ("AGG307", "%s rev %u from %s: %s", intake->decl.ons_id,
+                      intake->decl.revision, source, released);
+        else
+        if (dropped)
+            log_info ("AGG308", "%s rev %u from %s: the declaration held for a second look is "
+                      "withdrawn", intake->decl.ons_id, intake->decl.revision, source);
     }
+    char text [256];
+    snprintf (text, sizeof text, "%s", released && status == TALLY_ACCEPTED ? released
+                                       : status == TALLY_ACCEPTED ? "accepted" : verdict.text);
+    s_reply_verdict (self, identity, request_id, intake, status, verdict.reason, text);
+}
+
+//  Holds an improbable declaration for a second look: journaled (so the
+//  hold survives a crash) under the next sequence, shown on the desk, not
+//  applied
+static void
+s_hold (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64_t request_id,
+        const char *source, size_t seat, const scrutiny_reasons_t *reasons)
+{
+    char *list [SCRUTINY_MAX_REASONS];
+    for (size_t i = 0; i < reasons->count; i++)
+        list [i] = (char *) reasons->text [i];
+    seat_view_t view;
+    tally_seat (self->tally, seat, &view);
+    int64_t now = clock_now_us ();
+    self->sequence++;
+    if (holds_put (self->holds, intake->message, view.name, source, now, self->sequence,
+                   list, reasons->count)) {
+        //  Neither held nor applied: the sender is told to try again
+        log_error ("AGG309", "out of memory holding %s rev %u", intake->decl.ons_id,
+                   intake->decl.revision);
+        self->sequence--;
+        s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_UNAVAILABLE,
+                 EL_REASON_NONE, "out of memory: not recorded, retry");
+        return;
+    }
+    if (self->journal
+    &&  journal_record_append_held (self->journal, self->sequence, now, source,
+                                    intake->message, list, reasons->count))
+        self->batch_unjournaled = true;
+    s_queue_desk_only (self);
+    log_warn ("AGG301", "%s rev %u from %s HELD for a second look, seq %llu: %s%s",
+              intake->decl.ons_id, intake->decl.revision, source,
+              (unsigned long long) self->sequence, reasons->text [0],
+              reasons->count > 1 ? "; ..." : "");
+    const Election__HeldDeclaration *held = holds_find (self->holds, intake->decl.ons_id);
+    char text [256];
+    snprintf (text, sizeof text, "held for a second look, not on air: %s (confirm with "
+              "--confirm, or correct with --revision %u)", reasons->text [0],
+              intake->decl.revision + 1);
+    s_reply_t *reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_HELD,
+                                EL_REASON_NONE, text);
     reply->tallied = true;
-    s_reply_names (reply, intake);
+    reply->ack.has_sequence = true;
+    reply->ack.sequence = held ? held->sequence : self->sequence;
+    reply->reasons = *reasons;
+    for (size_t i = 0; i < reasons->count; i++)
+        reply->reason_list [i] = reply->reasons.text [i];
+    reply->ack.n_reasons = reasons->count;
+    reply->ack.reasons = reply->reason_list;
+    s_reply_names (self, reply, intake);
+}
+
+//  The answer to a repeat of what is held: held still, nothing new
+static void
+s_held_again (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake,
+              uint64_t request_id, const Election__HeldDeclaration *held)
+{
+    scrutiny_reasons_t reasons = { 0 };
+    for (size_t i = 0; i < held->n_reasons && i < SCRUTINY_MAX_REASONS; i++)
+        snprintf (reasons.text [reasons.count++], SCRUTINY_REASON_SIZE, "%s", held->reasons [i]);
+    char text [256];
+    snprintf (text, sizeof text, "held for a second look since sequence %llu, not on air: "
+              "confirm with --confirm, or correct with --revision %u",
+              (unsigned long long) held->sequence, held->revision + 1);
+    s_reply_t *reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_HELD,
+                                EL_REASON_NONE, text);
+    reply->tallied = true;
+    reply->ack.has_sequence = true;
+    reply->ack.sequence = held->sequence;
+    reply->reasons = reasons;
+    for (size_t i = 0; i < reasons.count; i++)
+        reply->reason_list [i] = reply->reasons.text [i];
+    reply->ack.n_reasons = reasons.count;
+    reply->ack.reasons = reply->reason_list;
+    s_reply_names (self, reply, intake);
+}
+
+//  A seat with a declaration held: what comes at or below its revision is
+//  a repeat, a confirmation, or refused. Returns true if it answered.
+static bool
+s_against_held (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake,
+                uint64_t request_id, const char *source, const Election__HeldDeclaration *held)
+{
+    const declaration_t *decl = &intake->decl;
+    if (decl->revision > held->revision)
+        return false;       //  a new revision: judged as any, it replaces the hold
+    char text [256];
+    el_reason_t reason = EL_REASON_NONE;
+    if (decl->revision < held->revision || decl->reason == REVISION_RETRACTION) {
+        reason = EL_REASON_STALE_REVISION;
+        snprintf (text, sizeof text, "holds revision %u for a second look: send --revision %u%s",
+                  held->revision, held->revision + 1,
+                  decl->reason == REVISION_RETRACTION ? "" : " --reason correction");
+    }
+    else
+    if (!holds_same (held, intake->message)) {
+        reason = EL_REASON_REVISION_CONFLICT;
+        snprintf (text, sizeof text, "differs from the declaration held for a second look at "
+                  "revision %u: confirm that one as it was (--confirm), or send --revision %u "
+                  "--reason correction", held->revision, held->revision + 1);
+    }
+    if (reason) {
+        s_log_rejected (source, reason, text);
+        //  Measured against a hold that may be this batch's: tallied
+        s_reply_t *reply = s_reply (self, identity, request_id, ELECTION__ACK_STATUS__ACK_REJECTED,
+                                    reason, text);
+        reply->tallied = true;
+        s_reply_names (self, reply, intake);
+        return true;
+    }
+    if (intake->message->has_confirmed && intake->message->confirmed) {
+        snprintf (text, sizeof text, "released after a second look (held since sequence %llu)",
+                  (unsigned long long) held->sequence);
+        s_apply (self, identity, intake, request_id, source, text);
+    }
+    else
+        s_held_again (self, identity, intake, request_id, held);
+    return true;
+}
+
+//  A retraction of a seat that only holds a declaration for a second look
+//  (nothing on air): it withdraws that, journaled like any retraction
+static void
+s_withdraw_held (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake,
+                 uint64_t request_id, const char *source)
+{
+    holds_drop (self->holds, intake->decl.ons_id);
+    self->sequence++;
+    if (self->journal
+    &&  journal_record_append (self->journal, self->sequence, clock_now_us (), source,
+                               intake->message))
+        self->batch_unjournaled = true;
+    s_queue_desk_only (self);
+    log_info ("AGG310", "%s rev %u from %s accepted, seq %llu: the declaration held for a "
+              "second look is withdrawn", intake->decl.ons_id, intake->decl.revision, source,
+              (unsigned long long) self->sequence);
+    s_reply_verdict (self, identity, request_id, intake, TALLY_ACCEPTED, EL_REASON_NONE,
+                     "withdrawn: the declaration held for a second look will not go on air");
+}
+
+//  Judging: the tally's verdict, then, for what it would accept, whether it
+//  is improbable enough to hold
+static void
+s_judge (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64_t request_id,
+         const char *source)
+{
+    const declaration_t *decl = &intake->decl;
+    const Election__HeldDeclaration *held = holds_find (self->holds, decl->ons_id);
+    if (held && s_against_held (self, identity, intake, request_id, source, held))
+        return;
+    tally_verdict_t verdict;
+    seat_view_t preview;
+    tally_status_t status = tally_check (self->tally, decl, &verdict, &preview);
+    if (status == TALLY_REJECTED && held && decl->reason == REVISION_RETRACTION
+    &&  verdict.reason == EL_REASON_NOT_DECLARED) {
+        s_withdraw_held (self, identity, intake, request_id, source);
+        return;
+    }
+    if (status != TALLY_ACCEPTED) {
+        if (status == TALLY_REJECTED)
+            s_log_rejected (source, verdict.reason, verdict.text);
+        else
+            log_info ("AGG023", "%s rev %u from %s: duplicate, no change", decl->ons_id,
+                      decl->revision, source);
+        s_reply_verdict (self, identity, request_id, intake, status, verdict.reason, verdict.text);
+        return;
+    }
+    bool confirmed = intake->message->has_confirmed && intake->message->confirmed;
+    if (self->nominations && self->config.hold && !confirmed
+    &&  decl->reason != REVISION_RETRACTION) {
+        scrutiny_reasons_t reasons;
+        scrutiny_judge (self->tally, verdict.seat, &preview, &self->config.scrutiny, &reasons);
+        if (reasons.count) {
+            s_hold (self, identity, intake, request_id, source, verdict.seat, &reasons);
+            return;
+        }
+    }
+    s_apply (self, identity, intake, request_id, source, NULL);
 }
 
 //  Handles one declaration message, step by step; adds its reply to the
@@ -519,13 +934,9 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
     if (!s_decode (self, frames, count, &intake, &request_id))
         return;
     const char *source;
-    if (s_authorise (self, frames, &intake, request_id, &source)) {
-        tally_verdict_t verdict;
-        tally_status_t status = s_tally (self, &intake, source, &verdict);
-        if (status == TALLY_ACCEPTED)
-            s_journal (self, &intake, source, verdict.seat);
-        s_reply_verdict (self, &frames [0], request_id, &intake, status, &verdict);
-    }
+    if (s_authorise (self, frames, &intake, request_id, &source)
+    &&  s_check_nominations (self, &frames [0], &intake, request_id, source))
+        s_judge (self, &frames [0], &intake, request_id, source);
     intake_release (&intake);
 }
 
@@ -572,6 +983,8 @@ s_fail_batch (aggregator_t *self, uint64_t sequence_before, const char *why)
             reply->ack.status = ELECTION__ACK_STATUS__ACK_UNAVAILABLE;
             reply->ack.code = ELECTION__REJECT_CODE__REJECT_NONE;
             reply->ack.has_sequence = false;
+            reply->ack.has_next_revision = false;
+            reply->ack.n_reasons = 0;
             snprintf (reply->text, sizeof reply->text, "journal unwritable: not recorded, retry");
             unavailable++;
         }
@@ -582,15 +995,278 @@ s_fail_batch (aggregator_t *self, uint64_t sequence_before, const char *why)
         tally_destroy (&self->tally);
 }
 
+//  ---------------------------------------------------------------------
+//  Commands: requests on the ingest socket other than declarations, two
+//  frames (a name, a payload), answered with one frame (the command's reply
+//  message, or an Ack with its status set where the request is refused).
+//  Each is authorised as a declaration is: under CURVE a centre is answered
+//  about the seats the allow-list gives it.
+
+//  Sends one reply frame to the requester
+static void
+s_answer (aggregator_t *self, zmq_msg_t *identity, const ProtobufCMessage *reply)
+{
+    if (zmq_msg_send (identity, self->ingest, ZMQ_SNDMORE) < 0
+    ||  net_send_pb (self->ingest, reply, 0))
+        log_debug ("AGG041", "answer to a vanished requester dropped");
+}
+
+static void
+s_refuse (aggregator_t *self, zmq_msg_t *identity, el_reason_t reason, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static void
+s_refuse (aggregator_t *self, zmq_msg_t *identity, el_reason_t reason, const char *format, ...)
+{
+    char text [256];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    Election__Ack ack = ELECTION__ACK__INIT;
+    ack.has_status = true;
+    ack.status = ELECTION__ACK_STATUS__ACK_REJECTED;
+    ack.has_code = true;
+    ack.code = (Election__RejectCode) reason;
+    ack.text = text;
+    log_warn ("AGG311", "request refused (%s): %s", el_reason_text (reason), text);
+    s_answer (self, identity, &ack.base);
+}
+
+//  The seats a request names, known and permitted to the centre; none
+//  named: every seat of the nominations (or of the baseline) it may
+//  declare. Fills seats (tally indexes, the caller frees) and returns how
+//  many, or -1 once the refusal is sent.
+static long
+s_requested_seats (aggregator_t *self, zmq_msg_t *frames, const char *centre, size_t **seats)
+{
+    Election__SeatsRequest *request = election__seats_request__unpack (NULL,
+        zmq_msg_size (&frames [2]), zmq_msg_data (&frames [2]));
+    if (!request) {
+        s_refuse (self, &frames [0], EL_REASON_MALFORMED, "the payload is not a SeatsRequest");
+        return -1;
+    }
+    size_t total = request->n_ons_ids ? request->n_ons_ids
+                 : self->nominations ? nominations_count (self->nominations)
+                 : tally_seats_total (self->tally);
+    *seats = calloc (total ? total : 1, sizeof **seats);
+    long count = 0;
+    for (size_t i = 0; *seats && i < total; i++) {
+        const char *ons_id = request->n_ons_ids ? request->ons_ids [i]
+                           : self->nominations ? nominations_at (self->nominations, i)->ons_id
+                           : NULL;
+        long seat = ons_id ? tally_seat_find (self->tally, ons_id) : (long) i;
+        if (seat < 0) {
+            if (request->n_ons_ids) {
+                char echo [INTAKE_MAX_CODE + 1];
+                snprintf (echo, sizeof echo, "%s", ons_id);
+                for (char *c = echo; *c; c++)
+                    *c = *c >= 0x20 && *c < 0x7F ? *c : '?';
+                s_refuse (self, &frames [0], EL_REASON_UNKNOWN_SEAT, "unknown constituency %s", echo);
+                count = -1;
+                break;
+            }
+            continue;
+        }
+        seat_view_t view;
+        tally_seat (self->tally, (size_t) seat, &view);
+        if (self->auth && !auth_permits (self->auth, centre, view.ons_id)) {
+            if (request->n_ons_ids) {
+                s_refuse (self, &frames [0], EL_REASON_NOT_AUTHORISED, "centre %s may not declare %s",
+                          centre, view.ons_id);
+                count = -1;
+                break;
+            }
+            continue;
+        }
+        (*seats) [count++] = (size_t) seat;
+    }
+    election__seats_request__free_unpacked (request, NULL);
+    if (!*seats) {
+        s_refuse (self, &frames [0], EL_REASON_MALFORMED, "out of memory");
+        return -1;
+    }
+    if (count < 0) {
+        free (*seats);
+        *seats = NULL;
+    }
+    return count;
+}
+
+//  "nominations": each seat's nominated candidates, its previous winner and
+//  the revision its next declaration must carry, and the party register, so
+//  that a clerk's machine needs nothing but its key (ingest declare)
+static void
+s_command_nominations (aggregator_t *self, zmq_msg_t *frames, const char *centre)
+{
+    if (!self->nominations) {
+        s_refuse (self, &frames [0], EL_REASON_NOT_NOMINATED, "this aggregator has no "
+                  "nominations (it runs without --nominations): use ingest --nominations FILE");
+        return;
+    }
+    size_t *seats = NULL;
+    long count = s_requested_seats (self, frames, centre, &seats);
+    if (count < 0)
+        return;
+    size_t candidates = 0;
+    for (long i = 0; i < count; i++) {
+        seat_view_t view;
+        tally_seat (self->tally, seats [i], &view);
+        const seat_result_t *nominated = nominations_seat (self->nominations, view.ons_id);
+        candidates += nominated ? nominated->n_candidates : 0;
+    }
+    size_t n_parties = parties_count (self->parties);
+    Election__NominatedSeat *rows = calloc ((size_t) count + 1, sizeof *rows);
+    Election__NominatedSeat **row_list = calloc ((size_t) count + 1, sizeof *row_list);
+    Election__Candidate *cands = calloc (candidates + 1, sizeof *cands);
+    Election__Candidate **cand_list = calloc (candidates + 1, sizeof *cand_list);
+    Election__PartyEntry *entries = calloc (n_parties + 1, sizeof *entries);
+    Election__PartyEntry **entry_list = calloc (n_parties + 1, sizeof *entry_list);
+    if (!rows || !row_list || !cands || !cand_list || !entries || !entry_list)
+        s_refuse (self, &frames [0], EL_REASON_MALFORMED, "out of memory");
+    else {
+        Election__Nominations reply = ELECTION__NOMINATIONS__INIT;
+        size_t used = 0, n_rows = 0;
+        for (long i = 0; i < count; i++) {
+            seat_view_t view;
+            tally_seat (self->tally, seats [i], &view);
+            const seat_result_t *nominated = nominations_seat (self->nominations, view.ons_id);
+            if (!nominated)
+                continue;
+            Election__NominatedSeat *row = &rows [n_rows];
+            election__nominated_seat__init (row);
+            row->ons_id = nominated->ons_id;
+            row->name = nominated->name;
+            row->country = nominated->country;
+            row->region = nominated->region;
+            row->has_electorate = true;
+            row->electorate = nominated->electorate;
+            row->previous_winner = (char *) view.previous_winner;
+            row->has_next_revision = true;
+            row->next_revision = s_next_revision (self, view.ons_id);
+            row->candidates = &cand_list [used];
+            for (size_t c = 0; c < nominated->n_candidates; c++, used++) {
+                election__candidate__init (&cands [used]);
+                cands [used].name = nominated->candidates [c].name;
+                cands [used].party = nominated->candidates [c].party;
+                cand_list [used] = &cands [used];
+            }
+            row->n_candidates = nominated->n_candidates;
+            row_list [n_rows++] = row;
+        }
+        for (size_t p = 0; p < n_parties; p++) {
+            const party_entry_t *party = parties_at (self->parties, p);
+            election__party_entry__init (&entries [p]);
+            entries [p].code = (char *) party->code;
+            entries [p].name = (char *) party->name;
+            entries [p].colour = (char *) party->colour;
+            entry_list [p] = &entries [p];
+        }
+        reply.n_seats = n_rows;
+        reply.seats = row_list;
+        reply.n_parties = n_parties;
+        reply.parties = entry_list;
+        log_info ("AGG312", "nominations of %zu seats sent to %s", n_rows, centre ? centre : "a sender");
+        s_answer (self, &frames [0], &reply.base);
+    }
+    free (rows);
+    free (row_list);
+    free (cands);
+    free (cand_list);
+    free (entries);
+    free (entry_list);
+    free (seats);
+}
+
+//  "revision": where each seat stands, so that a correction or a
+//  retraction can carry the right revision without the clerk knowing it
+static void
+s_command_revision (aggregator_t *self, zmq_msg_t *frames, const char *centre)
+{
+    size_t *seats = NULL;
+    long count = s_requested_seats (self, frames, centre, &seats);
+    if (count < 0)
+        return;
+    Election__SeatRevision *rows = calloc ((size_t) count + 1, sizeof *rows);
+    Election__SeatRevision **row_list = calloc ((size_t) count + 1, sizeof *row_list);
+    if (!rows || !row_list)
+        s_refuse (self, &frames [0], EL_REASON_MALFORMED, "out of memory");
+    else {
+        for (long i = 0; i < count; i++) {
+            seat_view_t view;
+            tally_seat (self->tally, seats [i], &view);
+            const Election__HeldDeclaration *held = holds_find (self->holds, view.ons_id);
+            Election__SeatRevision *row = &rows [i];
+            election__seat_revision__init (row);
+            row->ons_id = (char *) view.ons_id;
+            row->has_revision = row->has_declared = row->has_held = row->has_next_revision = true;
+            row->next_revision = s_next_revision (self, view.ons_id);
+            row->revision = row->next_revision - 1;
+            row->declared = view.declared;
+            row->held = held != NULL;
+            row->previous_winner = (char *) view.previous_winner;
+            row_list [i] = row;
+        }
+        Election__Revisions reply = ELECTION__REVISIONS__INIT;
+        reply.n_seats = (size_t) count;
+        reply.seats = row_list;
+        s_answer (self, &frames [0], &reply.base);
+    }
+    free (rows);
+    free (row_list);
+    free (seats);
+}
+
+//  The dispatch table: one line per command (the desk adds "exit-poll")
+typedef void (s_command_fn) (aggregator_t *self, zmq_msg_t *frames, const char *centre);
+static const struct {
+    const char *name;
+    s_command_fn *handle;
+} s_commands [] = {
+    { "nominations", s_command_nominations },
+    { "revision", s_command_revision },
+};
+
+//  frames: identity, name, payload
+static void
+s_handle_command (aggregator_t *self, zmq_msg_t *frames)
+{
+    char name [S_COMMAND_MAX + 1];
+    bool fits = net_frame_str (&frames [1], name, sizeof name);
+    for (size_t i = 0; fits && i < sizeof s_commands / sizeof s_commands [0]; i++)
+        if (strcmp (name, s_commands [i].name) == 0) {
+            s_commands [i].handle (self, frames, s_centre (self, &frames [1]));
+            return;
+        }
+    //  The name is the sender's: made safe to echo
+    if (!fits)
+        snprintf (name, sizeof name, "(%zu bytes)", zmq_msg_size (&frames [1]));
+    for (char *c = name; *c; c++)
+        *c = *c >= 0x20 && *c < 0x7F ? *c : '?';
+    s_refuse (self, &frames [0], EL_REASON_MALFORMED, "unknown command \"%s\"", name);
+}
+
 static int
 s_handle_ingest (aggregator_t *self)
 {
     uint64_t sequence_before = self->sequence;
+    zmq_msg_t command [3];
+    bool have_command = false;
     while (self->n_replies < S_BATCH) {
         zmq_msg_t frames [4];
         size_t count;
         if (net_recv_frames (self->ingest, frames, 4, &count, ZMQ_DONTWAIT))
             break;
+        if (count == 3) {
+            //  A command: answered once what came before it is committed
+            for (size_t i = 0; i < 3; i++) {
+                zmq_msg_init (&command [i]);
+                zmq_msg_move (&command [i], &frames [i]);
+            }
+            net_frames_close (frames, 3);
+            have_command = true;
+            break;
+        }
         s_handle_declaration (self, frames, count);
         net_frames_close (frames, count < 4 ? count : 4);
     }
@@ -598,25 +1274,26 @@ s_handle_ingest (aggregator_t *self)
         self->batch_unjournaled = false;
         journal_discard (self->journal);
         s_fail_batch (self, sequence_before, "out of memory buffering journal records");
-        if (!self->tally)
-            return -1;
     }
     else
     if (self->journal && journal_pending (self->journal)) {
         char err [256];
-        if (journal_commit (self->journal, err, sizeof err)) {
+        if (journal_commit (self->journal, err, sizeof err))
             s_fail_batch (self, sequence_before, err);
-            if (!self->tally)
-                return -1;
-        }
         else
         if (self->journal_failing) {
             self->journal_failing = false;
             log_info ("AGG035", "journal writable again: acknowledging as normal");
         }
     }
-    s_publish_and_reply (self);
-    return 0;
+    if (self->tally)
+        s_publish_and_reply (self);
+    if (have_command) {
+        if (self->tally)
+            s_handle_command (self, command);
+        net_frames_close (command, 3);
+    }
+    return self->tally ? 0 : -1;
 }
 
 static void

@@ -2,12 +2,19 @@
     ROUTER socket, validates and applies them with the tally, journals the
     accepted ones (group commit: one fdatasync per batch), and only then
     publishes the changed summaries and acknowledges. It serves snapshots of
-    the whole state (Clone pattern) and heartbeats once a second.           */
+    the whole state (Clone pattern) and heartbeats once a second.
+
+    With nominations it also checks each declaration against them and
+    holds the improbable for a second look (README "Nominations and
+    checks", "The hold"); and it answers requests other than declarations
+    on the ingest socket (a command name, then a payload: "nominations",
+    "revision"), from one dispatch table.                                  */
 #ifndef AGGREGATOR_H
 #define AGGREGATOR_H
 
 #include <stdbool.h>
 #include "election.pb-c.h"
+#include "scrutiny.h"
 
 typedef struct {
     const char *baseline;           /* results CSV of the previous election */
@@ -23,6 +30,14 @@ typedef struct {
     int heartbeat_ms;
     const char *curve_secret;       /* secret key file: CURVE on the ingest socket */
     const char *allow;              /* allow-list of centre keys and seats (auth.h) */
+    const char *parties;            /* party register; NULL: parties.csv beside the
+                                       baseline if there is one, else none */
+    const char *nominations;        /* who stands where; NULL: declarations are
+                                       checked against nothing (said loudly) */
+    double electorate_tolerance;    /* percent a declared electorate may be from
+                                       the register's (with nominations) */
+    bool hold;                      /* with nominations: hold the improbable */
+    scrutiny_options_t scrutiny;    /* what is improbable */
 } aggregator_config_t;
 
 typedef struct aggregator aggregator_t;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_ELECTORATE_TOLERANCE 5.0     /* percent */
+
 static void
 s_usage (FILE *out)
 {
@@ -33,9 +35,29 @@ s_usage (FILE *out)
         "                             the ingest socket (default: open, with a warning)\n"
         "  --allow FILE               with --curve-secret: the centres' public keys and the\n"
         "                             seats each may declare (see SECURITY.md)\n"
+        "  --parties FILE             party register: full names, colours, aliases (default:\n"
+        "                             parties.csv beside the baseline, if there is one)\n"
+        "  --nominations FILE         who stands where: each declaration is checked against it\n"
+        "                             and the improbable are held (default: none, which the\n"
+        "                             log says loudly at start)\n"
+        "  --electorate-tolerance PCT  a declared electorate may be this far from the\n"
+        "                             register's (default %g)\n"
+        "  --no-hold                  with --nominations: check, but hold nothing\n"
+        "  Held for a second look (README \"The hold\"), with --nominations:\n"
+        "  --hold-share-points N      a party's share change N points from its region's (default %g)\n"
+        "  --hold-share-max N         early in the night: a share change over N points (default %g)\n"
+        "  --hold-swing-points N      the seat's swing N points from its region's (default %g)\n"
+        "  --hold-swing-max N         early in the night: a swing over N points (default %g)\n"
+        "  --hold-turnout-points N    turnout N points from the seat's last (default %g)\n"
+        "  --hold-majority-factor N   majority N times the seat's last, if that was 5%% or\n"
+        "                             more of the votes (default %g)\n"
+        "  --hold-min-seats N         region seats declared before it is early no more (default %d)\n"
         "  --quiet                    log warnings and errors only\n"
         "  --help                     this text\n",
-        NET_AGG_INGEST, NET_AGG_UPDATES, NET_AGG_SNAPSHOT, NET_HEARTBEAT_MS);
+        NET_AGG_INGEST, NET_AGG_UPDATES, NET_AGG_SNAPSHOT, NET_HEARTBEAT_MS,
+        S_ELECTORATE_TOLERANCE, SCRUTINY_SHARE_POINTS, SCRUTINY_SHARE_MAX,
+        SCRUTINY_SWING_POINTS, SCRUTINY_SWING_MAX, SCRUTINY_TURNOUT_POINTS,
+        SCRUTINY_MAJORITY_FACTOR, SCRUTINY_MIN_SEATS);
 }
 
 int
@@ -48,7 +70,10 @@ main (int argc, char *argv [])
         .snapshot = NET_AGG_SNAPSHOT,
         .election = "uk-general",
         .mode = ELECTION__MODE__MODE_REHEARSAL,
-        .heartbeat_ms = NET_HEARTBEAT_MS
+        .heartbeat_ms = NET_HEARTBEAT_MS,
+        .electorate_tolerance = S_ELECTORATE_TOLERANCE,
+        .hold = true,
+        .scrutiny = scrutiny_defaults ()
     };
     log_level_t level = LOG_INFO;
     static const struct option options [] = {
@@ -65,13 +90,44 @@ main (int argc, char *argv [])
         { "heartbeat-ms", required_argument, NULL, 'H' },
         { "curve-secret", required_argument, NULL, 'C' },
         { "allow", required_argument, NULL, 'A' },
+        { "parties", required_argument, NULL, 'p' },
+        { "nominations", required_argument, NULL, 'N' },
+        { "electorate-tolerance", required_argument, NULL, 'E' },
+        { "no-hold", no_argument, NULL, 'O' },
+        { "hold-share-points", required_argument, NULL, 1001 },
+        { "hold-share-max", required_argument, NULL, 1002 },
+        { "hold-swing-points", required_argument, NULL, 1003 },
+        { "hold-swing-max", required_argument, NULL, 1004 },
+        { "hold-turnout-points", required_argument, NULL, 1005 },
+        { "hold-majority-factor", required_argument, NULL, 1006 },
+        { "hold-min-seats", required_argument, NULL, 1007 },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     int opt;
     long long value;
+    //  The thresholds in points, by option: one line each
+    struct { int opt; const char *name; double *value; double max; } reals [] = {
+        { 'E', "--electorate-tolerance", &config.electorate_tolerance, 100 },
+        { 1001, "--hold-share-points", &config.scrutiny.share_points, 100 },
+        { 1002, "--hold-share-max", &config.scrutiny.share_max, 100 },
+        { 1003, "--hold-swing-points", &config.scrutiny.swing_points, 100 },
+        { 1004, "--hold-swing-max", &config.scrutiny.swing_max, 100 },
+        { 1005, "--hold-turnout-points", &config.scrutiny.turnout_points, 100 },
+        { 1006, "--hold-majority-factor", &config.scrutiny.majority_factor, 1e6 },
+    };
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        bool real = false;
+        for (size_t i = 0; i < sizeof reals / sizeof reals [0]; i++)
+            if (opt == reals [i].opt) {
+                if (cli_real ("aggregator", reals [i].name, optarg, 0, reals [i].max,
+                              reals [i].value))
+                    return 2;
+                real = true;
+            }
+        if (real)
+            continue;
         switch (opt) {
             case 'b': config.baseline = optarg; break;
             case 's': config.speaker_as = optarg; break;
@@ -85,6 +141,14 @@ main (int argc, char *argv [])
             case 'C': config.curve_secret = optarg; break;
             case 'A': config.allow = optarg; break;
             case 'q': level = LOG_WARN; break;
+            case 'p': config.parties = optarg; break;
+            case 'N': config.nominations = optarg; break;
+            case 'O': config.hold = false; break;
+            case 1007:
+                if (cli_integer ("aggregator", "--hold-min-seats", optarg, 0, 1000000, &value))
+                    return 2;
+                config.scrutiny.min_seats = (size_t) value;
+                break;
             case 'm':
                 config.mode = names_mode_parse (optarg);
                 if (config.mode == ELECTION__MODE__MODE_UNSPECIFIED) {

@@ -50,7 +50,8 @@ s_pack (Election__Update *update, const update_head_t *head, size_t *size)
 #define S_STR(text) ((char *) (text))
 
 uint8_t *
-summary_pack_seat (const tally_t *tally, size_t seat, const update_head_t *head, size_t *size)
+summary_pack_seat (const tally_t *tally, const parties_t *parties, size_t seat,
+                   const update_head_t *head, size_t *size)
 {
     seat_view_t view;
     tally_seat (tally, seat, &view);
@@ -83,6 +84,16 @@ summary_pack_seat (const tally_t *tally, size_t seat, const update_head_t *head,
     summary.turnout = view.turnout;
     summary.has_declared_at_ms = view.declared_at_ms != 0;
     summary.declared_at_ms = view.declared_at_ms;
+    if (view.winner) {
+        summary.winner_name = S_STR (parties_name (parties, view.winner));
+        summary.winner_colour = S_STR (parties_colour (parties, view.winner));
+    }
+    summary.has_ballot_papers = view.has_ballot_papers;
+    summary.ballot_papers = view.ballot_papers;
+    summary.has_official_turnout = view.has_ballot_papers;
+    summary.official_turnout = view.official_turnout;
+    summary.has_rejected_ballots = view.has_rejected_ballots;
+    summary.rejected_ballots = view.rejected_ballots;
 
     Election__CandidateResult results [view.n_candidates ? view.n_candidates : 1];
     Election__CandidateResult *pointers [view.n_candidates ? view.n_candidates : 1];
@@ -100,6 +111,8 @@ summary_pack_seat (const tally_t *tally, size_t seat, const update_head_t *head,
         out->share_change = in->share_change;
         out->has_elected = true;
         out->elected = in->elected;
+        out->party_name = S_STR (parties_name (parties, in->party));
+        out->colour = S_STR (parties_colour (parties, in->party));
         pointers [i] = out;
     }
     summary.n_candidates = view.n_candidates;
@@ -112,7 +125,8 @@ summary_pack_seat (const tally_t *tally, size_t seat, const update_head_t *head,
 }
 
 uint8_t *
-summary_pack_scope (tally_t *tally, size_t scope, const update_head_t *head, size_t *size)
+summary_pack_scope (tally_t *tally, const parties_t *parties, size_t scope,
+                    const update_head_t *head, size_t *size)
 {
     scope_view_t view;
     tally_scope (tally, scope, &view);
@@ -152,6 +166,8 @@ summary_pack_scope (tally_t *tally, size_t scope, const update_head_t *head, siz
             out->share = in->share;
             out->has_share_change = true;
             out->share_change = in->share_change;
+            out->name = S_STR (parties_name (parties, in->party));
+            out->colour = S_STR (parties_colour (parties, in->party));
             pointers [i] = out;
         }
         summary.n_parties = view.n_parties;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "parties.h"
 #include "tally.h"
 #include "update_head.h"
 
@@ -14,11 +15,13 @@ void summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t si
 void summary_scope_topic (const tally_t *tally, size_t scope, char *buf, size_t size);
 
 /*  Packs the Update for a seat or a scope under head (sequence, epoch, mode,
-    send time). Returns a malloc'd buffer (caller frees) and its size in
-    *size, or NULL on no memory.                                            */
-uint8_t *summary_pack_seat (const tally_t *tally, size_t seat,
+    send time), each party with its full name and colour from the register
+    parties (NULL: none; the codes stand for the names, in neutral grey).
+    Returns a malloc'd buffer (caller frees) and its size in *size, or NULL
+    on no memory.                                                           */
+uint8_t *summary_pack_seat (const tally_t *tally, const parties_t *parties, size_t seat,
                             const update_head_t *head, size_t *size);
-uint8_t *summary_pack_scope (tally_t *tally, size_t scope,
+uint8_t *summary_pack_scope (tally_t *tally, const parties_t *parties, size_t scope,
                              const update_head_t *head, size_t *size);
 
 #endif

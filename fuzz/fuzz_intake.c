@@ -33,12 +33,12 @@ s_pack_summaries (tally_t *tally, size_t seat)
     size_t size;
     char topic [128];
     summary_seat_topic (tally, seat, topic, sizeof topic);
-    free (summary_pack_seat (tally, seat, &stamp, &size));
+    free (summary_pack_seat (tally, NULL, seat, &stamp, &size));
     size_t scopes [3];
     size_t n = tally_seat_scopes (tally, seat, scopes);
     for (size_t i = 0; i < n; i++) {
         summary_scope_topic (tally, scopes [i], topic, sizeof topic);
-        free (summary_pack_scope (tally, scopes [i], &stamp, &size));
+        free (summary_pack_scope (tally, NULL, scopes [i], &stamp, &size));
     }
 }
 

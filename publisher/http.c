@@ -145,7 +145,8 @@ http_on_update (http_t *self, const char *topic, const update_head_t *head,
         return;
     }
     const char *event = head->body == ELECTION__UPDATE__BODY_SEAT ? "seat"
-                      : head->body == ELECTION__UPDATE__BODY_NATIONAL ? "national" : NULL;
+                      : head->body == ELECTION__UPDATE__BODY_NATIONAL ? "national"
+                      : head->body == ELECTION__UPDATE__BODY_DESK ? "desk" : NULL;
     if (!event)
         return;
     pthread_mutex_lock (&self->lock);

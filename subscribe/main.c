@@ -59,6 +59,9 @@ s_print_state (s_subscriber_t *self)
         else
             printf ("No results yet (sequence %llu)\n",
                     (unsigned long long) state_view_sequence (self->view));
+        const Election__Update *desk = state_view_get (self->view, "desk");
+        if (desk && desk->body_case == ELECTION__UPDATE__BODY_DESK && desk->desk->n_held)
+            render_desk (stdout, desk->desk);
         const Election__SeatSummary *seat = self->card ? state_view_seat (self->view, self->card) : NULL;
         if (seat)
             render_card (stdout, seat);
@@ -95,6 +98,9 @@ s_on_update (void *arg, const char *topic, const update_head_t *head,
     else
     if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
         render_card (stdout, update->seat);
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_DESK)
+        render_desk (stdout, update->desk);
     else
     if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL && strcmp (topic, "national") == 0) {
         render_line (stdout, update->national, self->top);

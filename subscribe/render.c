@@ -83,6 +83,24 @@ render_line (FILE *out, const Election__NationalSummary *national, size_t top)
 }
 
 void
+render_desk (FILE *out, const Election__DeskSummary *desk)
+{
+    if (!desk->n_held)
+        fprintf (out, "\nDesk: nothing held for a second look\n");
+    else
+        fprintf (out, "\nHELD for a second look, not on air (%zu):\n", desk->n_held);
+    for (size_t i = 0; i < desk->n_held; i++) {
+        const Election__HeldDeclaration *held = desk->held [i];
+        fprintf (out, "  %s %s rev %u from %s:", held->ons_id ? held->ons_id : "?",
+                 held->name ? held->name : "", held->revision, held->source ? held->source : "?");
+        for (size_t r = 0; r < held->n_reasons; r++)
+            fprintf (out, "%s %s", r ? ";" : "", held->reasons [r]);
+        fprintf (out, "\n");
+    }
+    fflush (out);
+}
+
+void
 render_card (FILE *out, const Election__SeatSummary *seat)
 {
     char winner [32], previous [32], number [32], electorate [32];

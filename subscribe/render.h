@@ -19,6 +19,11 @@ void render_line (FILE *out, const Election__NationalSummary *national, size_t t
 /*  A result card: "Luton North  LAB HOLD", majority, turnout, candidates.  */
 void render_card (FILE *out, const Election__SeatSummary *seat);
 
+/*  What waits for the results desk: "HELD for a second look (1): E14000800
+    Luton North rev 1: Con share 63.8% ...", one line per declaration held,
+    or a line saying nothing is.                                            */
+void render_desk (FILE *out, const Election__DeskSummary *desk);
+
 /*  n with thousands separators into buf ("14,364").  */
 const char *render_thousands (long long n, char *buf, size_t size);
 

@@ -4,11 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint8_t *
-journal_record_pack (uint64_t sequence, int64_t received_at_us, const char *source,
-                     const Election__Declaration *declaration, size_t *size)
+//  A record, held for a second look when n_reasons is not 0
+static uint8_t *
+s_pack (uint64_t sequence, int64_t received_at_us, const char *source,
+        const Election__Declaration *declaration, char *const *reasons, size_t n_reasons,
+        size_t *size)
 {
     Election__JournalRecord record = ELECTION__JOURNAL_RECORD__INIT;
+    if (n_reasons) {
+        record.has_held = true;
+        record.held = true;
+        record.n_hold_reasons = n_reasons;
+        record.hold_reasons = (char **) reasons;
+    }
     record.has_sequence = true;
     record.sequence = sequence;
     record.has_received_at_us = true;
@@ -23,17 +31,40 @@ journal_record_pack (uint64_t sequence, int64_t received_at_us, const char *sour
     return bytes;
 }
 
-el_err_t
-journal_record_append (journal_t *journal, uint64_t sequence, int64_t received_at_us,
-                       const char *source, const Election__Declaration *declaration)
+uint8_t *
+journal_record_pack (uint64_t sequence, int64_t received_at_us, const char *source,
+                     const Election__Declaration *declaration, size_t *size)
+{
+    return s_pack (sequence, received_at_us, source, declaration, NULL, 0, size);
+}
+
+static el_err_t
+s_append (journal_t *journal, uint64_t sequence, int64_t received_at_us, const char *source,
+          const Election__Declaration *declaration, char *const *reasons, size_t n_reasons)
 {
     size_t size;
-    uint8_t *bytes = journal_record_pack (sequence, received_at_us, source, declaration, &size);
+    uint8_t *bytes = s_pack (sequence, received_at_us, source, declaration, reasons, n_reasons,
+                             &size);
     if (!bytes)
         return EL_ERR_NOMEM;
     el_err_t rc = journal_append (journal, bytes, size);
     free (bytes);
     return rc;
+}
+
+el_err_t
+journal_record_append (journal_t *journal, uint64_t sequence, int64_t received_at_us,
+                       const char *source, const Election__Declaration *declaration)
+{
+    return s_append (journal, sequence, received_at_us, source, declaration, NULL, 0);
+}
+
+el_err_t
+journal_record_append_held (journal_t *journal, uint64_t sequence, int64_t received_at_us,
+                            const char *source, const Election__Declaration *declaration,
+                            char *const *reasons, size_t n_reasons)
+{
+    return s_append (journal, sequence, received_at_us, source, declaration, reasons, n_reasons);
 }
 
 Election__JournalRecord *

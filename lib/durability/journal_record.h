@@ -3,7 +3,8 @@
     A record is a packed JournalRecord (proto/election.proto): the
     declaration exactly as it was accepted (so that a replay sends it again
     as it was), the sequence it was given, when it was received and from
-    whom. The aggregator writes records and reads them back to recover;
+    whom, and whether it was held for a second look instead of applied
+    (README "The hold"). The aggregator writes records and reads them back to recover;
     ingest replays and audits them; the fuzzer feeds them to recovery.
     journal.h frames and checks the payloads; this is what is inside.       */
 #ifndef EL_JOURNAL_RECORD_H
@@ -27,6 +28,14 @@ uint8_t *journal_record_pack (uint64_t sequence, int64_t received_at_us, const c
     then it is not in the batch, and the batch must not be acknowledged.    */
 el_err_t journal_record_append (journal_t *journal, uint64_t sequence, int64_t received_at_us,
                                 const char *source, const Election__Declaration *declaration);
+
+/*  The same for a declaration held for a second look, not applied
+    (JournalRecord.held, with reasons[0 .. n_reasons-1], n_reasons > 0):
+    recovery holds it again instead of applying it.                         */
+el_err_t journal_record_append_held (journal_t *journal, uint64_t sequence,
+                                     int64_t received_at_us, const char *source,
+                                     const Election__Declaration *declaration,
+                                     char *const *reasons, size_t n_reasons);
 
 /*  Unpacks one record's payload (as journal_read delivers it). NULL if it
     does not decode or holds no declaration: a record is nothing without

@@ -20,7 +20,7 @@ typedef struct {
     uint64_t epoch;
     Election__Mode mode;
     int64_t sent_at_us;
-    Election__Update__BodyCase body;    /* seat, national, heartbeat or none */
+    Election__Update__BodyCase body;    /* seat, national, heartbeat, desk or none */
 } update_head_t;
 
 /*  Sets update's sequence, epoch, mode and sent_at_us from head, each

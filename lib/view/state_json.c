@@ -1,6 +1,7 @@
 /*  state_json.c: see state_json.h.  */
 #include "state_json.h"
 #include "names.h"
+#include "parties.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +12,30 @@ s_str (const char *text)
     return text ? json_string (text) : json_null ();
 }
 
+//  A party's full name and colour as the summary carries them; a summary
+//  from before the register had them stands for itself, in neutral grey
+static json_t *
+s_party_name (const char *name, const char *code)
+{
+    return s_str (name && *name ? name : code);
+}
+
+static json_t *
+s_colour (const char *colour)
+{
+    return json_string (colour && *colour ? colour : PARTIES_NEUTRAL_COLOUR);
+}
+
 json_t *
 state_json_seat (const Election__SeatSummary *seat)
 {
     json_t *candidates = json_array ();
     for (size_t i = 0; i < seat->n_candidates; i++) {
         const Election__CandidateResult *c = seat->candidates [i];
-        json_array_append_new (candidates, json_pack ("{s:o, s:o, s:I, s:f, s:o, s:b}",
-            "name", s_str (c->name), "party", s_str (c->party), "votes", (json_int_t) c->votes,
-            "share", c->share,
+        json_array_append_new (candidates, json_pack ("{s:o, s:o, s:o, s:o, s:I, s:f, s:o, s:b}",
+            "name", s_str (c->name), "party", s_str (c->party),
+            "party_name", s_party_name (c->party_name, c->party), "colour", s_colour (c->colour),
+            "votes", (json_int_t) c->votes, "share", c->share,
             "share_change", c->has_share_change ? json_real (c->share_change) : json_null (),
             "elected", c->elected));
     }
@@ -37,6 +53,21 @@ state_json_seat (const Election__SeatSummary *seat)
     if (object)
         json_object_set_new (object, "declared_at_ms", seat->has_declared_at_ms
                              ? json_integer ((json_int_t) seat->declared_at_ms) : json_null ());
+    const char *winner = seat->declared ? seat->winner : NULL;
+    if (object) {
+        json_object_set_new (object, "winner_name", winner ? s_party_name (seat->winner_name, winner)
+                                                           : json_null ());
+        json_object_set_new (object, "winner_colour", winner ? s_colour (seat->winner_colour)
+                                                             : json_null ());
+        //  "turnout" is valid votes / electorate; "official_turnout" ballot
+        //  papers / electorate, where the returning officer's totals came
+        json_object_set_new (object, "official_turnout", seat->has_official_turnout
+                             ? json_real (seat->official_turnout) : json_null ());
+        json_object_set_new (object, "ballot_papers", seat->has_ballot_papers
+                             ? json_integer (seat->ballot_papers) : json_null ());
+        json_object_set_new (object, "rejected_ballots", seat->has_rejected_ballots
+                             ? json_integer (seat->rejected_ballots) : json_null ());
+    }
     return object;
 }
 
@@ -46,8 +77,9 @@ s_parties (const Election__NationalSummary *national)
     json_t *parties = json_array ();
     for (size_t i = 0; i < national->n_parties; i++) {
         const Election__PartyLine *p = national->parties [i];
-        json_array_append_new (parties, json_pack ("{s:o, s:i, s:i, s:I, s:f, s:f}",
-            "party", s_str (p->party), "seats", p->seats, "change", p->change,
+        json_array_append_new (parties, json_pack ("{s:o, s:o, s:o, s:i, s:i, s:I, s:f, s:f}",
+            "party", s_str (p->party), "name", s_party_name (p->name, p->party),
+            "colour", s_colour (p->colour), "seats", p->seats, "change", p->change,
             "votes", (json_int_t) p->votes, "share", p->share, "share_change", p->share_change));
     }
     return parties;
@@ -68,6 +100,31 @@ state_json_national (const Election__NationalSummary *national)
 }
 
 json_t *
+state_json_held (const Election__DeskSummary *desk)
+{
+    json_t *held = json_array ();
+    for (size_t i = 0; desk && i < desk->n_held; i++) {
+        const Election__HeldDeclaration *h = desk->held [i];
+        json_t *reasons = json_array ();
+        for (size_t r = 0; r < h->n_reasons; r++)
+            json_array_append_new (reasons, json_string (h->reasons [r]));
+        //  The figures as sent, for the desk's second look
+        json_t *candidates = json_array ();
+        const Election__Declaration *d = h->declaration;
+        for (size_t c = 0; d && c < d->n_candidates; c++)
+            json_array_append_new (candidates, json_pack ("{s:o, s:o, s:I}",
+                "name", s_str (d->candidates [c]->name), "party", s_str (d->candidates [c]->party),
+                "votes", (json_int_t) d->candidates [c]->votes));
+        json_array_append_new (held, json_pack ("{s:o, s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:o}",
+            "id", s_str (h->ons_id), "name", s_str (h->name), "revision", (json_int_t) h->revision,
+            "reasons", reasons, "source", s_str (h->source),
+            "received_at_ms", (json_int_t) h->received_at_ms, "sequence", (json_int_t) h->sequence,
+            "electorate", (json_int_t) (d ? d->electorate : 0), "candidates", candidates));
+    }
+    return held;
+}
+
+json_t *
 state_json_update (const char *topic, const Election__Update *update)
 {
     json_t *object = json_pack ("{s:s, s:I, s:s}", "topic", topic,
@@ -83,6 +140,10 @@ state_json_update (const char *topic, const Election__Update *update)
             "upstream_ok", update->heartbeat->upstream_ok,
             "silent_ms", (json_int_t) update->heartbeat->silent_ms,
             "source", s_str (update->heartbeat->source)));
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_DESK)
+        json_object_set_new (object, "desk", json_pack ("{s:o}", "held",
+                                                        state_json_held (update->desk)));
     return object;
 }
 
@@ -146,5 +207,9 @@ state_json_state (const state_view_t *view)
             "from", s_str (national->swing_from), "to", s_str (national->swing_to)));
     json_object_set_new (state, "constituencies", sorted);
     json_object_set_new (state, "regions", collect.regions);
+    //  Never inside constituencies: what is held is not on air
+    const Election__Update *desk = state_view_get (view, "desk");
+    json_object_set_new (state, "held", state_json_held (desk && desk->body_case == ELECTION__UPDATE__BODY_DESK
+                                                         ? desk->desk : NULL));
     return state;
 }

@@ -13,13 +13,18 @@ json_t *state_json_seat (const Election__SeatSummary *seat);
 /*  {"scope", "declared", "seats_total", "majority_line", "parties": [...]...}  */
 json_t *state_json_national (const Election__NationalSummary *national);
 
+/*  The declarations held for a second look: [{"id", "name", "revision",
+    "reasons", "source", "received_at_ms", "sequence", "electorate",
+    "candidates" (as sent)}]. desk may be NULL (nothing held: []).          */
+json_t *state_json_held (const Election__DeskSummary *desk);
+
 /*  One stream update as a JSON line object: {"topic", "sequence", and
-    "seat" / "national" / "heartbeat"}.                                     */
+    "seat" / "national" / "heartbeat" / "desk"}.                            */
 json_t *state_json_update (const char *topic, const Election__Update *update);
 
 /*  The whole state: {"sequence", "epoch", "mode", "declared", "seats_total",
     "majority_line", "parties", "constituencies" (declared seats, by id),
-    "regions" (every other scope)}.                                         */
+    "regions" (every other scope), "held" (state_json_held)}.               */
 json_t *state_json_state (const state_view_t *view);
 
 #endif

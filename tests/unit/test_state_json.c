@@ -28,6 +28,7 @@ typedef struct {
     declaration_times_t *times;
     tally_t *tally;
     state_view_t *view;
+    parties_t *parties;
 } fixture_t;
 
 static int64_t
@@ -57,6 +58,8 @@ s_apply (tally_t *tally, const seat_result_t *seat, uint32_t revision, revision_
 }
 
 //  Publishes as the aggregator does: the seat, its scopes, the UK last
+static const parties_t *s_parties;     //  the register the summaries are packed with
+
 static int
 s_publish_seat (tally_t *tally, state_view_t *view, size_t seat, uint64_t sequence)
 {
@@ -64,14 +67,14 @@ s_publish_seat (tally_t *tally, state_view_t *view, size_t seat, uint64_t sequen
                             .mode = ELECTION__MODE__MODE_REHEARSAL, .sent_at_us = 1496973120000000 };
     char topic [128];
     size_t size;
-    uint8_t *bytes = summary_pack_seat (tally, seat, &stamp, &size);
+    uint8_t *bytes = summary_pack_seat (tally, s_parties, seat, &stamp, &size);
     summary_seat_topic (tally, seat, topic, sizeof topic);
     int rc = bytes ? state_view_put (view, topic, bytes, size) : -1;
     free (bytes);
     size_t scopes [3];
     size_t n = tally_seat_scopes (tally, seat, scopes);
     for (size_t i = n; i-- > 0 && rc == 0;) {
-        bytes = summary_pack_scope (tally, scopes [i], &stamp, &size);
+        bytes = summary_pack_scope (tally, s_parties, scopes [i], &stamp, &size);
         summary_scope_topic (tally, scopes [i], topic, sizeof topic);
         rc = bytes ? state_view_put (view, topic, bytes, size) : -1;
         free (bytes);
@@ -88,11 +91,13 @@ s_group_setup (void **state)
     ||  results_load (EL_DATA_DIR "/ge2015.csv", &fx->ge2015, err, sizeof err)
     ||  results_load (EL_DATA_DIR "/ge2017.csv", &fx->ge2017, err, sizeof err)
     ||  declaration_times_load (EL_DATA_DIR "/declaration_times_2017.csv", &fx->times, err, sizeof err)
+    ||  parties_load (EL_DATA_DIR "/parties.csv", &fx->parties, err, sizeof err)
     ||  !(fx->tally = tally_new (fx->ge2015, &s_bbc))
     ||  !(fx->view = state_view_new ())) {
         fprintf (stderr, "set-up failed: %s\n", err);
         return -1;
     }
+    s_parties = fx->parties;
     //  The whole night, one sequence per seat
     for (size_t i = 0; i < fx->ge2017->n_seats; i++) {
         const seat_result_t *seat = &fx->ge2017->seats [i];
@@ -110,6 +115,7 @@ s_group_teardown (void **state)
     fixture_t *fx = *state;
     state_view_destroy (&fx->view);
     tally_destroy (&fx->tally);
+    parties_destroy (&fx->parties);
     declaration_times_destroy (&fx->times);
     results_destroy (&fx->ge2015);
     results_destroy (&fx->ge2017);
@@ -190,16 +196,17 @@ s_round2 (double value)
 static const char *const s_seat_keys [] = {
     "id", "name", "country", "region", "declared", "revision", "kind", "reason", "winner",
     "previous_winner", "outcome", "majority", "electorate", "valid_votes", "turnout",
-    "declared_at_ms", "candidates"
+    "declared_at_ms", "candidates", "winner_name", "winner_colour", "official_turnout",
+    "ballot_papers", "rejected_ballots"
 };
 static const char *const s_candidate_keys [] = {
-    "name", "party", "votes", "share", "share_change", "elected"
+    "name", "party", "party_name", "colour", "votes", "share", "share_change", "elected"
 };
 static const char *const s_scope_keys [] = {
     "scope", "declared", "seats_total", "majority_line", "total_votes", "parties", "swing"
 };
 static const char *const s_party_keys [] = {
-    "party", "seats", "change", "votes", "share", "share_change"
+    "party", "name", "colour", "seats", "change", "votes", "share", "share_change"
 };
 #define S_N(keys) (sizeof (keys) / sizeof (keys) [0])
 
@@ -231,6 +238,20 @@ s_expect_seat (const json_t *json, const Election__SeatSummary *seat)
         s_expect_int (json, "declared_at_ms", seat->declared_at_ms);
     else
         assert_true (json_is_null (json_object_get (json, "declared_at_ms")));
+    s_expect_string (json, "winner_name", seat->declared ? seat->winner_name : NULL);
+    s_expect_string (json, "winner_colour", seat->declared ? seat->winner_colour : NULL);
+    if (seat->has_official_turnout)
+        s_expect_real (json, "official_turnout", seat->official_turnout);
+    else
+        assert_true (json_is_null (json_object_get (json, "official_turnout")));
+    if (seat->has_ballot_papers)
+        s_expect_int (json, "ballot_papers", seat->ballot_papers);
+    else
+        assert_true (json_is_null (json_object_get (json, "ballot_papers")));
+    if (seat->has_rejected_ballots)
+        s_expect_int (json, "rejected_ballots", seat->rejected_ballots);
+    else
+        assert_true (json_is_null (json_object_get (json, "rejected_ballots")));
     const json_t *candidates = json_object_get (json, "candidates");
     assert_true (json_is_array (candidates));
     assert_int_equal (json_array_size (candidates), seat->n_candidates);
@@ -240,6 +261,8 @@ s_expect_seat (const json_t *json, const Election__SeatSummary *seat)
         s_expect_keys (c, s_candidate_keys, S_N (s_candidate_keys));
         s_expect_string (c, "name", expected->name);
         s_expect_string (c, "party", expected->party);
+        s_expect_string (c, "party_name", expected->party_name);
+        s_expect_string (c, "colour", expected->colour);
         s_expect_int (c, "votes", expected->votes);
         s_expect_real (c, "share", expected->share);
         if (expected->has_share_change)
@@ -266,6 +289,8 @@ s_expect_scope (const json_t *json, const Election__NationalSummary *scope)
         const Election__PartyLine *expected = scope->parties [i];
         s_expect_keys (p, s_party_keys, S_N (s_party_keys));
         s_expect_string (p, "party", expected->party);
+        s_expect_string (p, "name", expected->name);
+        s_expect_string (p, "colour", expected->colour);
         s_expect_int (p, "seats", expected->seats);
         s_expect_int (p, "change", expected->change);
         s_expect_int (p, "votes", (long long) expected->votes);
@@ -315,6 +340,11 @@ test_seat (void **state)
     const json_t *first = json_array_get (json_object_get (json, "candidates"), 0);
     s_expect_string (first, "name", "Kelvin Hopkins");
     s_expect_string (first, "party", "Lab");
+    s_expect_string (first, "party_name", "Labour");      //  from data/parties.csv
+    s_expect_string (first, "colour", "#e4003b");
+    s_expect_string (json, "winner_name", "Labour");
+    s_expect_string (json, "winner_colour", "#e4003b");
+    assert_true (json_is_null (json_object_get (json, "official_turnout")));
     s_expect_int (first, "votes", 29765);
     assert_true (s_round2 (s_real (first, "share")) == 63.84);
     assert_true (s_round2 (s_real (first, "share_change")) == 11.59);
@@ -370,6 +400,8 @@ test_scope (void **state)
     s_expect_int (json, "total_votes", (long long) total);
     const json_t *con = json_array_get (json_object_get (json, "parties"), 0);
     s_expect_string (con, "party", "Con");
+    s_expect_string (con, "name", "Conservative");
+    s_expect_string (con, "colour", "#0087dc");
     s_expect_int (con, "seats", 318);
     s_expect_int (con, "change", -13);
     s_expect_int (con, "votes", 13670983);
@@ -398,7 +430,7 @@ test_scope (void **state)
 
 static const char *const s_state_keys [] = {
     "sequence", "epoch", "mode", "declared", "seats_total", "majority_line", "total_votes",
-    "parties", "swing", "constituencies", "regions"
+    "parties", "swing", "constituencies", "regions", "held"
 };
 
 static void
@@ -469,7 +501,8 @@ test_empty_state (void **state)
     json_t *json = state_json_state (view);
     const char *const keys [] = { "sequence", "epoch", "mode", "declared", "seats_total",
                                   "majority_line", "total_votes", "parties", "constituencies",
-                                  "regions" };      //  no swing
+                                  "regions", "held" };      //  no swing
+    assert_int_equal (json_array_size (json_object_get (json, "held")), 0);
     s_expect_keys (json, keys, S_N (keys));
     s_expect_int (json, "sequence", 0);
     s_expect_int (json, "declared", 0);
@@ -547,6 +580,115 @@ test_revision_rush_retraction (void **state)
     tally_destroy (&tally);
 }
 
+//  The returning officer's totals: the official turnout beside the
+//  valid-vote turnout, each saying which it is
+static void
+test_official_turnout (void **state)
+{
+    fixture_t *fx = *state;
+    tally_t *tally = tally_new (fx->ge2015, &s_bbc);
+    state_view_t *view = state_view_new ();
+    const seat_result_t *luton = results_find (fx->ge2017, LUTON_NORTH);
+    declaration_t decl = {
+        .ons_id = luton->ons_id, .revision = 1, .electorate = luton->electorate,
+        .candidates = luton->candidates, .n_candidates = luton->n_candidates,
+        .has_valid_votes = true, .valid_votes = 46622,
+        .has_rejected_ballots = true, .rejected_ballots = 130,
+        .has_ballot_papers = true, .ballot_papers = 46752
+    };
+    tally_verdict_t verdict;
+    assert_int_equal (tally_apply (tally, &decl, &verdict), TALLY_ACCEPTED);
+    assert_int_equal (s_publish_seat (tally, view, verdict.seat, 1), 0);
+    json_t *json = state_json_seat (state_view_seat (view, LUTON_NORTH));
+    s_expect_seat (json, state_view_seat (view, LUTON_NORTH));
+    s_expect_real (json, "turnout", 100.0 * 46622 / luton->electorate);
+    s_expect_real (json, "official_turnout", 100.0 * 46752 / luton->electorate);
+    s_expect_int (json, "ballot_papers", 46752);
+    s_expect_int (json, "rejected_ballots", 130);
+    json_decref (json);
+    state_view_destroy (&view);
+    tally_destroy (&tally);
+}
+
+//  What is held for a second look: a top-level "held" array, never in
+//  constituencies; the desk topic as a stream line
+static void
+test_held (void **state)
+{
+    (void) state;
+    state_view_t *view = state_view_new ();
+    Election__Candidate cands [2] = { ELECTION__CANDIDATE__INIT, ELECTION__CANDIDATE__INIT };
+    cands [0].name = "Caroline Kerswell";
+    cands [0].party = "Con";
+    cands [0].has_votes = true;
+    cands [0].votes = 29765;
+    cands [1].name = "Kelvin Hopkins";
+    cands [1].party = "Lab";
+    cands [1].has_votes = true;
+    cands [1].votes = 15401;
+    Election__Candidate *cand_list [2] = { &cands [0], &cands [1] };
+    Election__Declaration decl = ELECTION__DECLARATION__INIT;
+    decl.ons_id = LUTON_NORTH;
+    decl.has_electorate = true;
+    decl.electorate = 66811;
+    decl.n_candidates = 2;
+    decl.candidates = cand_list;
+    char *reasons [] = { "swing 26.6 from Lab to Con", "Con share 63.8% (+33.9)" };
+    Election__HeldDeclaration held = ELECTION__HELD_DECLARATION__INIT;
+    held.ons_id = LUTON_NORTH;
+    held.name = "Luton North";
+    held.has_revision = true;
+    held.revision = 1;
+    held.n_reasons = 2;
+    held.reasons = reasons;
+    held.source = "luton";
+    held.has_sequence = true;
+    held.sequence = 7;
+    held.declaration = &decl;
+    Election__HeldDeclaration *list [1] = { &held };
+    Election__DeskSummary desk = ELECTION__DESK_SUMMARY__INIT;
+    desk.n_held = 1;
+    desk.held = list;
+    Election__Update update = ELECTION__UPDATE__INIT;
+    update.body_case = ELECTION__UPDATE__BODY_DESK;
+    update.desk = &desk;
+    update_head_stamp (&update, &(update_head_t) { .sequence = 7, .epoch = S_EPOCH,
+                                                   .mode = ELECTION__MODE__MODE_REHEARSAL });
+    size_t size = election__update__get_packed_size (&update);
+    uint8_t bytes [size];
+    election__update__pack (&update, bytes);
+    update_head_t head;
+    assert_true (update_head_peek (bytes, size, &head));
+    assert_int_equal (head.body, ELECTION__UPDATE__BODY_DESK);
+    assert_int_equal (state_view_put (view, "desk", bytes, size), 0);
+
+    json_t *json = state_json_state (view);
+    const json_t *list_json = json_object_get (json, "held");
+    assert_int_equal (json_array_size (list_json), 1);
+    const json_t *first = json_array_get (list_json, 0);
+    s_expect_string (first, "id", LUTON_NORTH);
+    s_expect_string (first, "name", "Luton North");
+    s_expect_int (first, "revision", 1);
+    s_expect_int (first, "sequence", 7);
+    s_expect_string (first, "source", "luton");
+    s_expect_int (first, "electorate", 66811);
+    const json_t *why = json_object_get (first, "reasons");
+    assert_int_equal (json_array_size (why), 2);
+    assert_string_equal (json_string_value (json_array_get (why, 0)), "swing 26.6 from Lab to Con");
+    const json_t *figures = json_object_get (first, "candidates");
+    assert_int_equal (json_array_size (figures), 2);
+    s_expect_int (json_array_get (figures, 0), "votes", 29765);
+    assert_int_equal (json_array_size (json_object_get (json, "constituencies")), 0);
+    json_decref (json);
+
+    json = state_json_update ("desk", state_view_get (view, "desk"));
+    s_expect_string (json, "topic", "desk");
+    s_expect_int (json, "sequence", 7);
+    assert_int_equal (json_array_size (json_object_get (json_object_get (json, "desk"), "held")), 1);
+    json_decref (json);
+    state_view_destroy (&view);
+}
+
 int
 main (void)
 {
@@ -557,6 +699,8 @@ main (void)
         cmocka_unit_test (test_whole_state),
         cmocka_unit_test (test_empty_state),
         cmocka_unit_test (test_revision_rush_retraction),
+        cmocka_unit_test (test_official_turnout),
+        cmocka_unit_test (test_held),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
