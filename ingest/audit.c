@@ -37,6 +37,19 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
             "election_id", d->election_id, "ons_id", d->ons_id, "revision", (json_int_t) d->revision,
             "kind", kind, "reason", reason, "electorate", (json_int_t) d->electorate,
             "mode", names_mode (d->mode), "candidates", candidates);
+        //  Who checked what: a held declaration (not applied, and why), a
+        //  confirmed one, a clerk's note
+        bool held = record->has_held && record->held;
+        json_object_set_new (line, "held", json_boolean (held));
+        if (held) {
+            json_t *reasons = json_array ();
+            for (size_t i = 0; i < record->n_hold_reasons; i++)
+                json_array_append_new (reasons, json_string (record->hold_reasons [i]));
+            json_object_set_new (line, "hold_reasons", reasons);
+        }
+        json_object_set_new (line, "confirmed", json_boolean (d->has_confirmed && d->confirmed));
+        if (d->note)
+            json_object_set_new (line, "note", json_string (d->note));
         char *text = json_dumps (line, JSON_COMPACT);
         if (text)
             puts (text);
@@ -44,11 +57,17 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
         json_decref (line);
     }
     else {
-        printf ("%6llu %s %-10s %s rev %u %s%s%s, %zu candidates, from %s\n",
+        printf ("%6llu %s %-10s %s rev %u %s%s%s, %zu candidates, from %s%s%s%s\n",
                 (unsigned long long) record->sequence, when, d->ons_id ? d->ons_id : "?",
                 d->election_id ? d->election_id : "?", d->revision, kind ? kind : "?",
                 d->reason ? " " : "", d->reason ? (reason ? reason : "?") : "", d->n_candidates,
-                record->source ? record->source : "?");
+                record->source ? record->source : "?",
+                d->has_confirmed && d->confirmed ? ", confirmed" : "",
+                record->has_held && record->held ? ", HELD: " : "",
+                record->has_held && record->held && record->n_hold_reasons
+                    ? record->hold_reasons [0] : "");
+        if (d->note)
+            printf ("       note: %s\n", d->note);
     }
     journal_record_free (&record);
     return 0;

@@ -1,15 +1,21 @@
 /*  ingest: the count-centre client.
 
-      ingest send FILE.csv [--seat ONS_ID] [--revision N]   declare seats, one line each
+      ingest send FILE.csv [--seat ONS_ID] [--revision N|next]  declare seats, one line each
       ingest replay FILE [--times TIMES.csv] [--speed N|max] replay a night (CSV or journal)
+      ingest declare --seat ONS_ID                         the clerk's way (clerk.h)
+      ingest template --seat ONS_ID                        a seat's CSV to fill in
+      ingest retract --seat ONS_ID --reason WHY            withdraw a seat
+      ingest nominations FILE.csv                          nominations from results
       ingest journal FILE [--json]                         print a journal for audit
       ingest keygen NAME                                   make NAME.key + NAME.pub (CURVE)
 
     Every declaration is acknowledged or retried (sender.h); the exit status
-    is non-zero if any was rejected or never acknowledged. With --json, send
-    and replay end with one JSON line on stdout that says so for scripts and
-    tests (README "ingest --json").                                         */
+    is 1 if any was rejected or never acknowledged, 3 if any is held for a
+    second look. With --json, send, replay, declare and retract end with one
+    JSON line on stdout that says so for scripts and tests (README "ingest
+    --json").                                                               */
 #include "audit.h"
+#include "clerk.h"
 #include "cli.h"
 #include "clock.h"
 #include "journal_record.h"
@@ -19,8 +25,10 @@
 #include "names.h"
 #include "net.h"
 #include "plan.h"
+#include "request.h"
 #include "sender.h"
 #include "signals.h"
+#include "strmap.h"
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -42,9 +50,15 @@ typedef struct {
     size_t window;
     bool json;                  /* journal: JSON lines; send, replay: a JSON summary */
     bool per_seat_lines;        /* send: a line per seat; replay: rejections only */
+    const char *reason;         /* --reason as given: a word, or retract's WHY */
+    const char *nominations;    /* --nominations FILE (declare, template) */
+    bool revision_next;         /* --revision next */
+    strmap_t *next;             /* --revision next: ons_id -> the aggregator's next */
+    Election__Revisions *revisions;
     //  Outcome
-    size_t accepted, duplicate, rejected, unacked;
+    size_t accepted, duplicate, rejected, unacked, held;
     uint64_t last_sequence;
+    uint32_t next_revision;     /* the last ack's: the seat's next declaration */
     json_t *seats;              /* --json: each declaration's outcome, as it came */
 } s_ingest_t;
 
@@ -60,6 +74,14 @@ s_note_outcome (s_ingest_t *self, const char *label, const char *outcome,
     if (seat && ack && ack->status != ELECTION__ACK_STATUS__ACK_ACCEPTED
     &&  ack->status != ELECTION__ACK_STATUS__ACK_DUPLICATE)
         json_object_set_new (seat, "reason", json_string (ack->text ? ack->text : "no reason given"));
+    if (seat && ack && ack->status == ELECTION__ACK_STATUS__ACK_HELD) {
+        json_t *reasons = json_array ();
+        for (size_t i = 0; i < ack->n_reasons; i++)
+            json_array_append_new (reasons, json_string (ack->reasons [i]));
+        json_object_set_new (seat, "reasons", reasons);
+    }
+    if (seat && ack && ack->has_next_revision)
+        json_object_set_new (seat, "next_revision", json_integer (ack->next_revision));
     json_array_append_new (self->seats, seat);
 }
 
@@ -77,6 +99,8 @@ s_on_done (void *arg, const char *label, const Election__Ack *ack, int attempts)
     else {
         if (ack->sequence > self->last_sequence)
             self->last_sequence = ack->sequence;
+        if (ack->has_next_revision)
+            self->next_revision = ack->next_revision;
         switch (ack->status) {
             case ELECTION__ACK_STATUS__ACK_ACCEPTED:
                 self->accepted++;
@@ -89,6 +113,16 @@ s_on_done (void *arg, const char *label, const Election__Ack *ack, int attempts)
                 outcome = names_ack_status (ack->status);
                 if (self->per_seat_lines)
                     fprintf (out, "%s: duplicate (already held, no change)\n", label);
+                break;
+            case ELECTION__ACK_STATUS__ACK_HELD:
+                //  Not on air until a second person confirms it
+                self->held++;
+                outcome = names_ack_status (ack->status);
+                fprintf (out, "%s: HELD for a second look, not on air:", label);
+                for (size_t i = 0; i < ack->n_reasons; i++)
+                    fprintf (out, "%s %s", i ? ";" : "", ack->reasons [i]);
+                fprintf (out, " (to release it, a second person sends the same again with "
+                         "--confirm; to correct it, --revision %u)\n", ack->revision + 1);
                 break;
             default:
                 self->rejected++;
@@ -122,8 +156,9 @@ s_progress (const s_ingest_t *self, const sender_t *sender, int64_t started, int
 
 //  Submits the plan (timed by the night for replay) and pumps to the end
 static int
-s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, bool replay)
+s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, const char *command)
 {
+    bool replay = strcmp (command, "replay") == 0;
     if (replay)
         plan_sort (plan);
     int64_t started = clock_mono_ms ();
@@ -154,16 +189,16 @@ s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, bool replay)
     double elapsed = (double) (clock_mono_ms () - started) / 1000.0;
     size_t unfinished = sender_submitted (sender) - sender_finished (sender);
     fprintf (stderr, "ingest: %zu declarations: %zu accepted, %zu duplicate, %zu rejected, "
-             "%zu not acknowledged%s in %.2f s; last sequence %llu\n",
+             "%zu held, %zu not acknowledged%s in %.2f s; last sequence %llu\n",
              sender_submitted (sender), self->accepted, self->duplicate, self->rejected,
-             self->unacked + unfinished, unfinished ? " (interrupted)" : "", elapsed,
+             self->held, self->unacked + unfinished, unfinished ? " (interrupted)" : "", elapsed,
              (unsigned long long) self->last_sequence);
     if (self->json) {
-        json_t *summary = json_pack ("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:f, s:o}",
-            "command", replay ? "replay" : "send",
+        json_t *summary = json_pack ("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:f, s:o}",
+            "command", command,
             "declarations", (json_int_t) sender_submitted (sender),
             "accepted", (json_int_t) self->accepted, "duplicate", (json_int_t) self->duplicate,
-            "rejected", (json_int_t) self->rejected,
+            "rejected", (json_int_t) self->rejected, "held", (json_int_t) self->held,
             "not_acknowledged", (json_int_t) (self->unacked + unfinished),
             "interrupted", unfinished > 0, "last_sequence", (json_int_t) self->last_sequence,
             "elapsed_s", elapsed, "seats", self->seats ? self->seats : json_array ());
@@ -174,29 +209,43 @@ s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, bool replay)
         free (text);
         json_decref (summary);
     }
-    return self->rejected || self->unacked || unfinished ? 1 : 0;
+    return self->rejected || self->unacked || unfinished ? 1 : self->held ? 3 : 0;
 }
 
 static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "Usage: ingest COMMAND FILE [OPTIONS]\n"
+        "Usage: ingest COMMAND [FILE] [OPTIONS]\n"
         "The count-centre client: declares results to the aggregator and makes sure\n"
         "each is acknowledged (retrying until it is).\n\n"
         "Commands:\n"
         "  send FILE.csv          declare every seat of a results file (or --seat), a line per seat\n"
         "  replay FILE            replay a night from a results CSV or an aggregator journal,\n"
         "                         in declaration order, timed by the night / --speed\n"
+        "  declare --seat ID      the clerk's way: shows the seat's nominated candidates, asks\n"
+        "                         for each one's votes (stdin), checks the sums, shows the card,\n"
+        "                         and sends once the seat's name is typed to confirm\n"
+        "  template --seat ID     print a CSV of the seat's nominated candidates, votes empty\n"
+        "  retract --seat ID --reason WHY   withdraw a seat's declaration (no figures)\n"
+        "  nominations FILE.csv   print the nominations file derived from a results file\n"
+        "                         (how data/nominations_2017.csv is made)\n"
         "  journal FILE           print a journal for audit (--json for JSON lines)\n"
         "  keygen NAME            make a CURVE key pair: NAME.key (secret, mode 0600)\n"
         "                         and NAME.pub (give it to the aggregator's operator)\n\n"
         "Options:\n"
         "  --to ENDPOINT          aggregator ingest endpoint (default %s)\n"
-        "  --seat ONS_ID          send: only this seat\n"
-        "  --revision N           revision number to declare (default 1)\n"
+        "  --seat ONS_ID          send: only this seat; declare, template, retract: the seat\n"
+        "  --revision N|next      revision number to declare (default 1; declare and retract:\n"
+        "                         next); next: the one after what the aggregator holds\n"
         "  --kind result|rush     full figures, or the winner only (default result)\n"
-        "  --reason WHY           correction, recount or retraction, for a revision\n"
+        "  --reason WHY           correction, recount or retraction, for a revision;\n"
+        "                         retract: why, in your words\n"
+        "  --confirm, --confirmed the declarations were checked by a second person: never held\n"
+        "                         for a second look, and a held one of the same revision and\n"
+        "                         figures is released (replay --confirmed: a known-good night)\n"
+        "  --nominations FILE     declare, template: the nominations from a file (default:\n"
+        "                         asked of the aggregator)\n"
         "  --times TIMES.csv      replay: declaration times (default: declaration_times_YYYY.csv\n"
         "                         beside geYYYY.csv if present, else evenly over a night)\n"
         "  --speed N|max          replay: N times real speed, or max (default 60)\n"
@@ -208,15 +257,52 @@ s_usage (FILE *out)
         "  --window N             declarations in flight at once (default 1000)\n"
         "  --curve-server-key FILE  the aggregator's public key (FILE.pub): send over CURVE\n"
         "  --curve-key NAME       with --curve-server-key: this centre's pair NAME.key + NAME.pub\n"
-        "  --json                 send, replay: one JSON summary line on stdout at the end\n"
-        "                         (counts and each seat's outcome; per-seat lines go to stderr);\n"
-        "                         journal: JSON lines\n"
+        "  --json                 send, replay, declare, retract: one JSON summary line on stdout\n"
+        "                         at the end (counts and each seat's outcome; per-seat lines go\n"
+        "                         to stderr); journal: JSON lines\n"
         "  --quiet                log errors only (default: warnings and errors)\n"
         "  --verbose              also log each retry and handshake (info)\n"
         "  --help                 this text\n\n"
         "Exit status: 0 if every declaration was accepted or a duplicate, 1 if any was\n"
-        "rejected or never acknowledged, 2 for bad usage.\n",
+        "rejected or never acknowledged, 3 if none was but some are held for a second\n"
+        "look (not on air), 2 for bad usage or nothing sent.\n",
         NET_AGG_INGEST);
+}
+
+//  --revision next: the aggregator's next revision of each seat
+static uint32_t
+s_next_revision (void *arg, const char *ons_id)
+{
+    s_ingest_t *self = arg;
+    size_t index;
+    if (self->next && strmap_get (self->next, ons_id, &index))
+        return self->revisions->seats [index]->next_revision;
+    return 1;       //  a seat the aggregator did not name: it will say why
+}
+
+static int
+s_ask_revisions (s_ingest_t *self, void *ctx, const sender_config_t *config)
+{
+    if (request_revisions (ctx, config, self->plan.seat, &self->revisions))
+        return -1;
+    self->next = strmap_new_borrowed (self->revisions->n_seats);
+    for (size_t i = 0; self->next && i < self->revisions->n_seats; i++)
+        if (self->revisions->seats [i]->ons_id
+        &&  strmap_put (self->next, self->revisions->seats [i]->ons_id, i))
+            break;
+    self->plan.revision_of = s_next_revision;
+    self->plan.revision_arg = self;
+    return self->next ? 0 : -1;
+}
+
+static bool
+s_takes_file (const char *command)
+{
+    const char *with_file [] = { "send", "replay", "journal", "keygen", "nominations" };
+    for (size_t i = 0; i < sizeof with_file / sizeof with_file [0]; i++)
+        if (strcmp (command, with_file [i]) == 0)
+            return true;
+    return false;
 }
 
 int
@@ -232,12 +318,16 @@ main (int argc, char *argv [])
                   .mode = ELECTION__MODE__MODE_REHEARSAL, .revision = 1 }
     };
     log_level_t level = LOG_WARN;
+    bool revision_given = false;
     static const struct option options [] = {
         { "to", required_argument, NULL, 't' },
         { "seat", required_argument, NULL, 's' },
         { "revision", required_argument, NULL, 'r' },
         { "kind", required_argument, NULL, 'k' },
         { "reason", required_argument, NULL, 'R' },
+        { "confirm", no_argument, NULL, 'c' },
+        { "confirmed", no_argument, NULL, 'c' },
+        { "nominations", required_argument, NULL, 'N' },
         { "times", required_argument, NULL, 'T' },
         { "speed", required_argument, NULL, 'x' },
         { "mode", required_argument, NULL, 'm' },
@@ -268,15 +358,12 @@ main (int argc, char *argv [])
             case 'j': self.json = true; break;
             case 'q': level = LOG_ERROR; break;
             case 'v': level = LOG_INFO; break;
+            case 'c': self.plan.confirmed = true; break;
+            case 'N': self.nominations = optarg; break;
+            case 'R': self.reason = optarg; break;
             case 'k':
                 if (!names_kind_parse (optarg, &self.plan.kind)) {
                     fprintf (stderr, "ingest: --kind must be result or rush\n");
-                    return 2;
-                }
-                break;
-            case 'R':
-                if (!names_reason_parse (optarg, &self.plan.reason)) {
-                    fprintf (stderr, "ingest: --reason must be correction, recount or retraction\n");
                     return 2;
                 }
                 break;
@@ -300,6 +387,11 @@ main (int argc, char *argv [])
                 }
                 break;
             case 'r':
+                revision_given = true;
+                if (strcmp (optarg, "next") == 0) {
+                    self.revision_next = true;
+                    break;
+                }
                 if (cli_integer ("ingest", "--revision", optarg, 1, 1000000, &value))
                     return 2;
                 self.plan.revision = (uint32_t) value;
@@ -324,22 +416,46 @@ main (int argc, char *argv [])
             default:  s_usage (stderr); return 2;
         }
     }
-    if (argc - optind != 2) {
+    if (argc - optind < 1) {
         s_usage (stderr);
         return 2;
     }
-    const char *command = argv [optind], *path = argv [optind + 1];
+    const char *command = argv [optind];
+    bool takes_file = s_takes_file (command);
+    if (argc - optind != (takes_file ? 2 : 1)) {
+        if (takes_file || argc - optind > 1)
+            s_usage (stderr);
+        else
+            fprintf (stderr, "ingest: %s takes no FILE: --seat ONS_ID\n", command);
+        return 2;
+    }
+    const char *path = takes_file ? argv [optind + 1] : NULL;
     log_init ("ingest", level);
     if (strcmp (command, "journal") == 0)
         return audit_journal (path, self.json);
     if (strcmp (command, "keygen") == 0)
         return keygen_pair (path);
+    if (strcmp (command, "nominations") == 0)
+        return clerk_derive_nominations (path, stdout);
     bool replay = strcmp (command, "replay") == 0;
-    if (!replay && strcmp (command, "send") != 0) {
+    bool declare = strcmp (command, "declare") == 0;
+    bool retract = strcmp (command, "retract") == 0;
+    bool template = strcmp (command, "template") == 0;
+    if (!replay && !declare && !retract && !template && strcmp (command, "send") != 0) {
         fprintf (stderr, "ingest: unknown command \"%s\"\n", command);
         s_usage (stderr);
         return 2;
     }
+    //  --reason is a word of the schema, but a retraction's reason is the clerk's
+    if (self.reason && !retract && !names_reason_parse (self.reason, &self.plan.reason)) {
+        fprintf (stderr, "ingest: --reason must be correction, recount or retraction\n");
+        return 2;
+    }
+    //  A clerk's declaration or retraction goes above whatever is held
+    if ((declare || retract) && !revision_given)
+        self.revision_next = true;
+    if (self.revision_next)
+        self.plan.revision = 0;
     self.per_seat_lines = !replay;
     self.plan.replay = replay;
     if (self.json && !(self.seats = json_array ())) {
@@ -365,18 +481,40 @@ main (int argc, char *argv [])
     void *ctx = zmq_ctx_new ();
     sender_config_t config = { self.to, self.retry_ms, self.give_up_ms, self.window,
                                self.server_key ? &curve : NULL };
-    sender_t *sender = ctx ? sender_new (ctx, &config, s_on_done, &self) : NULL;
+    clerk_options_t clerk = { ctx, &config, self.nominations, self.plan.seat, &self.plan };
+    sender_t *sender = NULL;
     plan_t plan = { 0 };
     int rc = 1;
-    if (!sender)
+    if (!ctx)
         goto cleanup;
-    if (replay && journal_record_sniff (path) ? plan_journal (&plan, &self.plan, path)
-                                              : plan_csv (&plan, &self.plan, path))
+    if (template) {
+        rc = clerk_template (&clerk, stdout);
         goto cleanup;
-    rc = s_run_plan (&self, sender, &plan, replay);
+    }
+    rc = 2;
+    if (declare ? clerk_declare (&clerk, stdin, self.json ? stderr : stdout, &plan)
+    :   retract ? clerk_retract (&clerk, self.reason, &plan)
+    :   0)
+        goto cleanup;
+    rc = 1;
+    if (self.revision_next && !declare && !retract && s_ask_revisions (&self, ctx, &config))
+        goto cleanup;
+    if (!(sender = sender_new (ctx, &config, s_on_done, &self)))
+        goto cleanup;
+    if (!declare && !retract
+    &&  (replay && journal_record_sniff (path) ? plan_journal (&plan, &self.plan, path)
+                                               : plan_csv (&plan, &self.plan, path)))
+        goto cleanup;
+    rc = s_run_plan (&self, sender, &plan, command);
+    if (retract && self.accepted)
+        fprintf (stderr, "ingest: %s withdrawn; its next declaration is --revision %u\n",
+                 self.plan.seat, self.next_revision);
 cleanup:
     plan_free (&plan);
     json_decref (self.seats);
+    strmap_destroy (&self.next);
+    if (self.revisions)
+        election__revisions__free_unpacked (self.revisions, NULL);
     sender_destroy (&sender);
     if (ctx)
         zmq_ctx_term (ctx);

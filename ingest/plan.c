@@ -38,6 +38,13 @@ s_add (plan_t *self, const char *label, const ProtobufCMessage *message, int64_t
     return 0;
 }
 
+int
+plan_add (plan_t *self, const char *label, const Election__Declaration *declaration,
+          int64_t night_ms)
+{
+    return s_add (self, label, &declaration->base, night_ms);
+}
+
 void
 plan_free (plan_t *self)
 {
@@ -67,12 +74,21 @@ s_add_seat (plan_t *self, const plan_options_t *options, const seat_result_t *se
 {
     Election__Candidate candidates [seat->n_candidates ? seat->n_candidates : 1];
     Election__Candidate *pointers [seat->n_candidates ? seat->n_candidates : 1];
+    uint32_t revision = options->revision ? options->revision
+                      : options->revision_of (options->revision_arg, seat->ons_id);
+    //  A revision above the first is a correction unless said otherwise
+    Election__RevisionReason reason = options->reason == ELECTION__REVISION_REASON__REASON_NONE
+                                   && revision > 1 ? ELECTION__REVISION_REASON__REASON_CORRECTION
+                                                   : options->reason;
     declaration_opts_t opts = { options->election, options->source, options->mode,
-                                options->revision, options->kind, options->reason, night_ms };
+                                revision, options->kind, reason, night_ms };
     Election__Declaration decl;
     declaration_from_seat (seat, &opts, &decl, candidates, pointers);
+    decl.constituency = seat->name;
+    decl.has_confirmed = options->confirmed;
+    decl.confirmed = options->confirmed;
     char label [96];
-    snprintf (label, sizeof label, "%s %.48s rev %u", seat->ons_id, seat->name, options->revision);
+    snprintf (label, sizeof label, "%s %.48s rev %u", seat->ons_id, seat->name, revision);
     return s_add (self, label, &decl.base, night_ms);
 }
 
@@ -182,6 +198,10 @@ s_add_record (void *arg, const uint8_t *payload, size_t size)
     decl->election_id = (char *) ctx->options->election;    //  borrowed for the pack only
     decl->has_mode = true;
     decl->mode = ctx->options->mode;
+    if (ctx->options->confirmed) {
+        decl->has_confirmed = true;
+        decl->confirmed = true;
+    }
     char label [96];
     snprintf (label, sizeof label, "%s rev %u (journal seq %llu)", decl->ons_id ? decl->ons_id : "?",
               decl->revision, (unsigned long long) record->sequence);

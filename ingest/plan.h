@@ -3,7 +3,9 @@
     the night (replay sends in that order, at --speed).
 
     From a results file: every seat (or one, --seat), each at its time in a
-    declaration-times file, else spread evenly over a night. From a journal:
+    declaration-times file, else spread evenly over a night, each with the
+    seat's name (Declaration.constituency) so that the aggregator can tell
+    figures sent under the wrong id. From a journal:
     every record as it was accepted, figures, revision and timing, but in
     this run's mode and election, so last night's feed is the next
     rehearsal.                                                               */
@@ -15,11 +17,18 @@
 #include <stdint.h>
 #include "election.pb-c.h"
 
+/*  The revision a seat's next declaration must carry (ingest asks the
+    aggregator: --revision next).                                           */
+typedef uint32_t (plan_revision_fn) (void *arg, const char *ons_id);
+
 typedef struct {
     const char *election;
     const char *source;
     Election__Mode mode;
-    uint32_t revision;
+    uint32_t revision;          /* 0: each seat's next, from revision_of */
+    plan_revision_fn *revision_of;
+    void *revision_arg;
+    bool confirmed;             /* checked by a second person (--confirm) */
     Election__DeclarationKind kind;
     Election__RevisionReason reason;
     const char *seat;           /* only this seat; NULL: every seat */
@@ -46,8 +55,15 @@ typedef struct {
     has said why on stderr ("ingest: ...").                                 */
 int plan_csv (plan_t *self, const plan_options_t *options, const char *path);
 
-/*  Adds every record of the journal at path, as plan_csv does.  */
+/*  Adds every record of the journal at path, as plan_csv does (a record
+    held for a second look is sent again as it was: held again, unless
+    confirmed).                                                             */
 int plan_journal (plan_t *self, const plan_options_t *options, const char *path);
+
+/*  Adds one declaration built elsewhere (ingest declare, retract), labelled.
+    Returns 0, or -1 on no memory.                                          */
+int plan_add (plan_t *self, const char *label, const Election__Declaration *declaration,
+              int64_t night_ms);
 
 /*  Puts the items in order of their time on the night.  */
 void plan_sort (plan_t *self);
