@@ -1,6 +1,9 @@
-/*  fuzz_csv: bytes as a results file -> results_load, and as a
-    declaration-times file -> declaration_times_load. The loaders take a
-    path, so the bytes go through a temporary file.                        */
+/*  fuzz_csv: bytes as a results file -> results_load, as a
+    declaration-times file -> declaration_times_load, as a nominations file
+    and as a party register. The loaders take a path, so the bytes go
+    through a temporary file.                                              */
+#include "nominations.h"
+#include "parties.h"
 #include "results_file.h"
 #include "times_file.h"
 #include <stdint.h>
@@ -47,6 +50,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     declaration_times_t *times = NULL;
     if (declaration_times_load (s_path, &times, err, sizeof err) == EL_OK)
         declaration_times_destroy (&times);
+    nominations_t *nominations = NULL;
+    if (nominations_load (s_path, &nominations, err, sizeof err) == EL_OK)
+        nominations_destroy (&nominations);
+    parties_t *parties = NULL;
+    if (parties_load (s_path, &parties, err, sizeof err) == EL_OK) {
+        for (size_t i = 0; i < parties_count (parties); i++)
+            if (parties_match (parties, parties_at (parties, i)->code) == NULL)
+                abort ();   //  every code is one of its own spellings
+        parties_destroy (&parties);
+    }
     unlink (s_path);
     return 0;
 }

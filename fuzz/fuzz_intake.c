@@ -1,12 +1,15 @@
-/*  fuzz_intake: bytes off the wire -> intake_decode -> tally_apply -> the
-    summaries, against a tally of part of the 2015 baseline (a fresh one per
-    input, so a crash reproduces from its input alone).
+/*  fuzz_intake: bytes off the wire -> intake_decode -> the nominations'
+    checks -> tally_check and the scrutiny -> tally_apply -> the summaries,
+    against a tally of part of the 2015 baseline (a fresh one per input, so
+    a crash reproduces from its input alone) and the 2017 nominations.
 
     An input is a sequence of frames, each a 2-byte little-endian length and
     that many bytes (the last may be short): several declarations in a row
     reach revisions, retractions and duplicates, not only first results.   */
 #include "fuzz_baseline.h"
 #include "intake.h"
+#include "nominations.h"
+#include "scrutiny.h"
 #include "summary.h"
 #include "tally.h"
 #include <stdint.h>
@@ -14,6 +17,8 @@
 #include <stdlib.h>
 
 static results_t *s_baseline;
+static nominations_t *s_nominations;
+static parties_t *s_parties;
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -22,6 +27,12 @@ int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
     s_baseline = fuzz_baseline ();
+    char err [512];
+    if (nominations_load (EL_DATA_DIR "/nominations_2017.csv", &s_nominations, err, sizeof err)
+    ||  parties_load (EL_DATA_DIR "/parties.csv", &s_parties, err, sizeof err)) {
+        fprintf (stderr, "%s\n", err);
+        abort ();
+    }
     return 0;
 }
 
@@ -33,12 +44,12 @@ s_pack_summaries (tally_t *tally, size_t seat)
     size_t size;
     char topic [128];
     summary_seat_topic (tally, seat, topic, sizeof topic);
-    free (summary_pack_seat (tally, NULL, seat, &stamp, &size));
+    free (summary_pack_seat (tally, s_parties, seat, &stamp, &size));
     size_t scopes [3];
     size_t n = tally_seat_scopes (tally, seat, scopes);
     for (size_t i = 0; i < n; i++) {
         summary_scope_topic (tally, scopes [i], topic, sizeof topic);
-        free (summary_pack_scope (tally, NULL, scopes [i], &stamp, &size));
+        free (summary_pack_scope (tally, s_parties, scopes [i], &stamp, &size));
     }
 }
 
@@ -64,8 +75,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         char text [192];
         if (intake_decode (data, len, ELECTION__MODE__MODE_REHEARSAL, "uk-general",
                            &intake, &request_id, text, sizeof text) == EL_REASON_NONE) {
+            const declaration_t *decl = &intake.decl;
+            nominations_claim_t claim = { decl->ons_id, intake.message->constituency,
+                                          decl->electorate, decl->kind == DECL_RUSH,
+                                          decl->candidates, decl->n_candidates };
+            nominations_check (s_nominations, s_parties, &claim, 5.0, text, sizeof text);
             tally_verdict_t verdict;
-            if (tally_apply (tally, &intake.decl, &verdict) == TALLY_ACCEPTED)
+            seat_view_t preview;
+            scrutiny_options_t judge = scrutiny_defaults ();
+            scrutiny_reasons_t reasons;
+            if (tally_check (tally, decl, &verdict, &preview) == TALLY_ACCEPTED)
+                scrutiny_judge (tally, verdict.seat, &preview, &judge, &reasons);
+            if (tally_apply (tally, decl, &verdict) == TALLY_ACCEPTED)
                 s_pack_summaries (tally, verdict.seat);
             intake_release (&intake);
         }
