@@ -185,12 +185,15 @@
     document.getElementById("majority-label").textContent = model.majorityLine + " for a majority";
   }
 
+  // A rush says HOLD or GAIN FROM as a full result does: WIN only for a
+  // seat with no previous winner to measure against
   function headline(seat) {
-    if (seat.kind === "rush")
-      return party(seat.winner).name + " WIN";
-    if (seat.outcome === "gain")
-      return party(seat.winner).name + " GAIN FROM " + party(seat.previous_winner).name;
-    return party(seat.winner).name + " HOLD";
+    const winner = party(seat.winner).name;
+    if (!seat.previous_winner)
+      return winner + " WIN";
+    return seat.outcome === "gain"
+      ? winner + " GAIN FROM " + party(seat.previous_winner).name
+      : winner + " HOLD";
   }
 
   function card(seat) {
