@@ -2,6 +2,7 @@
 #include "clerk.h"
 #include "cli.h"
 #include "clock.h"
+#include "declaration.h"
 #include "nominations.h"
 #include "parties.h"
 #include "request.h"
@@ -229,6 +230,7 @@ s_ask_count (FILE *in, FILE *out, const char *prompt, bool optional, uint32_t *v
 }
 
 typedef struct {
+    const char *name;           /* the seat's */
     uint32_t *votes;            /* per nominated candidate */
     uint32_t electorate;
     bool has_rejected, has_papers;
@@ -383,60 +385,73 @@ s_confirm (const s_seat_t *info, FILE *in, FILE *out)
     }
 }
 
-//  The declaration the clerk confirmed, into the plan
+//  A declaration of the seat as declaration_from_seat makes it from the
+//  options (votes, if any, are in seat), into the plan; decl may be
+//  completed by the caller first (before), and is labelled label
 static int
-s_add_declaration (const clerk_options_t *options, const s_seat_t *info,
-                   const s_figures_t *figures, uint32_t revision, plan_t *plan)
+s_add (const clerk_options_t *options, const seat_result_t *seat, uint32_t revision,
+       Election__RevisionReason reason, plan_t *plan, const char *label,
+       void (*before) (Election__Declaration *decl, const void *arg), const void *arg)
 {
-    const seat_result_t *seat = &info->seat;
-    size_t n = seat->n_candidates;
+    size_t n = seat->n_candidates ? seat->n_candidates : 1;
     Election__Candidate candidates [n];
     Election__Candidate *pointers [n];
-    for (size_t i = 0; i < n; i++) {
-        election__candidate__init (&candidates [i]);
-        candidates [i].name = seat->candidates [i].name;
-        candidates [i].party = seat->candidates [i].party;
-        candidates [i].has_votes = true;
-        candidates [i].votes = figures->votes [i];
-        pointers [i] = &candidates [i];
-    }
     const plan_options_t *opts = options->plan;
-    Election__Declaration decl = ELECTION__DECLARATION__INIT;
-    decl.election_id = (char *) opts->election;
-    decl.ons_id = seat->ons_id;
-    decl.constituency = seat->name;
-    decl.has_revision = true;
-    decl.revision = revision;
-    decl.has_electorate = true;
-    decl.electorate = figures->electorate;
-    decl.n_candidates = n;
-    decl.candidates = pointers;
-    decl.has_declared_at_ms = true;
-    decl.declared_at_ms = clock_now_us () / 1000;
-    decl.source_id = (char *) opts->source;
-    decl.has_mode = true;
-    decl.mode = opts->mode;
-    decl.has_kind = true;
-    decl.kind = ELECTION__DECLARATION_KIND__KIND_RESULT;
-    decl.has_reason = true;
-    decl.reason = opts->reason != ELECTION__REVISION_REASON__REASON_NONE ? opts->reason
-                : revision > 1 ? ELECTION__REVISION_REASON__REASON_CORRECTION
-                               : ELECTION__REVISION_REASON__REASON_NONE;
-    decl.has_valid_votes = true;
-    decl.valid_votes = (uint32_t) figures->valid;
-    decl.has_rejected_ballots = figures->has_rejected;
-    decl.rejected_ballots = figures->rejected;
-    decl.has_ballot_papers = figures->has_papers;
-    decl.ballot_papers = figures->papers;
+    declaration_opts_t how = { opts->election, opts->source, opts->mode, revision,
+                               ELECTION__DECLARATION_KIND__KIND_RESULT, reason,
+                               clock_now_us () / 1000 };
+    Election__Declaration decl;
+    declaration_from_seat (seat, &how, &decl, candidates, pointers);
     decl.has_confirmed = opts->confirmed;
     decl.confirmed = opts->confirmed;
-    char label [96];
-    snprintf (label, sizeof label, "%s %.48s rev %u", seat->ons_id, seat->name, revision);
+    if (before)
+        before (&decl, arg);
     if (plan_add (plan, label, &decl, decl.declared_at_ms)) {
         fprintf (stderr, "ingest: out of memory\n");
         return 2;
     }
     return 0;
+}
+
+//  What a clerk's declaration carries besides the candidates: the seat's
+//  name and the returning officer's totals
+static void
+s_with_totals (Election__Declaration *decl, const void *arg)
+{
+    const s_figures_t *figures = arg;
+    decl->constituency = (char *) figures->name;
+    decl->has_valid_votes = true;
+    decl->valid_votes = (uint32_t) figures->valid;
+    decl->has_rejected_ballots = figures->has_rejected;
+    decl->rejected_ballots = figures->rejected;
+    decl->has_ballot_papers = figures->has_papers;
+    decl->ballot_papers = figures->papers;
+}
+
+//  The declaration the clerk confirmed, into the plan
+static int
+s_add_declaration (const clerk_options_t *options, const s_seat_t *info,
+                   s_figures_t *figures, uint32_t revision, plan_t *plan)
+{
+    const seat_result_t *nominated = &info->seat;
+    size_t n = nominated->n_candidates;
+    candidate_t candidates [n ? n : 1];
+    for (size_t i = 0; i < n; i++)
+        candidates [i] = (candidate_t) { .name = nominated->candidates [i].name,
+                                         .party = nominated->candidates [i].party,
+                                         .votes = figures->votes [i] };
+    seat_result_t seat = *nominated;
+    seat.electorate = figures->electorate;
+    seat.candidates = candidates;
+    figures->name = nominated->name;
+    const plan_options_t *opts = options->plan;
+    Election__RevisionReason reason = opts->reason != ELECTION__REVISION_REASON__REASON_NONE
+                                    ? opts->reason
+                                    : revision > 1 ? ELECTION__REVISION_REASON__REASON_CORRECTION
+                                                   : ELECTION__REVISION_REASON__REASON_NONE;
+    char label [96];
+    snprintf (label, sizeof label, "%s %.48s rev %u", seat.ons_id, seat.name, revision);
+    return s_add (options, &seat, revision, reason, plan, label, s_with_totals, figures);
 }
 
 int
@@ -492,6 +507,13 @@ clerk_declare (const clerk_options_t *options, FILE *in, FILE *out, plan_t *plan
     return rc;
 }
 
+static void
+s_with_note (Election__Declaration *decl, const void *arg)
+{
+    decl->note = (char *) arg;
+    decl->has_electorate = false;
+}
+
 int
 clerk_retract (const clerk_options_t *options, const char *why, plan_t *plan)
 {
@@ -505,25 +527,12 @@ clerk_retract (const clerk_options_t *options, const char *why, plan_t *plan)
         s_seat_free (&info);
         return 2;
     }
-    const plan_options_t *opts = options->plan;
-    Election__Declaration decl = ELECTION__DECLARATION__INIT;
-    decl.election_id = (char *) opts->election;
-    decl.ons_id = (char *) options->seat;
-    decl.has_revision = true;
-    decl.revision = revision;
-    decl.has_declared_at_ms = true;
-    decl.declared_at_ms = clock_now_us () / 1000;
-    decl.source_id = (char *) opts->source;
-    decl.has_mode = true;
-    decl.mode = opts->mode;
-    decl.has_reason = true;
-    decl.reason = ELECTION__REVISION_REASON__REASON_RETRACTION;
-    decl.note = (char *) why;
+    //  No figures: the seat's id and the clerk's words
+    seat_result_t seat = { .ons_id = (char *) options->seat, .name = "" };
     char label [96];
     snprintf (label, sizeof label, "%s rev %u (retraction)", options->seat, revision);
-    int rc = plan_add (plan, label, &decl, decl.declared_at_ms) ? 2 : 0;
-    if (rc)
-        fprintf (stderr, "ingest: out of memory\n");
+    int rc = s_add (options, &seat, revision, ELECTION__REVISION_REASON__REASON_RETRACTION, plan,
+                    label, s_with_note, why);
     s_seat_free (&info);
     return rc;
 }
