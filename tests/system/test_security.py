@@ -125,6 +125,15 @@ class SecurityTest(unittest.TestCase):
         sources = {rec["ons_id"]: rec["source"] for rec in records}
         self.assertEqual(sources, {SEAT_A: "centre-a", SEAT_B: "centre-b"})
 
+    def test_2b_requests_authorised_like_declarations(self):
+        # A request on the ingest socket (here "revision", for --revision
+        # next) about another centre's seat is refused, nothing sent
+        before = self.state()
+        result = self.send(SEAT_B, "--revision", "next", *self.curve("agg", "centre-a"), summary=False)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn('refused "revision": centre centre-a may not declare %s' % SEAT_B, result.stderr)
+        self.assertEqual(self.state(), before)
+
     def test_3_key_files(self):
         # Keygen never overwrites, and refuses a secret key others can read
         r = run("ingest", "keygen", self.key("centre-a"))
