@@ -4,7 +4,8 @@
 
     Starts the real aggregator on free loopback ports, takes a snapshot of
     its state, then sends it malformed declarations (built with protobuf-c)
-    and raw frames that are not declarations at all. Every one must be
+    and raw frames that are not declarations at all, and requests (a
+    command and a payload) that make no sense. Every one must be
     rejected with an Ack (where a reply is possible) or dropped; afterwards
     the aggregator must still answer, its snapshot must be byte-for-byte
     what it was, and a valid declaration must still be accepted. The
@@ -309,6 +310,34 @@ static s_raw_case_t s_raw_cases [] = {
     { "300 KB frame (over ZMQ_MAXMSGSIZE)", NULL, 300 * 1024, 1, S_DROPPED },
 };
 
+//  Requests that are not declarations (a name frame, a payload frame):
+//  each refused with an Ack, whatever the name or payload
+typedef struct {
+    const char *name;
+    const void *command;
+    size_t command_size;
+    const void *payload;
+    size_t payload_size;
+    int expect;
+} s_command_case_t;
+
+static const uint8_t s_request_bad_seat [] = { 0xc2, 0x02, 0x04, 'Z', 'Z', '\n', 'Z' };  /* ons_ids: "ZZ\nZ" */
+static const uint8_t s_binary_name [] = { 0x01, 0xff, 'n', 0x00, '\n' };
+static char s_command_long [4096];
+
+static s_command_case_t s_command_cases [] = {
+    { "unknown command", "exit-now", 8, NULL, 0, ELECTION__REJECT_CODE__REJECT_MALFORMED },
+    { "binary command name", s_binary_name, sizeof s_binary_name, NULL, 0,
+      ELECTION__REJECT_CODE__REJECT_MALFORMED },
+    { "4 KB command name", s_command_long, sizeof s_command_long, NULL, 0,
+      ELECTION__REJECT_CODE__REJECT_MALFORMED },
+    { "revision: payload of 0xff", "revision", 8, s_ff, 64, ELECTION__REJECT_CODE__REJECT_MALFORMED },
+    { "revision: a seat with a newline", "revision", 8, s_request_bad_seat, sizeof s_request_bad_seat,
+      ELECTION__REJECT_CODE__REJECT_UNKNOWN_SEAT },
+    { "nominations: none loaded", "nominations", 11, NULL, 0,
+      ELECTION__REJECT_CODE__REJECT_NOT_NOMINATED },
+};
+
 //  Sends one message of `frames` copies of bytes on dealer
 static void
 s_send (void *dealer, const void *bytes, size_t size, int frames)
@@ -481,12 +510,22 @@ main (int argc, char *argv [])
         cases++;
     }
 
+    memset (s_command_long, 'x', sizeof s_command_long);
+    for (size_t i = 0; i < sizeof s_command_cases / sizeof *s_command_cases; i++) {
+        s_command_case_t *c = &s_command_cases [i];
+        zmq_send (dealer, c->command, c->command_size, ZMQ_SNDMORE);
+        zmq_send (dealer, c->payload, c->payload_size, 0);
+        s_expect_rejected (c->name, s_ack (dealer, S_REPLY_MS), c->expect, &rejected);
+        cases++;
+    }
+
     //  Still serving, and nothing changed
     uint8_t *after = s_snapshot (ctx, snapshot, &after_size, 5000);
     CHECK (after, "no snapshot after the bad input: aggregator dead? (log: %s)", log_path);
     CHECK (after && after_size == before_size && memcmp (before, after, before_size) == 0,
            "state changed: snapshot of %zu bytes before, %zu after", before_size, after_size);
     size_t logged = s_count_lines (log_path, " WARN  AGG02");
+    logged += s_count_lines (log_path, " WARN  AGG311");     //  refused requests
     CHECK (logged >= rejected, "%zu rejections but only %zu rejection log lines", rejected, logged);
 
     Election__Declaration d;
