@@ -1166,7 +1166,8 @@ s_command_nominations (aggregator_t *self, zmq_msg_t *frames, const char *centre
         reply.seats = row_list;
         reply.n_parties = n_parties;
         reply.parties = entry_list;
-        log_info ("AGG312", "nominations of %zu seats sent to %s", n_rows, centre ? centre : "a sender");
+        log_info ("AGG312", "nominations of %zu seats sent to %s", n_rows,
+                  centre ? centre : "a requester (the socket is open)");
         s_answer (self, &frames [0], &reply.base);
     }
     free (rows);
