@@ -51,7 +51,8 @@ s_usage (FILE *out)
         "  --hold-turnout-points N    turnout N points from the seat's last (default %g)\n"
         "  --hold-majority-factor N   majority N times the seat's last, if that was 5%% or\n"
         "                             more of the votes (default %g)\n"
-        "  --hold-min-seats N         region seats declared before it is early no more (default %d)\n"
+        "  --hold-min-seats N         seats a region must have declared before its changes are\n"
+        "                             the yardstick; fewer: early in the night (default %d)\n"
         "  --quiet                    log warnings and errors only\n"
         "  --help                     this text\n",
         NET_AGG_INGEST, NET_AGG_UPDATES, NET_AGG_SNAPSHOT, NET_HEARTBEAT_MS,
