@@ -129,17 +129,26 @@ state_json_update (const char *topic, const Election__Update *update)
 {
     json_t *object = json_pack ("{s:s, s:I, s:s}", "topic", topic,
         "sequence", (json_int_t) update->sequence, "mode", names_mode (update->mode));
+    //  When it was published: lets a screen or a load test measure delivery
+    if (object && update->has_sent_at_us)
+        json_object_set_new (object, "sent_at_us", json_integer ((json_int_t) update->sent_at_us));
     if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
         json_object_set_new (object, "seat", state_json_seat (update->seat));
     else
     if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL)
         json_object_set_new (object, "national", state_json_national (update->national));
     else
-    if (update->body_case == ELECTION__UPDATE__BODY_HEARTBEAT)
-        json_object_set_new (object, "heartbeat", json_pack ("{s:b, s:I, s:o}",
-            "upstream_ok", update->heartbeat->upstream_ok,
-            "silent_ms", (json_int_t) update->heartbeat->silent_ms,
-            "source", s_str (update->heartbeat->source)));
+    if (update->body_case == ELECTION__UPDATE__BODY_HEARTBEAT) {
+        const Election__Heartbeat *heartbeat = update->heartbeat;
+        json_t *body = json_pack ("{s:b, s:I, s:o}",
+            "upstream_ok", heartbeat->upstream_ok, "silent_ms", (json_int_t) heartbeat->silent_ms,
+            "source", s_str (heartbeat->source));
+        if (body && heartbeat->has_web_ok)
+            json_object_set_new (body, "web_ok", json_boolean (heartbeat->web_ok));
+        if (body && heartbeat->has_web_dropped)
+            json_object_set_new (body, "web_dropped", json_integer ((json_int_t) heartbeat->web_dropped));
+        json_object_set_new (object, "heartbeat", body);
+    }
     else
     if (update->body_case == ELECTION__UPDATE__BODY_DESK)
         json_object_set_new (object, "desk", json_pack ("{s:o}", "held",

@@ -18,8 +18,9 @@ json_t *state_json_national (const Election__NationalSummary *national);
     "candidates" (as sent)}]. desk may be NULL (nothing held: []).          */
 json_t *state_json_held (const Election__DeskSummary *desk);
 
-/*  One stream update as a JSON line object: {"topic", "sequence", and
-    "seat" / "national" / "heartbeat" / "desk"}.                            */
+/*  One stream update as a JSON line object: {"topic", "sequence", "mode",
+    "sent_at_us" (when the aggregator published it, or the publisher its
+    heartbeat), and "seat" / "national" / "heartbeat" / "desk"}.            */
 json_t *state_json_update (const char *topic, const Election__Update *update);
 
 /*  The whole state: {"sequence", "epoch", "mode", "declared", "seats_total",
