@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config python3
           libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev
-          libjansson-dev libcsv-dev zlib1g-dev libmicrohttpd-dev)
+          libjansson-dev libcsv-dev zlib1g-dev libmicrohttpd-dev libcurl4-openssl-dev)
 PACKAGES+=(${EXTRA_PACKAGES:-})
 
 scripts/install-packages.sh "${PACKAGES[@]}"
