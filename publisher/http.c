@@ -6,6 +6,7 @@
 #include "update_head.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -14,18 +15,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define S_RING_SIZE        4096    /* events kept for resuming and for slow readers */
-#define S_MAX_STREAMS      128     /* SSE clients at once; more get 503 */
-#define S_MAX_CONNECTIONS  256
-#define S_IDLE_TIMEOUT_S   60
-#define S_KEEPALIVE_MS     10000   /* a comment line this often finds dead clients */
+#define S_SPARE_CONNECTIONS 64     /* beyond the streams: /state, /seat, files */
+#define S_KEEPALIVE_MS     5000    /* a comment line this often finds dead clients, and keeps
+                                      a quiet stream well inside the idle timeout */
 #define S_BATCH_BYTES      65536   /* events handed to a stream per wake-up */
 #define S_RETRY_MS         2000    /* browsers reconnect after this */
+#define S_FULL_RETRY_S     5       /* Retry-After when every stream is taken */
+#define S_REFUSED_LOG_S    10      /* refused streams are logged once per this, counted */
 #define S_MAX_PATH         256
+#define S_MAX_PENDING      64      /* updates of one sequence held for its national update */
+#define S_STACK_SIZE       (512 * 1024)    /* per connection thread; the default 8 MiB is
+                                              address space 10,000 streams do not need */
+#define S_GZIP_LEVEL       6       /* 623 KB of night in about 8 ms, to a tenth of its size */
 #define S_JSON_FLAGS       (JSON_COMPACT | JSON_REAL_PRECISION (10))
 
 typedef struct {
@@ -34,10 +42,21 @@ typedef struct {
     size_t size;
 } s_event_t;
 
+//  A live update held until its sequence is complete
+typedef struct {
+    char *topic;
+    void *bytes;
+    size_t size;
+    update_head_t head;
+} s_pending_t;
+
 struct http {
     struct MHD_Daemon *daemon;
-    const char *web_root;
+    http_config_t config;
+    char *root;                 /* the web root, symlinks resolved; NULL: no files */
     state_view_t *loading;      /* the snapshot being loaded; feeding thread only */
+    s_pending_t pending [S_MAX_PENDING];    /* feeding thread only */
+    size_t pending_count;
     pthread_mutex_t lock;
     pthread_cond_t changed;
     //  Everything below is shared with the request threads, under lock
@@ -48,6 +67,9 @@ struct http {
     uint64_t base;              /* the sequence that snapshot was at */
     char *state_text;           /* the view as JSON, rendered on demand; NULL: stale */
     size_t state_size;
+    char *state_gzip;           /* the same, gzip-compressed on demand; NULL: not yet */
+    size_t state_gzip_size;
+    char state_etag [48];       /* "epoch-sequence" of state_text */
     s_event_t ring [S_RING_SIZE];
     uint64_t head;              /* absolute index of the next event */
     uint64_t tail;              /* first event of this generation */
@@ -55,6 +77,8 @@ struct http {
     size_t health_size;
     uint64_t health_count;
     size_t streams;
+    uint64_t refused;           /* streams refused since the last log line about it */
+    time_t refused_logged;
 };
 
 //  One SSE client: where it is in the ring, and the text it is being sent
@@ -101,13 +125,57 @@ s_oldest (const http_t *self)
     return wrapped > self->tail ? wrapped : self->tail;
 }
 
-//  Under lock. Returns the cached state JSON, or NULL on no memory
-static const char *
-s_state_text (http_t *self)
+//  The kind of a topic ("seat" of seat.E14000800, "region" of
+//  region.Scotland, "national"): the name of its events. Lower-case letters
+//  only, so that it can never break an event's framing.
+static bool
+s_event_kind (const char *topic, char *kind, size_t size)
 {
-    if (!self->state_text)
+    size_t length = strcspn (topic, ".");
+    if (length == 0 || length >= size)
+        return false;
+    for (size_t i = 0; i < length; i++)
+        if (topic [i] < 'a' || topic [i] > 'z')
+            return false;
+    memcpy (kind, topic, length);
+    kind [length] = 0;
+    return true;
+}
+
+//  Under lock. Renders the state as JSON (and gzip) if it is stale.
+//  Returns false on no memory.
+static bool
+s_state_render (http_t *self, bool gzip)
+{
+    if (!self->state_text) {
         self->state_text = s_dump (state_json_state (self->view), &self->state_size);
-    return self->state_text;
+        //  The view is always a whole sequence (updates wait for their
+        //  national one), so epoch and sequence name this document exactly
+        snprintf (self->state_etag, sizeof self->state_etag, "\"%016llx-%llu\"",
+                  (unsigned long long) state_view_epoch (self->view),
+                  (unsigned long long) state_view_sequence (self->view));
+    }
+    if (!self->state_text)
+        return false;
+    if (gzip && !self->state_gzip) {
+        z_stream zip = { 0 };
+        if (deflateInit2 (&zip, S_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return false;
+        size_t bound = deflateBound (&zip, self->state_size);
+        char *out = malloc (bound);
+        zip.next_in = (Bytef *) self->state_text;
+        zip.avail_in = (uInt) self->state_size;
+        zip.next_out = (Bytef *) out;
+        zip.avail_out = (uInt) bound;
+        if (out && deflate (&zip, Z_FINISH) == Z_STREAM_END) {
+            self->state_gzip = out;
+            self->state_gzip_size = zip.total_out;
+        }
+        else
+            free (out);
+        deflateEnd (&zip);
+    }
+    return !gzip || self->state_gzip;
 }
 
 static void
@@ -115,6 +183,8 @@ s_state_stale (http_t *self)
 {
     free (self->state_text);
     self->state_text = NULL;
+    free (self->state_gzip);
+    self->state_gzip = NULL;
 }
 
 static void
@@ -129,9 +199,106 @@ s_ring_clear (http_t *self)
 // --------------------------------------------------------------------------
 //  Feeding side (the publisher's thread)
 
+static void
+s_pending_clear (http_t *self)
+{
+    for (size_t i = 0; i < self->pending_count; i++) {
+        free (self->pending [i].topic);
+        free (self->pending [i].bytes);
+    }
+    self->pending_count = 0;
+}
+
+//  Keeps a copy of a live update until its sequence is complete. false on no memory.
+static bool
+s_pending_add (http_t *self, const char *topic, const update_head_t *head, const void *bytes, size_t size)
+{
+    s_pending_t *pending = &self->pending [self->pending_count];
+    pending->topic = strdup (topic);
+    pending->bytes = malloc (size ? size : 1);
+    if (!pending->topic || !pending->bytes) {
+        free (pending->topic);
+        free (pending->bytes);
+        return false;
+    }
+    memcpy (pending->bytes, bytes, size);
+    pending->size = size;
+    pending->head = *head;
+    self->pending_count++;
+    return true;
+}
+
+//  Under lock: one update into the view and, if anyone is listening, into
+//  the ring and to nginx
+static void
+s_apply (http_t *self, const char *topic, const update_head_t *head, const void *bytes, size_t size,
+         bool render)
+{
+    if (state_view_put (self->view, topic, bytes, size)) {
+        log_error ("HTTP010", "%s does not unpack: left out of the page's state", topic);
+        return;
+    }
+    if (!render)
+        return;
+    //  Rendered under the lock: the view's copy is what the lock guards
+    const Election__Update *update = state_view_get (self->view, topic);
+    char kind [16];
+    size_t json_size = 0, text_size = 0;
+    char *json = update && s_event_kind (topic, kind, sizeof kind)
+               ? s_dump (state_json_update (topic, update), &json_size) : NULL;
+    char *text = json ? s_event_text (head->sequence, kind, json, &text_size) : NULL;
+    if (json && self->config.nchan)
+        nchan_post (self->config.nchan, kind, head->sequence, head->epoch, json, json_size);
+    free (json);
+    if (text) {
+        s_event_t *slot = &self->ring [self->head % S_RING_SIZE];
+        free (slot->text);
+        *slot = (s_event_t) { head->sequence, text, text_size };
+        self->head++;
+    }
+    else {
+        //  Streams cannot be told this one: make them all start over
+        log_error ("HTTP011", "cannot render %s seq %llu: streams restart",
+                   topic, (unsigned long long) head->sequence);
+        self->generation++;
+        if (self->config.nchan)
+            nchan_resync (self->config.nchan, head->sequence, head->epoch);
+    }
+}
+
+//  The held updates (and this one, if topic is not NULL) reach the state and
+//  the streams together: a reader of /state never sees a seat without the
+//  national figures it changed
+static void
+s_commit (http_t *self, const char *topic, const update_head_t *head, const void *bytes, size_t size)
+{
+    pthread_mutex_lock (&self->lock);
+    bool render = self->streams > 0 || self->config.nchan;
+    uint64_t last = topic ? head->sequence : self->pending [self->pending_count - 1].head.sequence;
+    for (size_t i = 0; i < self->pending_count; i++) {
+        const s_pending_t *pending = &self->pending [i];
+        s_apply (self, pending->topic, &pending->head, pending->bytes, pending->size, render);
+    }
+    if (topic)
+        s_apply (self, topic, head, bytes, size, render);
+    s_state_stale (self);
+    if (!render) {
+        //  Nobody streaming: keep the state for /state but render no events
+        //  (rendering was most of the publisher's CPU). The ring starts over
+        //  after this sequence, so a browser coming back gets a fresh state,
+        //  never a gap.
+        self->tail = self->head;
+        self->base = last + 1;
+    }
+    pthread_cond_broadcast (&self->changed);
+    pthread_mutex_unlock (&self->lock);
+    s_pending_clear (self);
+}
+
 void
 http_on_reset (http_t *self, const Election__Snapshot *header)
 {
+    s_pending_clear (self);
     state_view_reset (self->loading, header);
 }
 
@@ -144,50 +311,25 @@ http_on_update (http_t *self, const char *topic, const update_head_t *head,
             log_error ("HTTP010", "%s does not unpack: left out of the page's state", topic);
         return;
     }
-    const char *event = head->body == ELECTION__UPDATE__BODY_SEAT ? "seat"
-                      : head->body == ELECTION__UPDATE__BODY_NATIONAL ? "national"
-                      : head->body == ELECTION__UPDATE__BODY_DESK ? "desk" : NULL;
-    if (!event)
+    //  Summaries: seats, scopes, the desk (heartbeats come by http_on_health)
+    if (head->body != ELECTION__UPDATE__BODY_SEAT && head->body != ELECTION__UPDATE__BODY_NATIONAL
+    &&  head->body != ELECTION__UPDATE__BODY_DESK)
         return;
-    pthread_mutex_lock (&self->lock);
-    if (state_view_put (self->view, topic, bytes, size))
-        log_error ("HTTP010", "%s does not unpack: left out of the page's state", topic);
-    s_state_stale (self);
-    if (self->streams == 0) {
-        //  Nobody streaming: keep the state for /state but render no events
-        //  (rendering was most of the publisher's CPU). The ring starts over
-        //  after this sequence, so a browser coming back gets a fresh state,
-        //  never a gap.
-        self->tail = self->head;
-        self->base = head->sequence + 1;
+    if (self->pending_count
+    && (self->pending [0].head.sequence != head->sequence || self->pending_count == S_MAX_PENDING)) {
+        log_warn ("PUB100", "sequence %llu ended without its national update: streamed as it came",
+                  (unsigned long long) self->pending [0].head.sequence);
+        s_commit (self, NULL, NULL, NULL, 0);
     }
-    else {
-        //  Rendered under the lock: the view's copy is what the lock guards
-        const Election__Update *update = state_view_get (self->view, topic);
-        size_t text_size = 0;
-        char *json = update ? s_dump (state_json_update (topic, update), NULL) : NULL;
-        char *text = json ? s_event_text (head->sequence, event, json, &text_size) : NULL;
-        free (json);
-        if (text) {
-            s_event_t *slot = &self->ring [self->head % S_RING_SIZE];
-            free (slot->text);
-            *slot = (s_event_t) { head->sequence, text, text_size };
-            self->head++;
-        }
-        else {
-            //  Streams cannot be told this one: make them all start over
-            log_error ("HTTP011", "cannot render %s seq %llu: streams restart",
-                       topic, (unsigned long long) head->sequence);
-            self->generation++;
-        }
-        pthread_cond_broadcast (&self->changed);
-    }
-    pthread_mutex_unlock (&self->lock);
+    //  "national" is always the last update of its sequence
+    if (strcmp (topic, "national") == 0 || !s_pending_add (self, topic, head, bytes, size))
+        s_commit (self, topic, head, bytes, size);
 }
 
 void
 http_on_synced (http_t *self, const Election__Snapshot *header)
 {
+    s_pending_clear (self);
     pthread_mutex_lock (&self->lock);
     state_view_t *loaded = self->loading;
     self->loading = self->view;
@@ -202,6 +344,9 @@ http_on_synced (http_t *self, const Election__Snapshot *header)
     self->health_text = NULL;
     pthread_cond_broadcast (&self->changed);
     pthread_mutex_unlock (&self->lock);
+    //  nginx's readers start over too, from /state
+    if (self->config.nchan)
+        nchan_resync (self->config.nchan, header->sequence, header->epoch);
     //  Frees the old state outside the lock
     state_view_reset (self->loading, header);
     log_info ("HTTP002", "serving state at sequence %llu", (unsigned long long) header->sequence);
@@ -210,9 +355,11 @@ http_on_synced (http_t *self, const Election__Snapshot *header)
 void
 http_on_health (http_t *self, const Election__Update *update)
 {
-    size_t size = 0;
-    char *json = s_dump (state_json_update ("health", update), NULL);
+    size_t size = 0, json_size = 0;
+    char *json = s_dump (state_json_update ("health", update), &json_size);
     char *text = json ? s_event_text (0, "health", json, &size) : NULL;
+    if (json && self->config.nchan)
+        nchan_post (self->config.nchan, "health", update->sequence, update->epoch, json, json_size);
     free (json);
     if (!text)
         return;
@@ -261,19 +408,110 @@ s_error (struct MHD_Connection *connection, unsigned int status, const char *mes
     return s_json (connection, status, text, (size_t) size);
 }
 
+//  Every stream is taken: 503, and when to try again (a page reads both)
+static enum MHD_Result
+s_full (struct MHD_Connection *connection, bool head)
+{
+    static const char text [] = "{\"error\":\"too many event streams: try again later\"}";
+    struct MHD_Response *response = MHD_create_response_from_buffer (head ? 0 : sizeof text - 1,
+                                                                     (void *) text, MHD_RESPMEM_PERSISTENT);
+    if (response) {
+        char seconds [16];
+        snprintf (seconds, sizeof seconds, "%d", S_FULL_RETRY_S);
+        MHD_add_response_header (response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        //  A page from another origin may read it too
+        MHD_add_response_header (response, "Access-Control-Expose-Headers", "Retry-After");
+    }
+    return s_queue (connection, MHD_HTTP_SERVICE_UNAVAILABLE, response, "application/json");
+}
+
+//  Whether Accept-Encoding takes gzip ("gzip", "gzip;q=0.5", "*"; q=0 refuses)
+static bool
+s_accepts_gzip (struct MHD_Connection *connection)
+{
+    const char *value = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    while (value && *value) {
+        value += strspn (value, " \t,");
+        size_t length = strcspn (value, ",");
+        char token [64];
+        if (length > 0 && length < sizeof token) {
+            memcpy (token, value, length);
+            token [length] = 0;
+            char *quality = strchr (token, ';');
+            if (quality)
+                *quality++ = 0;
+            token [strcspn (token, " \t")] = 0;
+            if (strcasecmp (token, "gzip") == 0 || strcmp (token, "*") == 0) {
+                const char *q = quality ? strstr (quality, "q=") : NULL;
+                return !q || strtod (q + 2, NULL) > 0;
+            }
+        }
+        value += length;
+    }
+    return false;
+}
+
+//  If-None-Match: "*", or a list of entity tags (weak ones compare too)
+static bool
+s_etag_matches (const char *header, const char *etag)
+{
+    while (header && *header) {
+        header += strspn (header, " \t,");
+        size_t length = strcspn (header, ",");
+        const char *tag = header;
+        size_t tag_length = length;
+        while (tag_length && (tag [tag_length - 1] == ' ' || tag [tag_length - 1] == '\t'))
+            tag_length--;
+        if (tag_length >= 2 && strncmp (tag, "W/", 2) == 0) {
+            tag += 2;
+            tag_length -= 2;
+        }
+        if ((tag_length == 1 && *tag == '*')
+        ||  (tag_length == strlen (etag) && strncmp (tag, etag, tag_length) == 0))
+            return true;
+        header += length;
+    }
+    return false;
+}
+
 static enum MHD_Result
 s_serve_state (http_t *self, struct MHD_Connection *connection)
 {
+    bool gzip = s_accepts_gzip (connection);
+    const char *if_none_match = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_IF_NONE_MATCH);
     pthread_mutex_lock (&self->lock);
-    enum MHD_Result rc;
-    const char *text = self->synced ? s_state_text (self) : NULL;
-    if (text)
-        rc = s_json (connection, MHD_HTTP_OK, text, self->state_size);
+    if (!self->synced || !s_state_render (self, gzip)) {
+        pthread_mutex_unlock (&self->lock);
+        return s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                        self->synced ? "out of memory" : "no state yet: waiting for the aggregator");
+    }
+    //  Each representation has its own tag: a cache must not mistake one for the other
+    char etag [sizeof self->state_etag + 8];
+    size_t length = strlen (self->state_etag);
+    snprintf (etag, sizeof etag, "%.*s%s\"", (int) length - 1, self->state_etag, gzip ? "-gzip" : "");
+    unsigned int status = MHD_HTTP_OK;
+    struct MHD_Response *response;
+    if (if_none_match && s_etag_matches (if_none_match, etag)) {
+        status = MHD_HTTP_NOT_MODIFIED;
+        response = MHD_create_response_from_buffer (0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
     else
-        rc = s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
-                      self->synced ? "out of memory" : "no state yet: waiting for the aggregator");
+        response = MHD_create_response_from_buffer (gzip ? self->state_gzip_size : self->state_size,
+                                                    gzip ? self->state_gzip : self->state_text,
+                                                    MHD_RESPMEM_MUST_COPY);
     pthread_mutex_unlock (&self->lock);
-    return rc;
+    if (response) {
+        MHD_add_response_header (response, MHD_HTTP_HEADER_ETAG, etag);
+        MHD_add_response_header (response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+        //  A cache may keep it, but asks each time (a 304 when nothing changed)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+        if (gzip && status == MHD_HTTP_OK)
+            MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
+    return s_queue (connection, status, response, status == MHD_HTTP_OK ? "application/json" : NULL);
 }
 
 static bool
@@ -330,13 +568,12 @@ s_stream_collect (http_t *self, s_stream_t *stream)
     uint64_t oldest = s_oldest (self);
     if (stream->generation != self->generation || stream->next < oldest) {
         //  New, lapped by the ring, or the state was replaced: start over
-        const char *state = s_state_text (self);
         char head [96];
         int size = snprintf (head, sizeof head, "retry: %d\nid: %llu\nevent: state\ndata: ",
                              S_RETRY_MS, (unsigned long long) state_view_sequence (self->view));
-        if (!state
+        if (!s_state_render (self, false)
         ||  !s_stream_append (stream, head, (size_t) size)
-        ||  !s_stream_append (stream, state, self->state_size)
+        ||  !s_stream_append (stream, self->state_text, self->state_size)
         ||  !s_stream_append (stream, "\n\n", 2))
             return false;
         stream->generation = self->generation;
@@ -430,9 +667,35 @@ s_stream_resume (http_t *self, s_stream_t *stream, const char *last_id)
     stream->next = next;
 }
 
-static enum MHD_Result
-s_serve_events (http_t *self, struct MHD_Connection *connection)
+//  Under lock: counts a refused stream and logs about them at most once per
+//  S_REFUSED_LOG_S (a full gateway is asked again and again)
+static void
+s_refused (http_t *self)
 {
+    self->refused++;
+    time_t now = time (NULL);
+    if (now - self->refused_logged >= S_REFUSED_LOG_S) {
+        log_warn ("HTTP020", "%llu event stream%s refused (503, retry after %d s): %u streams open, "
+                  "the most --http-streams allows", (unsigned long long) self->refused,
+                  self->refused == 1 ? "" : "s", S_FULL_RETRY_S, self->config.max_streams);
+        self->refused = 0;
+        self->refused_logged = now;
+    }
+}
+
+static enum MHD_Result
+s_serve_events (http_t *self, struct MHD_Connection *connection, bool head)
+{
+    if (head) {
+        //  Says whether a stream would be taken now: a page that was refused
+        //  asks, to tell its viewer why
+        pthread_mutex_lock (&self->lock);
+        bool full = self->streams >= self->config.max_streams;
+        pthread_mutex_unlock (&self->lock);
+        return full ? s_full (connection, true)
+             : s_queue (connection, MHD_HTTP_OK, MHD_create_response_from_buffer (0, NULL, MHD_RESPMEM_PERSISTENT),
+                        "text/event-stream; charset=utf-8");
+    }
     s_stream_t *stream = calloc (1, sizeof *stream);
     if (!stream)
         return s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
@@ -440,8 +703,10 @@ s_serve_events (http_t *self, struct MHD_Connection *connection)
     const char *last_id = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_LAST_EVENT_ID);
     pthread_mutex_lock (&self->lock);
-    bool full = self->streams >= S_MAX_STREAMS;
-    if (!full) {
+    bool full = self->streams >= self->config.max_streams;
+    if (full)
+        s_refused (self);
+    else {
         self->streams++;
         if (last_id)
             s_stream_resume (self, stream, last_id);
@@ -449,8 +714,7 @@ s_serve_events (http_t *self, struct MHD_Connection *connection)
     pthread_mutex_unlock (&self->lock);
     if (full) {
         free (stream);
-        log_warn ("HTTP020", "event stream refused: %d streams already open", S_MAX_STREAMS);
-        return s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event streams");
+        return s_full (connection, false);
     }
     struct MHD_Response *response = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 16384,
         s_stream_read, stream, s_stream_free);
@@ -486,11 +750,13 @@ s_content_type (const char *path)
 }
 
 //  A URL path is served only if it is plain: letters, digits, '.', '-',
-//  '_' and single '/', no "..", so it cannot leave the web root
+//  '_' and single '/', no "..", so it cannot leave the web root, and no
+//  name that starts with a dot (.git/, .env, .htpasswd: never meant for readers)
 static bool
 s_plain_path (const char *url)
 {
-    if (url [0] != '/' || strlen (url) >= S_MAX_PATH || strstr (url, "..") || strstr (url, "//"))
+    if (url [0] != '/' || strlen (url) >= S_MAX_PATH || strstr (url, "..") || strstr (url, "//")
+    ||  strstr (url, "/."))
         return false;
     for (const char *c = url; *c; c++)
         if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
@@ -502,13 +768,18 @@ s_plain_path (const char *url)
 static enum MHD_Result
 s_serve_file (http_t *self, struct MHD_Connection *connection, const char *url)
 {
-    if (!s_plain_path (url))
+    if (!self->root || !s_plain_path (url))
         return s_error (connection, MHD_HTTP_NOT_FOUND, "not found");
-    char path [S_MAX_PATH * 2 + 16];
+    char path [PATH_MAX], real [PATH_MAX];
     size_t length = strlen (url);
-    int size = snprintf (path, sizeof path, "%s%s%s", self->web_root, url,
+    int size = snprintf (path, sizeof path, "%s%s%s", self->root, url,
                          url [length - 1] == '/' ? "index.html" : "");
-    int fd = size > 0 && (size_t) size < sizeof path ? open (path, O_RDONLY | O_CLOEXEC) : -1;
+    //  A symbolic link is followed only while it stays inside the web root:
+    //  a link to /etc (or anywhere else) is not part of the page
+    size_t root_length = strlen (self->root);
+    bool inside = size > 0 && (size_t) size < sizeof path && realpath (path, real)
+               && strncmp (real, self->root, root_length) == 0 && real [root_length] == '/';
+    int fd = inside ? open (real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
     struct stat status;
     if (fd < 0 || fstat (fd, &status) || !S_ISREG (status.st_mode)) {
         if (fd >= 0)
@@ -537,7 +808,7 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url, const c
             MHD_add_response_header (response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
                                      "GET, HEAD, OPTIONS");
             MHD_add_response_header (response, "Access-Control-Allow-Headers",
-                                     "Last-Event-ID, Cache-Control");
+                                     "Last-Event-ID, Cache-Control, If-None-Match");
             MHD_add_response_header (response, "Access-Control-Max-Age", "86400");
         }
         return s_queue (connection, MHD_HTTP_NO_CONTENT, response, NULL);
@@ -551,13 +822,8 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url, const c
     }
     if (strcmp (url, "/state") == 0)
         return s_serve_state (self, connection);
-    if (strcmp (url, "/events") == 0) {
-        if (head)
-            return s_queue (connection, MHD_HTTP_OK,
-                            MHD_create_response_from_buffer (0, NULL, MHD_RESPMEM_PERSISTENT),
-                            "text/event-stream; charset=utf-8");
-        return s_serve_events (self, connection);
-    }
+    if (strcmp (url, "/events") == 0)
+        return s_serve_events (self, connection, head);
     if (strncmp (url, "/seat/", 6) == 0)
         return s_serve_seat (self, connection, url + 6);
     return s_serve_file (self, connection, url);
@@ -573,14 +839,13 @@ s_mhd_log (void *cls, const char *format, va_list args)
 }
 
 http_t *
-http_new (const char *address, int port, const char *web_root)
+http_new (const http_config_t *config)
 {
     http_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->web_root = web_root ? web_root : "/nonexistent";
-    if (!address)
-        address = "127.0.0.1";
+    self->config = *config;
+    const char *address = config->address ? config->address : "127.0.0.1";
     pthread_mutex_init (&self->lock, NULL);
     pthread_condattr_t attributes;
     pthread_condattr_init (&attributes);
@@ -591,9 +856,13 @@ http_new (const char *address, int port, const char *web_root)
     self->loading = state_view_new ();
     if (!self->view || !self->loading)
         goto failed;
+    //  Files are served from the root as it resolves now; a path that
+    //  resolves outside it is refused
+    if (config->web_root && !(self->root = realpath (config->web_root, NULL)))
+        log_warn ("PUB101", "web root %s: %s: no files served", config->web_root, strerror (errno));
 
     char service [8];
-    snprintf (service, sizeof service, "%d", port);
+    snprintf (service, sizeof service, "%d", config->port);
     struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
     struct addrinfo *found = NULL;
     int rc = getaddrinfo (address, service, &hints, &found);
@@ -601,7 +870,9 @@ http_new (const char *address, int port, const char *web_root)
         log_error ("HTTP030", "bad HTTP address %s: %s", address, gai_strerror (rc));
         goto failed;
     }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION
+    //  A thread per connection, each polling with poll(): select() would
+    //  refuse descriptors above 1,024, and there may be thousands of streams
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
                        | MHD_USE_ERROR_LOG | (found->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     //  The zmq thread is the one that hears SIGINT: the server's threads,
     //  which inherit this mask, never take it
@@ -610,20 +881,28 @@ http_new (const char *address, int port, const char *web_root)
     sigaddset (&blocked, SIGINT);
     sigaddset (&blocked, SIGTERM);
     pthread_sigmask (SIG_BLOCK, &blocked, &previous);
-    self->daemon = MHD_start_daemon (flags, (uint16_t) port, NULL, NULL, s_handle, self,
+    //  The connection timeout and the per-address limit are what stand
+    //  between a slow client (slowloris: a header line now and then) and
+    //  everybody else: the timeout closes a connection that says nothing for
+    //  timeout_s, and one address can hold per_ip connections at most
+    self->daemon = MHD_start_daemon (flags, (uint16_t) config->port, NULL, NULL, s_handle, self,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
         MHD_OPTION_SOCK_ADDR, found->ai_addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int) S_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) S_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, config->max_streams + S_SPARE_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_s,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t) S_STACK_SIZE,
         MHD_OPTION_END);
     pthread_sigmask (SIG_SETMASK, &previous, NULL);
     freeaddrinfo (found);
     if (!self->daemon) {
-        log_error ("HTTP031", "cannot serve HTTP on %s port %d (in use, or a bad address?)", address, port);
+        log_error ("HTTP031", "cannot serve HTTP on %s port %d (in use, or a bad address?)", address, config->port);
         goto failed;
     }
-    log_info ("HTTP001", "serving http://%s:%d/ (state, events, seat/<ons_id>) and files from %s",
-              address, port, web_root);
+    log_info ("HTTP001", "serving http://%s:%d/ (state, events, seat/<ons_id>) and files from %s; "
+              "at most %u event streams, %u connections per address, idle timeout %u s",
+              address, config->port, self->root ? self->root : "nowhere", config->max_streams,
+              config->per_ip, config->timeout_s);
     return self;
 failed:
     http_destroy (&self);
@@ -644,9 +923,11 @@ http_destroy (http_t **self_p)
         pthread_mutex_unlock (&self->lock);
         MHD_stop_daemon (self->daemon);
     }
+    s_pending_clear (self);
     s_ring_clear (self);
-    free (self->state_text);
+    s_state_stale (self);
     free (self->health_text);
+    free (self->root);
     state_view_destroy (&self->view);
     state_view_destroy (&self->loading);
     pthread_cond_destroy (&self->changed);

@@ -4,6 +4,7 @@
 #include "clone_client.h"
 #include "http.h"
 #include "keys.h"
+#include "nchan.h"
 #include "log.h"
 #include "clone_server.h"
 #include "clock.h"
@@ -25,6 +26,7 @@ struct publisher {
     auth_t *auth;               /* subscribers' allow-list; NULL: none */
     clone_server_t *server;
     http_t *http;               /* NULL: no HTTP gateway */
+    nchan_t *nchan;             /* NULL: no nginx web tier */
     Election__Mode mode;
     bool was_live;              /* upstream state at the last heartbeat */
     int64_t next_heartbeat;
@@ -95,6 +97,15 @@ s_heartbeat (publisher_t *self)
     heartbeat.has_silent_ms = true;
     heartbeat.silent_ms = (uint32_t) (silent > UINT32_MAX ? UINT32_MAX : silent);
     heartbeat.source = "publisher";
+    if (self->nchan) {
+        //  Whether the web tier has every event: readers of nginx rely on it
+        bool ok;
+        uint64_t dropped;
+        nchan_stats (self->nchan, &ok, &dropped);
+        heartbeat.has_web_ok = heartbeat.has_web_dropped = true;
+        heartbeat.web_ok = ok;
+        heartbeat.web_dropped = dropped;
+    }
     Election__Update update;
     update_head_t head = { .sequence = clone_client_sequence (self->upstream),
                            .epoch = clone_client_epoch (self->upstream),
@@ -177,9 +188,14 @@ publisher_new (const publisher_config_t *config)
                                        NULL, 0, &handlers, self);
     if (!self->upstream)
         goto failed;
-    if (config->http_port
-    &&  !(self->http = http_new (config->http_address, config->http_port, config->web_root)))
+    if (config->nchan_url && !(self->nchan = nchan_new (config->nchan_url, config->nchan_buffer)))
         goto failed;
+    if (config->http.port) {
+        http_config_t http = config->http;
+        http.nchan = self->nchan;
+        if (!(self->http = http_new (&http)))
+            goto failed;
+    }
     log_info ("PUB001", "ready: following %s + %s, serving %s + %s",
               config->upstream_updates, config->upstream_snapshot, config->updates, config->snapshot);
     return self;
@@ -195,6 +211,7 @@ publisher_destroy (publisher_t **self_p)
         return;
     publisher_t *self = *self_p;
     http_destroy (&self->http);
+    nchan_destroy (&self->nchan);
     clone_client_destroy (&self->upstream);
     auth_destroy (&self->auth);
     if (self->updates)

@@ -8,6 +8,8 @@
 #ifndef PUBLISHER_H
 #define PUBLISHER_H
 
+#include "http.h"
+
 typedef struct {
     const char *upstream_updates;   /* aggregator's PUB, connected */
     const char *upstream_snapshot;  /* aggregator's snapshot ROUTER, connected */
@@ -15,9 +17,9 @@ typedef struct {
     const char *snapshot;           /* own snapshot ROUTER, bound */
     int heartbeat_ms;
     int silence_ms;                 /* upstream silent this long: not live */
-    int http_port;                  /* 0: no HTTP gateway */
-    const char *http_address;       /* address the gateway binds */
-    const char *web_root;           /* static files served at / */
+    http_config_t http;             /* the HTTP gateway; port 0: none (its nchan is set here) */
+    const char *nchan_url;          /* post every event to this nchan location; NULL: none */
+    size_t nchan_buffer;            /* bytes queued for nginx at most */
     const char *curve_secret;       /* own secret key file: CURVE on updates + snapshot */
     const char *allow;              /* with curve_secret: subscriber keys let in (auth.h);
                                        NULL: any client that knows our public key */

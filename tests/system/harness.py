@@ -134,12 +134,15 @@ class Pipeline:
             self.state(self.agg_updates, self.agg_snapshot)
         return self.aggregator
 
-    def start_publisher(self, ports=None, wait=True):
+    def start_publisher(self, ports=None, wait=True, http=False, extra=()):
+        """A publisher; with http=True its gateway on a fresh port (pub.http is its base URL)."""
         updates, snapshot = ports or (free_port(), free_port())
+        http_port = free_port() if http else 0
         pub = Process(self.workdir, "publisher", [
             "publisher", "--upstream-updates", tcp(self.agg_updates), "--upstream-snapshot", tcp(self.agg_snapshot),
-            "--updates", tcp(updates), "--snapshot", tcp(snapshot), "--http", "0"])
+            "--updates", tcp(updates), "--snapshot", tcp(snapshot), "--http", str(http_port)] + list(extra))
         pub.ports = (updates, snapshot)
+        pub.http = "http://127.0.0.1:%d" % http_port if http else None
         self.publishers.append(pub)
         if wait:
             self.state(*pub.ports)
@@ -249,6 +252,80 @@ def read_rows(path, ons_id=None):
     with open(path, newline="") as f:
         rows = list(csv.reader(f))[1:]
     return [r for r in rows if ons_id is None or r[0] == ons_id]
+
+
+def http_get(url, headers=None, method="GET", timeout=10):
+    """(status, headers, body) of one request; HTTP errors are answers too."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+class EventStream:
+    """One Server-Sent Events reader (GET /events) on a raw socket, so that a
+    test sees exactly what was sent: events as (name, id, data) tuples."""
+
+    def __init__(self, url, headers=None, timeout=20, source=None):
+        import urllib.parse
+        parts = urllib.parse.urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
+        lines = ["GET %s HTTP/1.1" % (parts.path or "/"), "Host: %s" % parts.netloc,
+                 "Accept: text/event-stream"] + ["%s: %s" % kv for kv in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.buffer = b""
+        head = self._until(b"\r\n\r\n")
+        status_line, *fields = head.decode("latin-1").split("\r\n")
+        self.status = int(status_line.split()[1])
+        self.headers = {k.strip().lower(): v.strip() for k, v in (f.split(":", 1) for f in fields if ":" in f)}
+        self.chunked = "chunked" in self.headers.get("transfer-encoding", "")
+        self.body = b""
+
+    def _recv(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("stream closed")
+        self.buffer += data
+
+    def _until(self, mark):
+        while mark not in self.buffer:
+            self._recv()
+        head, self.buffer = self.buffer.split(mark, 1)
+        return head
+
+    def _more_body(self):
+        if not self.chunked:
+            if not self.buffer:
+                self._recv()
+            self.body, self.buffer = self.body + self.buffer, b""
+            return
+        size = int(self._until(b"\r\n").split(b";")[0], 16)
+        while len(self.buffer) < size + 2:
+            self._recv()
+        self.body, self.buffer = self.body + self.buffer[:size], self.buffer[size + 2:]
+
+    def next(self):
+        """The next event (comments and keepalives skipped)."""
+        while True:
+            while b"\n\n" not in self.body:
+                self._more_body()
+            block, self.body = self.body.split(b"\n\n", 1)
+            event = {"event": "message", "id": None, "data": None}
+            for line in block.decode("utf-8").split("\n"):
+                if line.startswith(":") or ":" not in line:
+                    continue
+                field, value = line.split(":", 1)
+                event[field] = value[1:] if value.startswith(" ") else value
+            if event["data"] is not None:
+                return event["event"], event["id"], event["data"]
+
+    def close(self):
+        self.sock.close()
 
 
 def main():
