@@ -1,7 +1,7 @@
 // The live results page: one EventSource on /events keeps a copy of the
-// state (first a `state` event, then `seat` / `national` / `health` events)
-// and redraws it. Every figure shown also sits in a data- attribute so a
-// test (or a graphics template) can read it exactly.
+// state (a `state` event, or GET /state, then `seat` / `region` / `national`
+// / `health` events) and redraws it. Every figure shown also sits in a data-
+// attribute so a test (or a graphics template) can read it exactly.
 "use strict";
 
 (function () {
@@ -49,6 +49,10 @@
     seats: new Map(),       // ons id -> seat JSON, declared seats only
     upstreamOk: true,
     connected: false,
+    connection: "connecting",   // or open, full, unreachable, error (body data-connection)
+    httpStatus: 0,
+    retryAt: 0,
+    epoch: "",
     lastHeard: 0
   };
 
@@ -65,6 +69,7 @@
   function onState(state) {
     model.ready = true;
     model.sequence = state.sequence;
+    model.epoch = state.epoch;
     model.mode = state.mode;
     applyNational(state);
     model.seats = new Map();
@@ -83,7 +88,6 @@
 
   function onNational(update) {
     model.mode = update.mode;
-    // region.* and country.* scopes come too; the screen shows the UK
     if (update.topic !== "national")
       return;
     applyNational(update.national);
@@ -242,7 +246,23 @@
       latest.replaceChildren(...cards);
   }
 
+  function drawConnection() {
+    const seconds = Math.max(0, Math.ceil((model.retryAt - Date.now()) / 1000));
+    const again = " Trying again in " + seconds + " s\u2026";
+    const texts = {
+      connecting: "Connecting to the results server\u2026",
+      full: "The results server is full: too many viewers at once." + again,
+      unreachable: "Cannot reach the results server." + again,
+      error: "The results server answered HTTP " + model.httpStatus + "." + again
+    };
+    const line = document.getElementById("connection");
+    line.hidden = model.connection === "open" && model.ready;
+    line.textContent = texts[model.connection] || texts.connecting;
+    document.body.dataset.connection = model.connection;
+  }
+
   function drawStatus() {
+    drawConnection();
     const silent = model.ready && Date.now() - model.lastHeard > SILENCE_MS;
     const stale = model.ready && (!model.upstreamOk || !model.connected || silent);
     const banner = document.getElementById("stale");
@@ -285,27 +305,157 @@
   }
 
   // ---------------------------------------------------------------- stream
+  //
+  // The publisher's own gateway starts every stream with a `state` event;
+  // nginx (nchan) sends events only. So the page fetches GET /state itself
+  // when the first thing it hears is not a state, when a sequence is
+  // missing (events were lost), and when told `resync`; events that arrive
+  // meanwhile wait, and those the state already holds are skipped.
 
-  function handler(apply, redraw = schedule) {
-    return (event) => {
-      model.lastHeard = Date.now();
-      try {
-        apply(JSON.parse(event.data));
-      } catch (error) {
-        console.error("bad event", event.type, error);
+  const stream = { source: null, failures: 0, load: null, pending: [] };
+
+  // Applies an update that comes in order; false if one is missing before it
+  function deliver(kind, update) {
+    if (update.sequence <= model.sequence)
+      return true;                  // the state already holds it
+    if (update.sequence > model.sequence + 1)
+      return false;                 // the national update of a sequence in between never came
+    if (kind === "seat") onSeat(update);
+    else if (kind === "national") onNational(update);
+    // region (and any other kind): nothing on this screen shows it
+    return true;
+  }
+
+  function replay() {
+    const waiting = stream.pending;
+    stream.pending = [];
+    for (let i = 0; i < waiting.length; i++) {
+      const [kind, update] = waiting[i];
+      if (!deliver(kind, update)) {
+        stream.pending = waiting.slice(i);
+        resync({ sequence: update.sequence - 1 });
         return;
       }
-      redraw();
+    }
+    schedule();
+  }
+
+  // GET /state until it is as new as need says (a cache in front of the
+  // server may answer with an older one for a moment), then the waiting events
+  async function resync(need) {
+    const load = stream.load = {};
+    for (let attempt = 0; stream.load === load; attempt++) {
+      try {
+        const response = await fetch(api + "/state", { cache: "no-cache" });
+        const state = response.ok ? await response.json() : null;
+        if (stream.load !== load)
+          return;
+        if (state && state.sequence >= need.sequence && (!need.epoch || state.epoch === need.epoch)) {
+          stream.load = null;
+          onState(state);
+          replay();
+          return;
+        }
+      } catch (error) {
+        // not reachable just now: again, after a while
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 4000)));
+    }
+  }
+
+  function onUpdate(kind, update) {
+    if (stream.load) {
+      stream.pending.push([kind, update]);
+      return;
+    }
+    if (!model.ready || !deliver(kind, update)) {
+      stream.pending.push([kind, update]);
+      resync({ sequence: model.ready ? update.sequence - 1 : 0 });
+      return;
+    }
+    schedule();
+  }
+
+  function listen(source, kind, apply) {
+    source.addEventListener(kind, (event) => {
+      model.lastHeard = Date.now();
+      let data;
+      try {
+        data = JSON.parse(event.data);
+      } catch (error) {
+        console.error("bad event", kind, error);
+        return;
+      }
+      apply(data);
+    });
+  }
+
+  // Why the stream was refused, and when to try again: after the server's
+  // Retry-After, or a wait that doubles up to 30 s; spread out, so that the
+  // viewers of a full server do not all come back in the same second
+  async function retry(source) {
+    source.close();
+    stream.failures++;
+    let wait = Math.min(1000 * 2 ** (stream.failures - 1), 30000);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 5000);
+    try {
+      const response = await fetch(api + "/events", { method: "HEAD", cache: "no-store", signal: abort.signal });
+      model.httpStatus = response.status;
+      model.connection = response.status === 503 ? "full" : response.ok ? "connecting" : "error";
+      if (response.status === 503)
+        wait = Math.max(wait, 1000 * (Number(response.headers.get("Retry-After")) || 0));
+    } catch (error) {
+      model.connection = "unreachable";
+    }
+    clearTimeout(timer);
+    wait *= 0.75 + Math.random() / 2;
+    model.retryAt = Date.now() + wait;
+    drawStatus();
+    setTimeout(connect, wait);
+  }
+
+  function connect() {
+    const source = stream.source = new EventSource(api + "/events");
+    listen(source, "state", (state) => {
+      // The stream's own state: newer than anything waiting or being fetched
+      stream.load = null;
+      stream.pending = [];
+      onState(state);
+      schedule();
+    });
+    for (const kind of ["seat", "region", "national"])
+      listen(source, kind, (update) => onUpdate(kind, update));
+    listen(source, "health", (update) => {
+      onHealth(update);
+      if (!model.ready && !stream.load)
+        resync({ sequence: 0 });
+      drawStatus();
+    });
+    listen(source, "resync", (need) => {
+      stream.pending = [];
+      resync(need);
+    });
+    source.onopen = () => {
+      stream.failures = 0;
+      model.connected = true;
+      model.connection = "open";
+      model.lastHeard = Date.now();
+      schedule();
+    };
+    source.onerror = () => {
+      model.connected = false;
+      // A dropped stream is retried by EventSource itself (resuming with
+      // Last-Event-ID); an answer that is not a stream (503 from a full
+      // server, 502 from a proxy) makes it give up for good: we retry
+      if (source.readyState === EventSource.CLOSED)
+        retry(source);
+      else
+        model.connection = "connecting";
+      schedule();
     };
   }
 
-  const source = new EventSource(api + "/events");
-  source.addEventListener("state", handler(onState));
-  source.addEventListener("seat", handler(onSeat));
-  source.addEventListener("national", handler(onNational));
-  source.addEventListener("health", handler(onHealth, drawStatus));
-  source.onopen = () => { model.connected = true; model.lastHeard = Date.now(); schedule(); };
-  // EventSource reconnects by itself, sending Last-Event-ID to resume
-  source.onerror = () => { model.connected = false; schedule(); };
+  connect();
   setInterval(drawStatus, 1000);
 })();

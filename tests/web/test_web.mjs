@@ -198,6 +198,19 @@ function compare(shown, state, label) {
   }
 }
 
+// Headless Chromium with a fresh profile (the caller closes the context and removes the profile)
+async function browser() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "test-web-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1920, height: 1080 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync"]
+  });
+  return { context, profile };
+}
+
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "test-web-"));
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -243,14 +256,7 @@ async function main() {
   check((await fetch(base + "/seat/E99999999")).status === 404, "GET /seat of an unknown seat is not 404");
   check((await fetch(base + "/../etc/passwd")).status === 404, "a path out of the web root is served");
 
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "test-web-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1920, height: 1080 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"]
-  });
+  const { context, profile } = await browser();
   try {
     const page = context.pages()[0] || await context.newPage();
     const errors = [];
@@ -305,6 +311,64 @@ async function main() {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
+// A full gateway (issue 11, item 14): the page is refused (503), says why,
+// and comes in by itself once a stream frees up, showing the night
+async function refusedThenServed() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "test-web-full-"));
+  const [ingestPort, updatesPort, snapshotPort, pubUpdatesPort, pubSnapshotPort, httpPort] =
+    await Promise.all([1, 2, 3, 4, 5, 6].map(freePort));
+  const endpoint = (port) => "tcp://127.0.0.1:" + port;
+  const base = "http://127.0.0.1:" + httpPort;
+  subset(path.join(tmp, "some.csv"), nightOrder().slice(0, 20));
+  start("aggregator", [
+    "--baseline", path.join(DATA, "ge2015.csv"), "--ingest", endpoint(ingestPort),
+    "--updates", endpoint(updatesPort), "--snapshot", endpoint(snapshotPort)], tmp);
+  start("publisher", [
+    "--upstream-updates", endpoint(updatesPort), "--upstream-snapshot", endpoint(snapshotPort),
+    "--updates", endpoint(pubUpdatesPort), "--snapshot", endpoint(pubSnapshotPort),
+    "--http", String(httpPort), "--web-root", path.join(sourceDir, "web"), "--http-streams", "2"], tmp);
+  await until("GET /state", () => getJson(base + "/state"));
+  ingest(path.join(tmp, "some.csv"), endpoint(ingestPort));
+  const state = await until("20 seats in /state", async () => {
+    const s = await getJson(base + "/state");
+    return s.declared === 20 && s;
+  });
+  // Two viewers take both streams
+  const viewers = [new AbortController(), new AbortController()];
+  for (const viewer of viewers) {
+    const response = await fetch(base + "/events", { signal: viewer.signal });
+    check(response.status === 200, "a stream for a viewer: HTTP " + response.status);
+    response.body.getReader().read().catch(() => {});
+  }
+  const { context, profile } = await browser();
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    await page.goto(base + "/", { waitUntil: "load" });
+    await page.waitForFunction(() => document.body.dataset.connection === "full", null, { timeout: 20000 });
+    const shown = await page.evaluate(() => ({
+      line: document.getElementById("connection").textContent,
+      visible: !document.getElementById("connection").hidden,
+      ready: document.body.dataset.ready
+    }));
+    check(shown.visible && /full/.test(shown.line) && /again in \d+ s/.test(shown.line),
+          "a refused page says why and when it tries again: \"" + shown.line + "\"");
+    check(shown.ready === "false", "a refused page claims to be ready");
+    await page.screenshot({ path: path.join(ARTIFACTS, "web-full.png") });
+    // A viewer leaves: the page gets its stream and the night
+    viewers[0].abort();
+    await page.waitForFunction((sequence) => document.body.dataset.ready === "true"
+      && Number(document.body.dataset.sequence) === sequence && document.getElementById("connection").hidden,
+      state.sequence, { timeout: 40000 });
+    check(Number(await page.evaluate(() => document.getElementById("declared").dataset.declared)) === 20,
+          "the page shows the 20 seats after it got in");
+  } finally {
+    viewers[1].abort();
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
 function stopAll() {
   for (const child of children)
     if (!child.exited) child.kill("SIGTERM");
@@ -312,6 +376,8 @@ function stopAll() {
 
 try {
   await main();
+  stopAll();
+  await refusedThenServed();
 } catch (error) {
   failures++;
   console.error("FAIL: " + (error && error.stack || error));
