@@ -79,6 +79,10 @@ struct http {
     size_t streams;
     uint64_t refused;           /* streams refused since the last log line about it */
     time_t refused_logged;
+    //  Under log_lock (libmicrohttpd's log callback, any of its threads)
+    pthread_mutex_t log_lock;
+    time_t mhd_logged;
+    uint64_t mhd_unlogged;
 };
 
 //  One SSE client: where it is in the ring, and the text it is being sent
@@ -829,13 +833,29 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url, const c
     return s_serve_file (self, connection, url);
 }
 
+//  libmicrohttpd's complaints, at most one a second: a flood of refused
+//  connections (one address over its limit) would flood the log too
 static void
 s_mhd_log (void *cls, const char *format, va_list args)
 {
+    http_t *self = cls;
     char line [512];
     vsnprintf (line, sizeof line, format, args);
     line [strcspn (line, "\n")] = 0;
-    log_warn ("HTTP090", "libmicrohttpd: %s", line);
+    pthread_mutex_lock (&self->log_lock);
+    time_t now = time (NULL);
+    if (now != self->mhd_logged) {
+        if (self->mhd_unlogged)
+            log_warn ("HTTP090", "libmicrohttpd: %s (%llu more of its messages left out in the last %lld s)",
+                      line, (unsigned long long) self->mhd_unlogged, (long long) (now - self->mhd_logged));
+        else
+            log_warn ("HTTP090", "libmicrohttpd: %s", line);
+        self->mhd_logged = now;
+        self->mhd_unlogged = 0;
+    }
+    else
+        self->mhd_unlogged++;
+    pthread_mutex_unlock (&self->log_lock);
 }
 
 http_t *
@@ -847,6 +867,7 @@ http_new (const http_config_t *config)
     self->config = *config;
     const char *address = config->address ? config->address : "127.0.0.1";
     pthread_mutex_init (&self->lock, NULL);
+    pthread_mutex_init (&self->log_lock, NULL);
     pthread_condattr_t attributes;
     pthread_condattr_init (&attributes);
     pthread_condattr_setclock (&attributes, CLOCK_MONOTONIC);
@@ -932,6 +953,7 @@ http_destroy (http_t **self_p)
     state_view_destroy (&self->loading);
     pthread_cond_destroy (&self->changed);
     pthread_mutex_destroy (&self->lock);
+    pthread_mutex_destroy (&self->log_lock);
     free (self);
     *self_p = NULL;
 }

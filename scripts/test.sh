@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EXTRA="docker-compose chromium clang libclang-rt-14-dev"
+EXTRA="docker-compose chromium clang libclang-rt-14-dev nginx libnginx-mod-nchan redis-server"
 # Node.js for the browser test: Debian's, unless the machine has one already
 # (mixing a non-Debian node with Debian's npm breaks apt)
 command -v npm >/dev/null 2>&1 || EXTRA="$EXTRA nodejs npm"

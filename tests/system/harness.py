@@ -135,9 +135,9 @@ class Pipeline:
         return self.aggregator
 
     def start_publisher(self, ports=None, wait=True, http=False, extra=()):
-        """A publisher; with http=True its gateway on a fresh port (pub.http is its base URL)."""
+        """A publisher; with http=True (or a port) its gateway (pub.http is its base URL)."""
         updates, snapshot = ports or (free_port(), free_port())
-        http_port = free_port() if http else 0
+        http_port = (free_port() if http is True else http) if http else 0
         pub = Process(self.workdir, "publisher", [
             "publisher", "--upstream-updates", tcp(self.agg_updates), "--upstream-snapshot", tcp(self.agg_snapshot),
             "--updates", tcp(updates), "--snapshot", tcp(snapshot), "--http", str(http_port)] + list(extra))
@@ -213,6 +213,9 @@ class PipelineTest(unittest.TestCase):
         self.pipelines = []
 
     def tearDown(self):
+        for stream in EventStream.opened:
+            stream.close()
+        EventStream.opened.clear()
         for proc in Process.started:
             if proc.alive():
                 proc.proc.kill()
@@ -270,8 +273,11 @@ class EventStream:
     """One Server-Sent Events reader (GET /events) on a raw socket, so that a
     test sees exactly what was sent: events as (name, id, data) tuples."""
 
+    opened = []         # closed at the end of each test
+
     def __init__(self, url, headers=None, timeout=20, source=None):
         import urllib.parse
+        EventStream.opened.append(self)
         parts = urllib.parse.urlsplit(url)
         self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout,
                                              source_address=(source, 0) if source else None)
