@@ -27,7 +27,7 @@
 #include "nchan.h"
 #include "update_head.h"
 
-#define HTTP_MAX_STREAMS    1000    /* defaults of http_config_t */
+#define HTTP_MAX_STREAMS    500     /* defaults of http_config_t */
 #define HTTP_PER_IP         64
 #define HTTP_TIMEOUT_S      15
 
