@@ -61,17 +61,32 @@ class Process:
     of its own with stdout_apart, for a program that prints a result there)."""
     started = []
 
-    def __init__(self, workdir, name, args, stdout_apart=False):
+    def __init__(self, workdir, name, args, stdout_apart=False, group=False):
+        """group: the program starts processes of its own (nginx's workers):
+        it gets a process group, and a kill takes the whole group."""
         self.name = name
         self.args = [os.path.join(BIN, args[0])] + list(args[1:])
         self.log_path = os.path.join(workdir, "%s-%d.log" % (name, time.monotonic_ns()))
         self.log = open(self.log_path, "wb")
         self.stdout_path = self.log_path + ".stdout" if stdout_apart else None
         stdout = open(self.stdout_path, "wb") if stdout_apart else self.log
-        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log if stdout_apart else subprocess.STDOUT)
+        self.group = group
+        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log if stdout_apart else subprocess.STDOUT,
+                                     start_new_session=group)
         if stdout_apart:
             stdout.close()      # the child has its own copy
         Process.started.append(self)
+
+    def kill_now(self):
+        """SIGKILL, and its children too if it has a group of its own."""
+        if self.group:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        elif self.alive():
+            self.proc.kill()
+        self.proc.wait()
 
     def alive(self):
         return self.proc.poll() is None
@@ -217,9 +232,7 @@ class PipelineTest(unittest.TestCase):
             stream.close()
         EventStream.opened.clear()
         for proc in Process.started:
-            if proc.alive():
-                proc.proc.kill()
-                proc.proc.wait()
+            proc.kill_now()
             proc.log.close()
         Process.started.clear()
         self.tmp.cleanup()

@@ -75,7 +75,7 @@ class Nginx:
                 ("listen 127.0.0.1:8081;", "listen 127.0.0.1:%d;" % self.publish_port),
                 ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % publisher_port),
                 ("root /opt/election/web;", "root %s;" % os.path.join(SOURCE, "web")),
-                ("/var/cache/nginx/election-night", os.path.join(self.dir, "cache"))])
+                ("/var/lib/nginx/election-night", os.path.join(self.dir, "cache"))])
         site_path = os.path.join(self.dir, "election-night.conf")
         with open(site_path, "w") as f:
             f.write(site)
@@ -108,7 +108,7 @@ class Nginx:
         """Runs nginx (in the foreground, as a child) and waits until it answers."""
         self.configure(publisher_port)
         self.proc = Process(self.workdir, self.name, [NGINX, "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
-                                                      "-c", os.path.join(self.dir, "nginx.conf")])
+                                                      "-c", os.path.join(self.dir, "nginx.conf")], group=True)
 
         def answers():
             if not self.proc.alive():
