@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -87,6 +88,15 @@ struct webload {
     uint64_t deliveries, health, resyncs;
     int64_t started_ms, ready_ms;
 };
+
+//  SIGINT or SIGTERM: stop, and report what was seen so far
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal (int signal)
+{
+    s_stop = 1;
+}
 
 static int64_t
 s_now_us (void)
@@ -496,7 +506,7 @@ s_usage (FILE *out)
         "got the national update of every sequence in order, a digest of what each got,\n"
         "the delivery latency (publish stamp to receipt) to the last and first stream\n"
         "per event (p50, p99, max), and its own CPU. Logs \"ready\" (LOD002) once every\n"
-        "stream is open (or has failed).\n\n"
+        "stream is open (or has failed). SIGINT or SIGTERM ends it with a report.\n\n"
         "  --url URL             http://127.0.0.1:PORT/events (a numeric loopback address)\n"
         "  --clients N           streams (default 100; at most %d)\n"
         "  --from-sequence S     the state the streams start from (default 0): the national\n"
@@ -614,7 +624,10 @@ main (int argc, char *argv [])
     log_info ("LOD001", "opening %d streams to %s at %.0f a second", self.clients, self.url, self.connect_rate);
     struct epoll_event ready [1024];
     int running = 0;
-    while (s_mono_ms () < self.deadline_ms) {
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    while (!s_stop && s_mono_ms () < self.deadline_ms) {
         //  Open what the connect rate allows by now
         int64_t now = s_mono_ms ();
         int due = (int) ((double) (now - self.started_ms) * self.connect_rate / 1000.0) + 1;
@@ -656,8 +669,9 @@ main (int argc, char *argv [])
         s_reap (&self);
     }
     if (self.until && self.finished + self.failed < self.clients)
-        log_warn ("LOD006", "%d streams had not reached sequence %llu after %.0f s",
-                  self.clients - self.finished - self.failed, (unsigned long long) self.until, duration);
+        log_warn ("LOD006", "%d streams had not reached sequence %llu when it %s",
+                  self.clients - self.finished - self.failed, (unsigned long long) self.until,
+                  s_stop ? "was stopped" : "ran out of time");
     json_t *report = s_report (&self);
     char *text = json_dumps (report, JSON_COMPACT);
     printf ("%s\n", text ? text : "{}");
