@@ -44,12 +44,11 @@ def parse():
 
 
 ARGS = parse()
-# harness reads BIN_DIR and DATA_DIR from the command line
-sys.argv = [sys.argv[0], os.path.abspath(ARGS.bin), os.path.join(SOURCE, "data")]
 sys.path.insert(0, os.path.join(SOURCE, "tests", "system"))
 import harness          # noqa: E402
 import webtier          # noqa: E402
 from harness import Pipeline, Process, free_port, http_get, wait_for      # noqa: E402
+harness.configure(ARGS.bin, os.path.join(SOURCE, "data"))
 
 
 def raise_file_limit():

@@ -11,7 +11,7 @@ import subprocess
 import harness
 from harness import Process, free_port, wait_for
 
-SOURCE = os.path.dirname(harness.DATA)
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(SOURCE, "deploy", "nginx")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NCHAN = "/usr/lib/nginx/modules/ngx_nchan_module.so"
