@@ -7,7 +7,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake make gcc libc6-dev pkg-config protobuf-c-compiler \
       libzmq3-dev libprotobuf-c-dev libjansson-dev zlib1g-dev libcsv-dev \
-      libmicrohttpd-dev libcmocka-dev \
+      libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -17,7 +17,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DEL_WEB_ROOT=/opt/election/
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libzmq5 libprotobuf-c1 libjansson4 zlib1g libcsv3 libmicrohttpd12 \
+      libzmq5 libprotobuf-c1 libjansson4 zlib1g libcsv3 libmicrohttpd12 libcurl4 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/election --shell /usr/sbin/nologin election \
  && mkdir -p /var/lib/election \
