@@ -14,11 +14,13 @@
     update of every sequence came, in order, and hashes the events it got
     (FNV-1a of "name\ndata\n"), so that streams can be compared with each
     other and with a reference. Same machine, same clock: loopback only.   */
+#include "cli.h"
+#include "clock.h"
 #include "log.h"
+#include "signals.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -89,31 +91,6 @@ struct webload {
     int64_t started_ms, ready_ms;
 };
 
-//  SIGINT or SIGTERM: stop, and report what was seen so far
-static volatile sig_atomic_t s_stop;
-
-static void
-s_on_signal (int signal)
-{
-    s_stop = 1;
-}
-
-static int64_t
-s_now_us (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
-
-static int64_t
-s_mono_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 static uint64_t
 s_fnv (uint64_t hash, const char *data, size_t size)
 {
@@ -179,7 +156,7 @@ static void
 s_event (s_client_t *client, const char *name, const char *data, size_t size)
 {
     webload_t *self = client->load;
-    int64_t now_us = s_now_us ();
+    int64_t now_us = clock_now_us ();
     const char *value;
     if (strcmp (name, "state") == 0) {
         //  The gateway's first event: the stream starts from its sequence
@@ -329,7 +306,7 @@ s_on_timer (CURLM *multi, long timeout_ms, void *arg)
 {
     webload_t *self = arg;
     self->timer_ms = timeout_ms;
-    self->timer_at = timeout_ms >= 0 ? s_mono_ms () + timeout_ms : -1;
+    self->timer_at = timeout_ms >= 0 ? clock_mono_ms () + timeout_ms : -1;
     return 0;
 }
 
@@ -470,7 +447,7 @@ s_report (webload_t *self)
     getrusage (RUSAGE_SELF, &usage);
     double cpu = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec
                + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-    double wall = (s_mono_ms () - self->started_ms) / 1000.0;
+    double wall = (clock_mono_ms () - self->started_ms) / 1000.0;
     json_object_set_new (report, "wall_s", json_real (wall));
     json_object_set_new (report, "connect_s", self->ready_ms
         ? json_real ((self->ready_ms - self->started_ms) / 1000.0) : json_null ());
@@ -521,23 +498,11 @@ s_usage (FILE *out)
         "2 for bad usage.\n", S_MAX_CLIENTS, S_MAX_DURATION_S);
 }
 
-static int
-s_number (const char *text, double min, double max, double *value)
-{
-    char *end;
-    errno = 0;
-    double parsed = strtod (text, &end);
-    if (errno || *end || end == text || !(parsed >= min && parsed <= max))
-        return -1;
-    *value = parsed;
-    return 0;
-}
-
 int
 main (int argc, char *argv [])
 {
     webload_t self = { .clients = 100, .connect_rate = 2000, .timer_ms = -1, .timer_at = -1 };
-    double duration = 600, value;
+    double duration = 600;
     log_level_t level = LOG_INFO;
     static const struct option options [] = {
         { "url", required_argument, NULL, 'u' },
@@ -550,33 +515,34 @@ main (int argc, char *argv [])
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
+    long long number;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        if (opt == 'u') { self.url = optarg; continue; }
-        if (opt == 'q') { level = LOG_WARN; continue; }
-        if (opt == 'h') { s_usage (stdout); return 0; }
-        static const struct { int opt; double min, max; const char *what; } ranges [] = {
-            { 'c', 1, S_MAX_CLIENTS, "--clients" }, { 'f', 0, 1e15, "--from-sequence" },
-            { 's', 0, 1e15, "--until-sequence" }, { 'd', 1, S_MAX_DURATION_S, "--duration" },
-            { 'r', 1, 1e6, "--connect-rate" }
-        };
-        size_t i = 0;
-        while (i < sizeof ranges / sizeof ranges [0] && ranges [i].opt != opt)
-            i++;
-        if (i == sizeof ranges / sizeof ranges [0]) {
-            s_usage (stderr);
-            return 2;
+        switch (opt) {
+            case 'u': self.url = optarg; break;
+            case 'q': level = LOG_WARN; break;
+            case 'h': s_usage (stdout); return 0;
+            case 'c':
+                if (cli_integer ("webload", "--clients", optarg, 1, S_MAX_CLIENTS, &number))
+                    return 2;
+                self.clients = (int) number;
+                break;
+            case 'f': case 's':
+                if (cli_integer ("webload", opt == 'f' ? "--from-sequence" : "--until-sequence", optarg,
+                                 0, 1000000000000LL, &number))
+                    return 2;
+                *(opt == 'f' ? &self.from : &self.until) = (uint64_t) number;
+                break;
+            case 'd':
+                if (cli_real ("webload", "--duration", optarg, 1, S_MAX_DURATION_S, &duration))
+                    return 2;
+                break;
+            case 'r':
+                if (cli_real ("webload", "--connect-rate", optarg, 1, 1e6, &self.connect_rate))
+                    return 2;
+                break;
+            default: s_usage (stderr); return 2;
         }
-        if (s_number (optarg, ranges [i].min, ranges [i].max, &value)) {
-            fprintf (stderr, "webload: bad %s \"%s\" (%g..%g)\n", ranges [i].what, optarg,
-                     ranges [i].min, ranges [i].max);
-            return 2;
-        }
-        if (opt == 'c') self.clients = (int) value;
-        if (opt == 'f') self.from = (uint64_t) value;
-        if (opt == 's') self.until = (uint64_t) value;
-        if (opt == 'd') duration = value;
-        if (opt == 'r') self.connect_rate = value;
     }
     if (!self.url || optind < argc) {
         s_usage (stderr);
@@ -619,17 +585,16 @@ main (int argc, char *argv [])
     curl_multi_setopt (self.multi, CURLMOPT_TIMERFUNCTION, s_on_timer);
     curl_multi_setopt (self.multi, CURLMOPT_TIMERDATA, &self);
 
-    self.started_ms = s_mono_ms ();
+    self.started_ms = clock_mono_ms ();
     self.deadline_ms = self.started_ms + (int64_t) (duration * 1000);
     log_info ("LOD001", "opening %d streams to %s at %.0f a second", self.clients, self.url, self.connect_rate);
     struct epoll_event ready [1024];
     int running = 0;
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
-    while (!s_stop && s_mono_ms () < self.deadline_ms) {
+    //  SIGINT or SIGTERM: stop, and report what was seen so far
+    signals_catch ();
+    while (!signals_interrupted () && clock_mono_ms () < self.deadline_ms) {
         //  Open what the connect rate allows by now
-        int64_t now = s_mono_ms ();
+        int64_t now = clock_mono_ms ();
         int due = (int) ((double) (now - self.started_ms) * self.connect_rate / 1000.0) + 1;
         while (self.started < self.clients && self.started < due) {
             if (s_open (&self, &self.client [self.started]))
@@ -638,7 +603,7 @@ main (int argc, char *argv [])
         }
         if (!self.ready_ms && self.started == self.clients
         &&  self.opened + self.failed_opening == self.clients) {
-            self.ready_ms = s_mono_ms ();
+            self.ready_ms = clock_mono_ms ();
             log_info ("LOD002", "ready: %d streams open, %d failed, in %.1f s", self.opened,
                       self.failed_opening, (self.ready_ms - self.started_ms) / 1000.0);
         }
@@ -662,7 +627,7 @@ main (int argc, char *argv [])
                       | (ready [i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
             curl_multi_socket_action (self.multi, ready [i].data.fd, flags, &running);
         }
-        if (self.timer_at >= 0 && s_mono_ms () >= self.timer_at) {
+        if (self.timer_at >= 0 && clock_mono_ms () >= self.timer_at) {
             self.timer_at = -1;
             curl_multi_socket_action (self.multi, CURL_SOCKET_TIMEOUT, 0, &running);
         }
@@ -671,7 +636,7 @@ main (int argc, char *argv [])
     if (self.until && self.finished + self.failed < self.clients)
         log_warn ("LOD006", "%d streams had not reached sequence %llu when it %s",
                   self.clients - self.finished - self.failed, (unsigned long long) self.until,
-                  s_stop ? "was stopped" : "ran out of time");
+                  signals_interrupted () ? "was stopped" : "ran out of time");
     json_t *report = s_report (&self);
     char *text = json_dumps (report, JSON_COMPACT);
     printf ("%s\n", text ? text : "{}");
