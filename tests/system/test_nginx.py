@@ -3,12 +3,16 @@ shipped site (deploy/nginx), the real aggregator and publisher posting to it
 (--nchan-publish), hundreds of SSE readers (bench/webload) while part of the
 2017 night is replayed. Every reader must get every event, in order, the
 same as the publisher's own /events; /state through nginx must be the
-publisher's. Then nginx goes away and comes back (events queued, dropped and
-counted, readers told to resync), and two nginx servers share the channel
-through Redis. Exits 77 (skipped) only where nginx cannot be installed.
+publisher's. The results page, in Chromium, works behind it unchanged.
+Then nginx goes away and comes back (events queued, dropped and counted,
+readers told to resync), and two nginx servers share the channel through
+Redis. Exits 77 (skipped) only where nginx cannot be installed.
 Usage: python3 tests/system/test_nginx.py BIN_DIR DATA_DIR"""
 import gzip
 import json
+import os
+import shutil
+import subprocess
 import sys
 import time
 import unittest
@@ -146,6 +150,37 @@ class NginxTier(PipelineTest):
         events = webtier.read_until_national(back, 62)
         sequences = [json.loads(d)["sequence"] for n, d in events if n == "national"]
         self.assertEqual(sequences[-2:], [61, 62])
+
+    def test_the_page_works_unchanged_behind_nginx(self):
+        # Chromium and playwright-core, as test_web sets them up in the build tree
+        npm = os.path.join(os.path.dirname(harness.BIN), "tests", "npm")
+        chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+        if not (shutil.which("node") and os.access(chromium, os.X_OK)
+                and os.path.isdir(os.path.join(npm, "node_modules", "playwright-core"))):
+            raise unittest.SkipTest("no Chromium, node or playwright-core (test_web installs them)")
+        p, pub, (nginx,) = self.start()
+        first, _ = webtier.night_subset(self.workdir, 40, name="first")
+        results, _ = webtier.night_subset(self.workdir, 60)
+        p.ingest("send", first, "--quiet")
+        script = os.path.join(webtier.SOURCE, "tests", "web", "page_check.mjs")
+        page = subprocess.Popen(["node", script, npm, nginx.url("/"), "40", "60"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            # the first thing it hears through nchan is not a state: it fetches /state
+            shown = json.loads(page.stdout.readline() or "null")
+            self.assertIsNotNone(shown, page.stderr.read() if page.poll() is not None else "")
+            self.assertEqual((shown["sequence"], shown["declared"], shown["connection"]), (40, 40, "open"))
+            # then it follows the events nginx fans out
+            p.ingest("send", results, "--quiet")
+            shown = json.loads(page.stdout.readline() or "null")
+            self.assertIsNotNone(shown, page.stderr.read() if page.poll() is not None else "")
+            self.assertEqual((shown["sequence"], shown["declared"]), (60, 60))
+            self.assertEqual(shown["errors"], [])
+            self.assertEqual(page.wait(30), 0)
+        finally:
+            if page.poll() is None:
+                page.kill()
+            page.communicate()
 
     def test_two_nginx_servers_share_the_channel_through_redis(self):
         reason = webtier.missing(redis=True)
