@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -61,9 +62,10 @@ class Process:
     of its own with stdout_apart, for a program that prints a result there)."""
     started = []
 
-    def __init__(self, workdir, name, args, stdout_apart=False, group=False):
+    def __init__(self, workdir, name, args, stdout_apart=False, group=False, preexec_fn=None):
         """group: the program starts processes of its own (nginx's workers):
-        it gets a process group, and a kill takes the whole group."""
+        it gets a process group, and a kill takes the whole group.
+        preexec_fn: run in the child before the program (file_size_limit)."""
         self.name = name
         self.args = [os.path.join(BIN, args[0])] + list(args[1:])
         self.log_path = os.path.join(workdir, "%s-%d.log" % (name, time.monotonic_ns()))
@@ -71,11 +73,24 @@ class Process:
         self.stdout_path = self.log_path + ".stdout" if stdout_apart else None
         stdout = open(self.stdout_path, "wb") if stdout_apart else self.log
         self.group = group
-        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log if stdout_apart else subprocess.STDOUT,
-                                     start_new_session=group)
+        # A program whose files are limited in size (file_size_limit) could
+        # not write its log to a file: it goes through a pipe, copied here
+        piped = preexec_fn is not None and not stdout_apart
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE if piped else stdout,
+                                     stderr=self.log if stdout_apart else subprocess.STDOUT,
+                                     start_new_session=group, preexec_fn=preexec_fn)
+        self.copier = None
+        if piped:
+            self.copier = threading.Thread(target=self._copy, daemon=True)
+            self.copier.start()
         if stdout_apart:
             stdout.close()      # the child has its own copy
         Process.started.append(self)
+
+    def _copy(self):
+        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
+            self.log.write(chunk)
+            self.log.flush()
 
     def kill_now(self):
         """SIGKILL, and its children too if it has a group of its own."""
@@ -87,6 +102,8 @@ class Process:
         elif self.alive():
             self.proc.kill()
         self.proc.wait()
+        if self.copier:
+            self.copier.join(10)
 
     def alive(self):
         return self.proc.poll() is None
@@ -100,6 +117,8 @@ class Process:
                 self.proc.kill()
                 self.proc.wait()
                 raise AssertionError("%s did not stop within %s s of signal %s" % (self.name, timeout, sig))
+        if self.copier:
+            self.copier.join(10)
         self.log.close()
         return self.proc.returncode
 
@@ -129,6 +148,7 @@ class Pipeline:
 
     def __init__(self, workdir, journal=None, extra=()):
         self.workdir = workdir
+        self.file_size_limit = None     # bytes: the aggregator's files stop growing there
         self.ingest_port, self.agg_updates, self.agg_snapshot = free_port(), free_port(), free_port()
         self.journal = journal
         self.extra = list(extra)
@@ -144,7 +164,8 @@ class Pipeline:
         return args
 
     def start_aggregator(self, wait=True):
-        self.aggregator = Process(self.workdir, "aggregator", self.aggregator_args())
+        self.aggregator = Process(self.workdir, "aggregator", self.aggregator_args(),
+                                  preexec_fn=file_size_limit(self.file_size_limit))
         if wait:
             self.state(self.agg_updates, self.agg_snapshot)
         return self.aggregator
@@ -203,6 +224,20 @@ class Pipeline:
             p.stop()
         if self.aggregator:
             self.aggregator.stop()
+
+
+def file_size_limit(limit):
+    """A preexec_fn that makes files stop growing at limit bytes, a full disk
+    that needs no root (RLIMIT_FSIZE; SIGXFSZ ignored, so a write fails with
+    EFBIG instead of killing the process). None: no limit."""
+    if limit is None:
+        return None
+
+    def limit_files():
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return limit_files
 
 
 def content(state):

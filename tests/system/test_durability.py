@@ -4,6 +4,8 @@ Usage: python3 tests/system/test_durability.py BIN_DIR DATA_DIR"""
 import json
 import os
 import random
+import re
+import signal
 import subprocess
 import time
 import unittest
@@ -132,6 +134,45 @@ class Durability(PipelineTest):
             p.stop()
         finally:
             subprocess.run(["umount", "-l", mount])
+
+    def one_seat_csv(self, ons_id="E14000800", name="luton.csv"):
+        path = os.path.join(self.workdir, name)
+        harness.write_csv(path, harness.read_rows(harness.RESULTS, ons_id))
+        return path
+
+    def test_retry_in_the_same_batch_as_its_original_when_the_commit_fails(self):
+        # Issue 11 item 1: the original and its retries reach the aggregator
+        # together (it is stopped while ingest resends), so one batch holds
+        # them all, and the disk is full, so that batch's commit fails. Each
+        # copy must be answered "unavailable": a "duplicate" would be judged
+        # against the first copy, which the disk never held.
+        journal = os.path.join(self.workdir, "night.journal")
+        p = self.pipeline(journal=journal)
+        p.start_aggregator()
+        p.stop()                                # the journal exists, holding no record
+        p.file_size_limit = os.path.getsize(journal)
+        p.start_aggregator()
+        p.aggregator.proc.send_signal(signal.SIGSTOP)
+        try:
+            sender = p.start_ingest("send", self.one_seat_csv(), "--retry-ms", "20", "--give-up", "4",
+                                    "--verbose")
+            # the original and three retries wait in the sockets for the aggregator
+            wait_for(lambda: "(attempt 4)" in sender.output(), 30, "ingest to resend three times")
+        finally:
+            p.aggregator.proc.send_signal(signal.SIGCONT)
+        summary = sender.summary(60)
+        self.assertEqual(sender.proc.returncode, 1, sender.output())
+        self.assertEqual((summary["accepted"], summary["duplicate"], summary["not_acknowledged"]), (0, 0, 1),
+                         sender.output())
+        log = p.aggregator.output()
+        # the test did what it says: several copies were judged in one batch that failed
+        batches = [int(n) for n in re.findall(r"AGG034 (\d+) declarations refused as unavailable", log)]
+        self.assertTrue(batches and max(batches) >= 2, log)
+        self.assertEqual(p.state()["declared"], 0)
+        p.stop()
+        # and the journal holds nothing (it never acknowledged anything)
+        listing = harness.run("ingest", "journal", journal, "--json")
+        self.assertEqual((listing.returncode, listing.stdout), (0, ""), listing.stderr)
 
     def test_correction_moves_a_seat_between_parties(self):
         p = self.pipeline(journal=os.path.join(self.workdir, "night.journal"))
