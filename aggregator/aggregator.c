@@ -281,7 +281,8 @@ s_new_tally (aggregator_t *self)
 }
 
 //  After a failed commit: the tally holds declarations the disk does not.
-//  Rebuild it from what the journal durably holds.
+//  Rebuild it from what the journal durably holds: its committed records
+//  only, not what the failed commit may have left past them.
 static int
 s_rebuild_from_journal (aggregator_t *self, uint64_t sequence)
 {
@@ -289,9 +290,9 @@ s_rebuild_from_journal (aggregator_t *self, uint64_t sequence)
         return -1;
     holds_clear (self->holds);
     self->sequence = 0;
-    journal_scan_t scan;
     char err [256];
-    if (journal_read (self->config.journal, s_recover_record, self, &scan, err, sizeof err)) {
+    journal_reader_t reader = { NULL, s_recover_record, self };
+    if (journal_replay (self->journal, &reader, err, sizeof err)) {
         log_error ("AGG032", "cannot re-read journal: %s", err);
         return -1;
     }
@@ -421,8 +422,15 @@ aggregator_new (const aggregator_config_t *config)
 
     if (config->journal) {
         journal_scan_t scan;
-        el_err_t rc = journal_open (config->journal, config->truncate_corrupt, s_recover_record,
-                                    self, &scan, &self->journal, err, sizeof err);
+        journal_reader_t reader = { NULL, s_recover_record, self };
+        journal_options_t options = { .truncate_corrupt = config->truncate_corrupt };
+        options.header = journal_record_pack_header (config->mode, config->election,
+                                                     clock_now_us (), &options.header_size);
+        el_err_t rc = options.header
+                    ? journal_open (config->journal, &options, &reader, &scan, &self->journal,
+                                    err, sizeof err)
+                    : EL_ERR_NOMEM;
+        free ((void *) options.header);
         if (rc == EL_ERR_CORRUPT) {
             log_error ("AGG004", "refusing to start: %s; inspect it, or start with "
                        "--truncate-corrupt to cut the journal there", err);
@@ -435,6 +443,10 @@ aggregator_new (const aggregator_config_t *config)
         if (scan.cut_bytes)
             log_warn ("AGG006", "journal %s: cut %llu bytes of a torn or corrupt tail after %zu records",
                       config->journal, (unsigned long long) scan.cut_bytes, scan.records);
+        if (scan.version == 1)
+            log_warn ("AGG101", "journal %s was version 1 (no header, lengths unchecked): "
+                      "rewritten as version 2, the old file kept as %s.v1",
+                      config->journal, config->journal);
         log_info ("AGG007", "journal %s: recovered %zu records, %zu seats declared, resuming at sequence %llu",
                   config->journal, scan.records, tally_declared (self->tally),
                   (unsigned long long) self->sequence + 1);

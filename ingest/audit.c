@@ -78,7 +78,8 @@ audit_journal (const char *path, bool json)
 {
     journal_scan_t scan;
     char err [512];
-    el_err_t rc = journal_read (path, s_print_record, &json, &scan, err, sizeof err);
+    journal_reader_t reader = { NULL, s_print_record, &json };
+    el_err_t rc = journal_read (path, &reader, &scan, err, sizeof err);
     if (rc) {
         fprintf (stderr, "ingest: %s\n", err);
         return 1;

@@ -218,7 +218,8 @@ plan_journal (plan_t *self, const plan_options_t *options, const char *path)
     s_journal_ctx_t ctx = { self, options, false };
     journal_scan_t scan;
     char err [512];
-    if (journal_read (path, s_add_record, &ctx, &scan, err, sizeof err)) {
+    journal_reader_t reader = { NULL, s_add_record, &ctx };
+    if (journal_read (path, &reader, &scan, err, sizeof err)) {
         fprintf (stderr, "ingest: %s\n", err);
         return -1;
     }

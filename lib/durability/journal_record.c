@@ -1,5 +1,6 @@
 /*  journal_record.c: see journal_record.h.  */
 #include "journal_record.h"
+#include "names.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,80 @@ journal_record_free (Election__JournalRecord **record_p)
     *record_p = NULL;
 }
 
+uint8_t *
+journal_record_pack_header (Election__Mode mode, const char *election, int64_t created_at_us,
+                            size_t *size)
+{
+    Election__JournalHeader header = ELECTION__JOURNAL_HEADER__INIT;
+    header.has_mode = true;
+    header.mode = mode;
+    header.election_id = (char *) election;     //  packing only reads it
+    header.has_created_at_us = true;
+    header.created_at_us = created_at_us;
+    *size = election__journal_header__get_packed_size (&header);
+    uint8_t *bytes = malloc (*size ? *size : 1);
+    if (bytes)
+        election__journal_header__pack (&header, bytes);
+    return bytes;
+}
+
+Election__JournalHeader *
+journal_record_unpack_header (const uint8_t *payload, size_t size)
+{
+    return election__journal_header__unpack (NULL, size, payload);
+}
+
+void
+journal_record_free_header (Election__JournalHeader **header_p)
+{
+    if (!header_p || !*header_p)
+        return;
+    election__journal_header__free_unpacked (*header_p, NULL);
+    *header_p = NULL;
+}
+
+//  Quotes a name from a file for a message: printable ASCII, shortened
+static void
+s_quote (const char *text, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (; text && *text && n + 1 < size && n < 64; text++)
+        buf [n++] = *text >= 0x20 && *text < 0x7F ? *text : '?';
+    buf [n] = 0;
+}
+
+static bool
+s_belongs (const char *what, bool has_mode, Election__Mode their_mode, const char *their_election,
+           Election__Mode mode, const char *election, char *why, size_t why_size)
+{
+    if (has_mode && their_mode == mode && their_election && strcmp (their_election, election) == 0)
+        return true;
+    char quoted [72];
+    s_quote (their_election ? their_election : "(none)", quoted, sizeof quoted);
+    snprintf (why, why_size, "%s of a %s night of election \"%s\", not of this %s night of \"%s\"",
+              what, has_mode ? names_mode (their_mode) : "unspecified", quoted,
+              names_mode (mode), election);
+    return false;
+}
+
+bool
+journal_record_belongs (const Election__JournalHeader *header, const Election__JournalRecord *record,
+                        Election__Mode mode, const char *election, char *why, size_t why_size)
+{
+    if (header && !s_belongs ("its header is that", header->has_mode, header->mode,
+                              header->election_id, mode, election, why, why_size))
+        return false;
+    if (record && record->declaration) {
+        const Election__Declaration *d = record->declaration;
+        char what [64];
+        snprintf (what, sizeof what, "record seq %llu is a declaration",
+                  (unsigned long long) record->sequence);
+        if (!s_belongs (what, d->has_mode, d->mode, d->election_id, mode, election, why, why_size))
+            return false;
+    }
+    return true;
+}
+
 bool
 journal_record_sniff (const char *path)
 {
@@ -94,5 +169,6 @@ journal_record_sniff (const char *path)
         return false;
     size_t got = fread (magic, 1, sizeof magic, file);
     fclose (file);
-    return got == sizeof magic && memcmp (magic, JOURNAL_MAGIC, JOURNAL_MAGIC_SIZE) == 0;
+    return got == sizeof magic && (memcmp (magic, JOURNAL_MAGIC, JOURNAL_MAGIC_SIZE) == 0
+                               || memcmp (magic, JOURNAL_MAGIC_V1, JOURNAL_MAGIC_SIZE) == 0);
 }

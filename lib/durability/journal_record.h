@@ -6,6 +6,8 @@
     whom, and whether it was held for a second look instead of applied
     (README "The hold"). The aggregator writes records and reads them back to recover;
     ingest replays and audits them; the fuzzer feeds them to recovery.
+    The file's header is a JournalHeader: the mode and election of the
+    night, which every record must share (journal_record_belongs).
     journal.h frames and checks the payloads; this is what is inside.       */
 #ifndef EL_JOURNAL_RECORD_H
 #define EL_JOURNAL_RECORD_H
@@ -43,8 +45,27 @@ el_err_t journal_record_append_held (journal_t *journal, uint64_t sequence,
 Election__JournalRecord *journal_record_unpack (const uint8_t *payload, size_t size);
 void journal_record_free (Election__JournalRecord **record_p);
 
-/*  True if the file at path begins with the journal magic: lets a command
-    take either a journal or a results CSV. False if unreadable.            */
+/*  Packs a journal's header: the night it belongs to. Returns a malloc'd
+    buffer of *size bytes (caller frees), or NULL on no memory.             */
+uint8_t *journal_record_pack_header (Election__Mode mode, const char *election,
+                                     int64_t created_at_us, size_t *size);
+
+/*  Unpacks a header payload (as journal_read's on_header gets it). NULL if
+    it does not decode. Caller owns the result; journal_record_free_header. */
+Election__JournalHeader *journal_record_unpack_header (const uint8_t *payload, size_t size);
+void journal_record_free_header (Election__JournalHeader **header_p);
+
+/*  True if a header, or a record's declaration, is of this mode and
+    election (either may be NULL: then only the record is checked, or only
+    the header). Else false, with why ("a rehearsal journal of election
+    uk-general") written to why.                                            */
+bool journal_record_belongs (const Election__JournalHeader *header,
+                             const Election__JournalRecord *record,
+                             Election__Mode mode, const char *election,
+                             char *why, size_t why_size);
+
+/*  True if the file at path begins with a journal magic (any version): lets
+    a command take either a journal or a results CSV. False if unreadable. */
 bool journal_record_sniff (const char *path);
 
 #endif

@@ -1,9 +1,13 @@
 /*  test_journal: the durable core on real files. What goes in comes back
-    byte for byte; a torn tail is cut and reported; a corrupt record in the
-    middle is refused, or with truncate_corrupt cut and kept in PATH.corrupt;
-    a commit that fails (the file-size limit, RLIMIT_FSIZE, stands in for a
-    full disk so no root is needed) leaves the file exactly as the last good
-    commit left it, with nothing half written.                              */
+    byte for byte, header first; a torn tail (cut short, zero-filled, or
+    the file grown with nothing written) is cut and reported; a bad frame
+    in the middle is refused, or with truncate_corrupt cut and kept in
+    PATH.corrupt; every single flipped bit of a committed file refuses (it
+    is never taken for a torn tail); a version 1 file is read, and upgraded
+    when opened for writing; a second writer is locked out; a commit that
+    fails (the file-size limit, RLIMIT_FSIZE, stands in for a full disk so
+    no root is needed) leaves the file exactly as the last good commit left
+    it, and a replay reads only what was committed.                          */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,16 +19,19 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 #include "journal.h"
 
-#define S_HEADER_SIZE   8       /* u32 length, u32 CRC-32 */
 #define S_MAX_RECORDS   64
+#define S_HEADER        "night of the test"
 
 typedef struct {
     char dir [512];
     char path [600];
     char corrupt [620];
+    char old [620];
+    char fresh [620];
 } fixture_t;
 
 //  What a reader was handed: copies of the payloads, in order
@@ -33,6 +40,8 @@ typedef struct {
     size_t size [S_MAX_RECORDS];
     size_t count;
     size_t stop_after;          /* non-zero: ask the reader to stop here */
+    char header [64];           /* the header's payload, as text */
+    size_t headers;
 } s_seen_t;
 
 static int
@@ -47,12 +56,44 @@ s_collect (void *arg, const uint8_t *payload, size_t size)
     return seen->stop_after && seen->count == seen->stop_after;
 }
 
+static int
+s_collect_header (void *arg, const uint8_t *payload, size_t size)
+{
+    s_seen_t *seen = arg;
+    assert_true (size < sizeof seen->header);
+    memcpy (seen->header, payload, size);
+    seen->header [size] = 0;
+    seen->headers++;
+    return 0;
+}
+
 static void
 s_seen_free (s_seen_t *seen)
 {
     for (size_t i = 0; i < seen->count; i++)
         free (seen->payload [i]);
     memset (seen, 0, sizeof *seen);
+}
+
+static const journal_options_t s_options = { S_HEADER, sizeof S_HEADER - 1, false };
+static const journal_options_t s_truncating = { S_HEADER, sizeof S_HEADER - 1, true };
+
+//  Reads or opens with s_collect as the reader
+static el_err_t
+s_read (const fixture_t *fx, s_seen_t *seen, journal_scan_t *scan)
+{
+    char err [256] = "";
+    journal_reader_t reader = { s_collect_header, s_collect, seen };
+    return journal_read (fx->path, &reader, scan, err, sizeof err);
+}
+
+static el_err_t
+s_open (const fixture_t *fx, const journal_options_t *options, s_seen_t *seen,
+        journal_scan_t *scan, journal_t **journal)
+{
+    char err [256] = "";
+    journal_reader_t reader = { s_collect_header, s_collect, seen };
+    return journal_open (fx->path, options, seen ? &reader : NULL, scan, journal, err, sizeof err);
 }
 
 //  Record i's payload: its own length and bytes, so a swap or a shift shows
@@ -118,15 +159,30 @@ s_file_size (const char *path)
     return (size_t) st.st_size;
 }
 
-//  The file offset where record i (0-based) of a journal starts
+static bool
+s_file_is (const char *path, const uint8_t *data, size_t size)
+{
+    size_t now_size;
+    uint8_t *now = s_file (path, &now_size);
+    bool same = now_size == size && memcmp (now, data, size) == 0;
+    free (now);
+    return same;
+}
+
+static uint32_t
+s_u32 (const uint8_t *at)
+{
+    return at [0] | at [1] << 8 | at [2] << 16 | (uint32_t) at [3] << 24;
+}
+
+//  The file offset where record i (0-based) of a version 2 journal starts
 static size_t
 s_offset (const uint8_t *data, size_t size, size_t i)
 {
     size_t at = JOURNAL_MAGIC_SIZE;
-    while (i--) {
-        assert_true (at + S_HEADER_SIZE <= size);
-        at += S_HEADER_SIZE + (data [at] | data [at + 1] << 8 | data [at + 2] << 16
-                               | (size_t) data [at + 3] << 24);
+    for (size_t frame = 0; frame <= i; frame++) {     //  the header's frame, then i records
+        assert_true (at + JOURNAL_FRAME_SIZE <= size);
+        at += JOURNAL_FRAME_SIZE + s_u32 (data + at + 4);
     }
     return at;
 }
@@ -138,7 +194,7 @@ s_make (const fixture_t *fx, size_t count)
     journal_t *journal = NULL;
     journal_scan_t scan;
     char err [256] = "";
-    assert_int_equal (journal_open (fx->path, false, NULL, NULL, &scan, &journal, err, sizeof err), EL_OK);
+    assert_int_equal (s_open (fx, &s_options, NULL, &scan, &journal), EL_OK);
     for (size_t i = 0; i < count; i++)
         s_append (journal, i);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
@@ -158,6 +214,8 @@ s_setup (void **state)
     }
     snprintf (fx->path, sizeof fx->path, "%s/night.journal", fx->dir);
     snprintf (fx->corrupt, sizeof fx->corrupt, "%s.corrupt", fx->path);
+    snprintf (fx->old, sizeof fx->old, "%s.v1", fx->path);
+    snprintf (fx->fresh, sizeof fx->fresh, "%s.v2-new", fx->path);
     *state = fx;
     return 0;
 }
@@ -168,6 +226,8 @@ s_teardown (void **state)
     fixture_t *fx = *state;
     unlink (fx->path);
     unlink (fx->corrupt);
+    unlink (fx->old);
+    unlink (fx->fresh);
     rmdir (fx->dir);
     free (fx);
     return 0;
@@ -182,22 +242,27 @@ test_round_trip (void **state)
     char err [256] = "";
     s_seen_t seen = { 0 };
 
-    //  A new file: nothing to read, the magic written at once
-    assert_int_equal (journal_open (fx->path, false, s_collect, &seen, &scan, &journal, err, sizeof err), EL_OK);
+    //  A new file: nothing to read, magic and header written at once, for
+    //  its owner's eyes only
+    assert_int_equal (s_open (fx, &s_options, &seen, &scan, &journal), EL_OK);
     assert_non_null (journal);
     assert_int_equal (seen.count, 0);
     assert_int_equal (scan.records, 0);
-    assert_int_equal (s_file_size (fx->path), JOURNAL_MAGIC_SIZE);
+    size_t empty = JOURNAL_MAGIC_SIZE + JOURNAL_FRAME_SIZE + strlen (S_HEADER);
+    assert_int_equal (s_file_size (fx->path), empty);
+    struct stat st;
+    assert_int_equal (stat (fx->path, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
 
     //  Nothing reaches the file before the commit
     for (size_t i = 0; i < 5; i++)
         s_append (journal, i);
     assert_int_equal (journal_pending (journal), 5);
-    assert_int_equal (s_file_size (fx->path), JOURNAL_MAGIC_SIZE);
+    assert_int_equal (s_file_size (fx->path), empty);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
     assert_int_equal (journal_pending (journal), 0);
     size_t five = s_file_size (fx->path);
-    assert_true (five > JOURNAL_MAGIC_SIZE + 5 * S_HEADER_SIZE);
+    assert_true (five > empty + 5 * JOURNAL_FRAME_SIZE);
 
     //  A discarded batch never reaches the file
     s_append (journal, 99);
@@ -213,32 +278,102 @@ test_round_trip (void **state)
     journal_close (&journal);
     assert_null (journal);
 
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_int_equal (seen.headers, 1);
+    assert_string_equal (seen.header, S_HEADER);
+    assert_int_equal (scan.version, 2);
     assert_int_equal (seen.count, 7);
     assert_int_equal (scan.records, 7);
     assert_int_equal (scan.good_bytes, s_file_size (fx->path));
     assert_int_equal (scan.cut_bytes, 0);
     assert_false (scan.corrupt_middle);
+    assert_false (scan.stopped);
     s_expect (&seen, 0, 0, 7);
     s_seen_free (&seen);
 
-    //  Reopened: the records come back to rebuild state, and appends go after them
-    assert_int_equal (journal_open (fx->path, false, s_collect, &seen, &scan, &journal, err, sizeof err), EL_OK);
+    //  Reopened: the header and records come back to rebuild state, appends
+    //  go after them, and the header is the file's, not the new options'
+    journal_options_t other = { "another night", 13, false };
+    assert_int_equal (s_open (fx, &other, &seen, &scan, &journal), EL_OK);
+    assert_string_equal (seen.header, S_HEADER);
     assert_int_equal (seen.count, 7);
     s_append (journal, 7);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
     journal_close (&journal);
     s_seen_free (&seen);
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_string_equal (seen.header, S_HEADER);
     assert_int_equal (seen.count, 8);
     s_expect (&seen, 0, 0, 8);
     s_seen_free (&seen);
 
-    //  A reader may stop early
+    //  A reader may stop early: reading says so
     seen.stop_after = 3;
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
     assert_int_equal (seen.count, 3);
+    assert_true (scan.stopped);
     s_seen_free (&seen);
+}
+
+static void
+test_a_reader_that_stops_refuses_the_open (void **state)
+{
+    fixture_t *fx = *state;
+    journal_t *journal = NULL;
+    journal_scan_t scan;
+    s_seen_t seen = { 0 };
+    s_make (fx, 4);
+    size_t size;
+    uint8_t *whole = s_file (fx->path, &size);
+    //  Even a torn tail stays as it was: the file is someone else's
+    uint8_t *torn = malloc (size + 5);
+    assert_non_null (torn);
+    memcpy (torn, whole, size);
+    memcpy (torn + size, "JREC?", 5);
+    s_write_file (fx->path, torn, size + 5);
+    seen.stop_after = 2;
+    assert_int_equal (s_open (fx, &s_options, &seen, &scan, &journal), EL_ERR_INVALID);
+    assert_null (journal);
+    assert_true (scan.stopped);
+    assert_true (s_file_is (fx->path, torn, size + 5));
+    s_seen_free (&seen);
+    free (torn);
+    free (whole);
+}
+
+static void
+test_one_writer_at_a_time (void **state)
+{
+    fixture_t *fx = *state;
+    journal_t *first = NULL, *second = NULL;
+    journal_scan_t scan;
+    char err [256] = "";
+    journal_reader_t none = { NULL, NULL, NULL };
+    assert_int_equal (s_open (fx, &s_options, NULL, &scan, &first), EL_OK);
+    s_append (first, 1);
+    assert_int_equal (journal_commit (first, err, sizeof err), EL_OK);
+    size_t size;
+    uint8_t *before = s_file (fx->path, &size);
+
+    //  A second writer (here in the same process: flock is per open file)
+    //  is refused, and writes nothing
+    assert_int_equal (journal_open (fx->path, &s_options, &none, &scan, &second, err, sizeof err),
+                      EL_ERR_IO);
+    assert_null (second);
+    assert_non_null (strstr (err, "in use"));
+    assert_true (s_file_is (fx->path, before, size));
+
+    //  Readers (audit, replay) need no lock
+    assert_int_equal (journal_read (fx->path, &none, &scan, err, sizeof err), EL_OK);
+    assert_int_equal (scan.records, 1);
+
+    //  Once the first has closed, the journal is free
+    journal_close (&first);
+    assert_int_equal (journal_open (fx->path, &s_options, &none, &scan, &second, err, sizeof err),
+                      EL_OK);
+    assert_int_equal (scan.records, 1);
+    journal_close (&second);
+    free (before);
 }
 
 static void
@@ -248,90 +383,182 @@ test_not_a_journal (void **state)
     journal_t *journal = NULL;
     journal_scan_t scan;
     char err [256] = "";
+    journal_reader_t none = { NULL, NULL, NULL };
 
-    assert_int_equal (journal_read (fx->path, NULL, NULL, &scan, err, sizeof err), EL_ERR_IO);
+    assert_int_equal (journal_read (fx->path, &none, &scan, err, sizeof err), EL_ERR_IO);
     assert_non_null (strstr (err, fx->path));
 
     //  Another file is never taken for a journal, nor overwritten
     const char text [] = "ons_id,constituency\n";
     s_write_file (fx->path, text, sizeof text - 1);
-    assert_int_equal (journal_read (fx->path, NULL, NULL, &scan, err, sizeof err), EL_ERR_PARSE);
+    assert_int_equal (journal_read (fx->path, &none, &scan, err, sizeof err), EL_ERR_PARSE);
     assert_non_null (strstr (err, "not a journal"));
-    assert_int_equal (journal_open (fx->path, true, NULL, NULL, &scan, &journal, err, sizeof err), EL_ERR_PARSE);
+    assert_int_equal (s_open (fx, &s_truncating, NULL, &scan, &journal), EL_ERR_PARSE);
     assert_null (journal);
-    size_t size;
-    uint8_t *data = s_file (fx->path, &size);
-    assert_int_equal (size, sizeof text - 1);
-    assert_memory_equal (data, text, size);
-    free (data);
+    assert_true (s_file_is (fx->path, (const uint8_t *) text, sizeof text - 1));
 
-    //  A crash while writing a new file's magic leaves a prefix: cut, and started afresh
-    s_write_file (fx->path, "ELJR", 4);
-    assert_int_equal (journal_open (fx->path, false, NULL, NULL, &scan, &journal, err, sizeof err), EL_OK);
-    assert_int_equal (scan.cut_bytes, 4);
-    assert_int_equal (scan.records, 0);
-    s_append (journal, 1);
+    //  A crash while creating a file leaves a prefix of its start (magic,
+    //  header frame): cut, and started afresh
+    const size_t ends [] = { 4, JOURNAL_MAGIC_SIZE, JOURNAL_MAGIC_SIZE + 5,
+                             JOURNAL_MAGIC_SIZE + JOURNAL_FRAME_SIZE + 3 };
+    unlink (fx->path);
+    s_make (fx, 0);
+    size_t size;
+    uint8_t *start = s_file (fx->path, &size);
+    for (size_t i = 0; i < sizeof ends / sizeof ends [0]; i++) {
+        s_write_file (fx->path, start, ends [i]);
+        s_seen_t seen = { 0 };
+        assert_int_equal (s_open (fx, &s_options, &seen, &scan, &journal), EL_OK);
+        assert_int_equal (scan.cut_bytes, ends [i]);
+        assert_int_equal (scan.records, 0);
+        assert_int_equal (seen.headers, 0);
+        s_append (journal, 1);
+        assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
+        journal_close (&journal);
+        assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+        assert_string_equal (seen.header, S_HEADER);
+        assert_int_equal (seen.count, 1);
+        s_expect (&seen, 0, 1, 1);
+        s_seen_free (&seen);
+    }
+    free (start);
+}
+
+//  The file's records 0..2 are whole and the rest is torn: reading says so
+//  and cuts nothing; opening for writing cuts it and appends where it was
+static void
+s_expect_torn (const fixture_t *fx, size_t last, size_t end)
+{
+    journal_t *journal = NULL;
+    journal_scan_t scan;
+    char err [256] = "";
+    s_seen_t seen = { 0 };
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_int_equal (seen.count, 3);
+    assert_int_equal (scan.records, 3);
+    assert_int_equal (scan.good_bytes, last);
+    assert_int_equal (scan.cut_bytes, end - last);
+    assert_false (scan.corrupt_middle);
+    assert_int_equal (s_file_size (fx->path), end);      //  reading cuts nothing
+    s_seen_free (&seen);
+
+    assert_int_equal (s_open (fx, &s_options, &seen, &scan, &journal), EL_OK);
+    assert_int_equal (seen.count, 3);
+    assert_int_equal (scan.cut_bytes, end - last);
+    assert_int_equal (s_file_size (fx->path), last);
+    s_seen_free (&seen);
+    s_append (journal, 10);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
     journal_close (&journal);
-    s_seen_t seen = { 0 };
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
-    assert_int_equal (seen.count, 1);
-    s_expect (&seen, 0, 1, 1);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_int_equal (seen.count, 4);
+    assert_int_equal (scan.cut_bytes, 0);
+    s_expect (&seen, 0, 0, 3);
+    s_expect (&seen, 3, 10, 1);
     s_seen_free (&seen);
+}
+
+static int
+s_bits (const uint8_t *bytes, size_t size)
+{
+    int bits = 0;
+    for (size_t i = 0; i < size; i++)
+        bits += __builtin_popcount (bytes [i]);
+    return bits;
 }
 
 static void
 test_torn_tail_is_cut_and_reported (void **state)
 {
     fixture_t *fx = *state;
-    journal_t *journal = NULL;
-    journal_scan_t scan;
-    char err [256] = "";
-    s_seen_t seen = { 0 };
     s_make (fx, 4);
     size_t size;
     uint8_t *whole = s_file (fx->path, &size);
     size_t last = s_offset (whole, size, 3);
+    uint8_t *torn = malloc (size + 4096);
+    assert_non_null (torn);
 
-    //  Every place a crash can stop the last write: in its header or its payload
+    //  Every place a crash can stop the last write: in its frame header or
+    //  its payload
     for (size_t end = last + 1; end < size; end++) {
         s_write_file (fx->path, whole, end);
-        assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
-        assert_int_equal (seen.count, 3);
-        assert_int_equal (scan.records, 3);
-        assert_int_equal (scan.good_bytes, last);
-        assert_int_equal (scan.cut_bytes, end - last);
-        assert_false (scan.corrupt_middle);
-        s_seen_free (&seen);
-        assert_int_equal (s_file_size (fx->path), end);      //  reading cuts nothing
+        s_expect_torn (fx, last, end);
     }
 
-    //  A whole last record whose checksum fails is a torn write too
+    //  The file at its full length, but the last write's bytes zero from
+    //  some point on (a filesystem that grew the file before the data came)
+    for (size_t from = last; from < size; from++) {
+        memcpy (torn, whole, size);
+        memset (torn + from, 0, size - from);
+        s_write_file (fx->path, torn, size);
+        //  Unless what the zeros replaced was one set bit: that, a flipped
+        //  bit would explain too, and a flipped bit is refused (below)
+        if (s_bits (whole + from, size - from) == 1) {
+            journal_scan_t scan;
+            assert_int_equal (journal_read (fx->path, NULL, &scan, NULL, 0), EL_ERR_CORRUPT);
+            continue;
+        }
+        s_expect_torn (fx, last, size);
+    }
+
+    //  The file grown by a batch that never reached the disk: zeros only
+    for (size_t extra = 1; extra <= 4096; extra = extra * 3 + 1) {
+        memcpy (torn, whole, size);
+        memset (torn + size, 0, extra);
+        s_write_file (fx->path, torn, size + extra);
+        journal_t *journal = NULL;
+        journal_scan_t scan;
+        s_seen_t seen = { 0 };
+        assert_int_equal (s_open (fx, &s_options, &seen, &scan, &journal), EL_OK);
+        assert_int_equal (seen.count, 4);
+        assert_int_equal (scan.cut_bytes, extra);
+        assert_int_equal (s_file_size (fx->path), size);
+        journal_close (&journal);
+        s_seen_free (&seen);
+    }
+    free (torn);
+    free (whole);
+}
+
+static void
+test_every_flipped_bit_of_a_committed_file_is_refused (void **state)
+{
+    fixture_t *fx = *state;
+    char err [256] = "";
+    s_make (fx, 5);
+    size_t size;
+    uint8_t *whole = s_file (fx->path, &size);
     uint8_t *flipped = malloc (size);
     assert_non_null (flipped);
-    memcpy (flipped, whole, size);
-    flipped [size - 1] ^= 0x01;
-    s_write_file (fx->path, flipped, size);
+    size_t first = s_offset (whole, size, 0);
+    size_t refused = 0;
+    for (size_t bit = 0; bit < size * 8; bit++) {
+        memcpy (flipped, whole, size);
+        flipped [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+        s_write_file (fx->path, flipped, size);
+        journal_scan_t scan;
+        el_err_t rc = journal_read (fx->path, NULL, &scan, err, sizeof err);
+        //  The magic is not a journal's; anything else is corrupt, where it is
+        if (bit / 8 < JOURNAL_MAGIC_SIZE)
+            assert_int_equal (rc, EL_ERR_PARSE);
+        else {
+            if (rc != EL_ERR_CORRUPT)
+                fail_msg ("bit %zu (byte %zu) of %zu bytes: read %d, cut %llu", bit, bit / 8,
+                          size, rc, (unsigned long long) scan.cut_bytes);
+            assert_true (scan.corrupt_middle);
+            //  at the frame that holds the bit (the header's frame: at 0)
+            assert_true (scan.corrupt_at <= bit / 8);
+            assert_true (bit / 8 < first ? scan.corrupt_at == 0 : scan.corrupt_at >= first);
+        }
+        //  Opening refuses too, and leaves the file as it found it
+        journal_t *journal = NULL;
+        assert_int_not_equal (s_open (fx, &s_options, NULL, &scan, &journal), EL_OK);
+        assert_null (journal);
+        assert_true (s_file_is (fx->path, flipped, size));
+        refused++;
+    }
+    assert_int_equal (refused, size * 8);
     free (flipped);
-    assert_int_equal (journal_read (fx->path, NULL, NULL, &scan, err, sizeof err), EL_OK);
-    assert_int_equal (scan.records, 3);
-    assert_int_equal (scan.cut_bytes, size - last);
-
-    //  Opening for writing cuts it, says how much, and appends where it was
-    assert_int_equal (journal_open (fx->path, false, s_collect, &seen, &scan, &journal, err, sizeof err), EL_OK);
-    assert_int_equal (seen.count, 3);
-    assert_int_equal (scan.cut_bytes, size - last);
-    assert_int_equal (s_file_size (fx->path), last);
-    s_seen_free (&seen);
-    s_append (journal, 10);
-    assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
-    journal_close (&journal);
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
-    assert_int_equal (seen.count, 4);
-    assert_int_equal (scan.cut_bytes, 0);
-    s_expect (&seen, 0, 0, 3);
-    s_expect (&seen, 3, 10, 1);
-    s_seen_free (&seen);
     free (whole);
 }
 
@@ -347,51 +574,152 @@ test_corrupt_middle_is_refused_or_cut_and_kept (void **state)
     size_t size;
     uint8_t *data = s_file (fx->path, &size);
     size_t bad = s_offset (data, size, 2);
-    data [bad + S_HEADER_SIZE] ^= 0x80;      //  a bit of record 2's payload
+    //  Many bits of record 2's payload: no one-bit flip, but records follow
+    for (size_t i = 0; i < 8; i++)
+        data [bad + JOURNAL_FRAME_SIZE + i] ^= 0x5A;
     s_write_file (fx->path, data, size);
 
     //  Reading delivers what comes before it and says where it is
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_ERR_CORRUPT);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_ERR_CORRUPT);
     assert_int_equal (seen.count, 2);
     s_expect (&seen, 0, 0, 2);
     s_seen_free (&seen);
     assert_true (scan.corrupt_middle);
     assert_int_equal (scan.corrupt_at, bad);
     assert_int_equal (scan.records, 2);
+    assert_int_equal (journal_read (fx->path, NULL, &scan, err, sizeof err), EL_ERR_CORRUPT);
     assert_non_null (strstr (err, "corrupt record"));
 
     //  Opening for writing refuses, and leaves the file alone
-    assert_int_equal (journal_open (fx->path, false, NULL, NULL, &scan, &journal, err, sizeof err), EL_ERR_CORRUPT);
+    assert_int_equal (s_open (fx, &s_options, NULL, &scan, &journal), EL_ERR_CORRUPT);
     assert_null (journal);
-    size_t after_size;
-    uint8_t *after = s_file (fx->path, &after_size);
-    assert_int_equal (after_size, size);
-    assert_memory_equal (after, data, size);
-    free (after);
+    assert_true (s_file_is (fx->path, data, size));
     assert_int_equal (access (fx->corrupt, F_OK), -1);
 
-    //  Told to, it cuts at the bad record and keeps every cut byte beside it
-    assert_int_equal (journal_open (fx->path, true, s_collect, &seen, &scan, &journal, err, sizeof err), EL_OK);
+    //  Told to, it cuts at the bad record and keeps every cut byte beside
+    //  it, for its owner's eyes only
+    assert_int_equal (s_open (fx, &s_truncating, &seen, &scan, &journal), EL_OK);
     assert_int_equal (seen.count, 2);
     s_seen_free (&seen);
     assert_int_equal (scan.cut_bytes, size - bad);
     assert_int_equal (s_file_size (fx->path), bad);
-    size_t kept_size;
-    uint8_t *kept = s_file (fx->corrupt, &kept_size);
-    assert_int_equal (kept_size, size - bad);
-    assert_memory_equal (kept, data + bad, kept_size);
-    free (kept);
+    assert_true (s_file_is (fx->corrupt, data + bad, size - bad));
+    struct stat st;
+    assert_int_equal (stat (fx->corrupt, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
 
     //  And goes on from there
     s_append (journal, 20);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
     journal_close (&journal);
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
     assert_int_equal (seen.count, 3);
     s_expect (&seen, 0, 0, 2);
     s_expect (&seen, 2, 20, 1);
     s_seen_free (&seen);
+
+    //  A header damaged beyond one bit, records after it: refused; cut, the
+    //  journal starts again with the new header (its records are in .corrupt)
     free (data);
+    data = s_file (fx->path, &size);
+    memset (data + JOURNAL_MAGIC_SIZE + 2, 0xEE, 6);
+    s_write_file (fx->path, data, size);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_ERR_CORRUPT);
+    assert_int_equal (scan.corrupt_at, 0);
+    assert_int_equal (seen.headers, 0);
+    assert_int_equal (s_open (fx, &s_truncating, &seen, &scan, &journal), EL_OK);
+    journal_close (&journal);
+    s_seen_free (&seen);
+    assert_true (s_file_is (fx->corrupt, data, size));
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_string_equal (seen.header, S_HEADER);
+    assert_int_equal (seen.count, 0);
+    s_seen_free (&seen);
+    free (data);
+}
+
+//  A version 1 file: "ELJRNL01", then u32 length | u32 CRC | payload
+static size_t
+s_make_v1 (const fixture_t *fx, size_t count, uint8_t *file, size_t max)
+{
+    memcpy (file, JOURNAL_MAGIC_V1, JOURNAL_MAGIC_SIZE);
+    size_t at = JOURNAL_MAGIC_SIZE;
+    for (size_t i = 0; i < count; i++) {
+        uint8_t buf [512];
+        size_t size = s_payload (i, buf, sizeof buf);
+        assert_true (at + 8 + size <= max);
+        uint32_t crc = (uint32_t) crc32 (crc32 (0L, Z_NULL, 0), buf, (uInt) size);
+        for (int b = 0; b < 4; b++) {
+            file [at + b] = (uint8_t) (size >> (8 * b));
+            file [at + 4 + b] = (uint8_t) (crc >> (8 * b));
+        }
+        memcpy (file + at + 8, buf, size);
+        at += 8 + size;
+    }
+    s_write_file (fx->path, file, at);
+    return at;
+}
+
+static void
+test_version_1_is_read_and_upgraded (void **state)
+{
+    fixture_t *fx = *state;
+    journal_t *journal = NULL;
+    journal_scan_t scan;
+    char err [256] = "";
+    s_seen_t seen = { 0 };
+    uint8_t old [4096];
+    size_t size = s_make_v1 (fx, 4, old, sizeof old);
+
+    //  Read as it is: the records, no header, a torn tail cut as before
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_int_equal (scan.version, 1);
+    assert_int_equal (seen.headers, 0);
+    assert_int_equal (seen.count, 4);
+    s_expect (&seen, 0, 0, 4);
+    s_seen_free (&seen);
+    s_write_file (fx->path, old, size - 3);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_int_equal (seen.count, 3);
+    assert_true (scan.cut_bytes > 0);
+    s_seen_free (&seen);
+    s_write_file (fx->path, old, size);
+
+    //  A reader that refuses it leaves it as it is
+    seen.stop_after = 1;
+    assert_int_equal (s_open (fx, &s_options, &seen, &scan, &journal), EL_ERR_INVALID);
+    assert_true (s_file_is (fx->path, old, size));
+    assert_int_equal (access (fx->old, F_OK), -1);
+    s_seen_free (&seen);
+
+    //  Opened for writing: the same records as version 2 under the new
+    //  header, the old file kept beside it
+    assert_int_equal (s_open (fx, &s_options, &seen, &scan, &journal), EL_OK);
+    assert_int_equal (scan.version, 1);
+    assert_int_equal (seen.count, 4);
+    s_seen_free (&seen);
+    assert_true (s_file_is (fx->old, old, size));
+    assert_int_equal (access (fx->fresh, F_OK), -1);
+    struct stat st;
+    assert_int_equal (stat (fx->path, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    s_append (journal, 4);
+    assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
+    //  still locked: the lock moved to the new file with it
+    journal_t *second = NULL;
+    assert_int_equal (s_open (fx, &s_options, NULL, &scan, &second), EL_ERR_IO);
+    journal_close (&journal);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_int_equal (scan.version, 2);
+    assert_string_equal (seen.header, S_HEADER);
+    assert_int_equal (seen.count, 5);
+    s_expect (&seen, 0, 0, 5);
+    s_seen_free (&seen);
+
+    //  An upgrade that would overwrite an earlier PATH.v1 is refused
+    s_make_v1 (fx, 2, old, sizeof old);
+    assert_int_equal (s_open (fx, &s_options, NULL, &scan, &journal), EL_ERR_IO);
+    assert_null (journal);
 }
 
 static void
@@ -402,7 +730,7 @@ test_failed_commit_cuts_back_to_last_good (void **state)
     journal_scan_t scan;
     char err [256] = "";
     s_seen_t seen = { 0 };
-    assert_int_equal (journal_open (fx->path, false, NULL, NULL, &scan, &journal, err, sizeof err), EL_OK);
+    assert_int_equal (s_open (fx, &s_options, NULL, &scan, &journal), EL_OK);
     for (size_t i = 0; i < 3; i++)
         s_append (journal, i);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
@@ -427,17 +755,29 @@ test_failed_commit_cuts_back_to_last_good (void **state)
     assert_non_null (strstr (err, fx->path));
     assert_non_null (strstr (err, "File too large"));
     assert_int_equal (journal_pending (journal), 0);
-    size_t now_size;
-    uint8_t *now = s_file (fx->path, &now_size);
-    assert_int_equal (now_size, good_size);
-    assert_memory_equal (now, good, good_size);
-    free (now);
+    assert_true (s_file_is (fx->path, good, good_size));
+
+    //  A replay reads the committed records, and only them, even if bytes
+    //  lie past them (a cut back that could not be made)
+    FILE *file = fopen (fx->path, "ab");
+    assert_non_null (file);
+    uint8_t junk [64];
+    memset (junk, 0xAB, sizeof junk);
+    assert_int_equal (fwrite (junk, 1, sizeof junk, file), sizeof junk);
+    fclose (file);
+    journal_reader_t reader = { s_collect_header, s_collect, &seen };
+    assert_int_equal (journal_replay (journal, &reader, err, sizeof err), EL_OK);
+    assert_string_equal (seen.header, S_HEADER);
+    assert_int_equal (seen.count, 3);
+    s_expect (&seen, 0, 0, 3);
+    s_seen_free (&seen);
+    assert_int_equal (truncate (fx->path, (off_t) good_size), 0);
 
     //  The journal goes on after the failure, from the last good commit
     s_append (journal, 30);
     assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
     journal_close (&journal);
-    assert_int_equal (journal_read (fx->path, s_collect, &seen, &scan, err, sizeof err), EL_OK);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
     assert_int_equal (scan.cut_bytes, 0);
     assert_int_equal (seen.count, 4);
     s_expect (&seen, 0, 0, 3);
@@ -451,9 +791,14 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_reader_that_stops_refuses_the_open, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_one_writer_at_a_time, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_not_a_journal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_torn_tail_is_cut_and_reported, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_every_flipped_bit_of_a_committed_file_is_refused,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_corrupt_middle_is_refused_or_cut_and_kept, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_version_1_is_read_and_upgraded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_failed_commit_cuts_back_to_last_good, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
