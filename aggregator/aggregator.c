@@ -84,6 +84,7 @@ struct aggregator {
     uint64_t epoch;
     int64_t next_heartbeat;     /* mono ms */
     bool journal_failing;       /* the last commit failed; said loudly once */
+    char refusal [256];         /* why recovery refused the journal */
     bool batch_unjournaled;     /* a record of this batch could not be buffered */
     //  The batch under way
     s_outgoing_t *outgoing;
@@ -216,7 +217,24 @@ s_fill_server (aggregator_t *self)
     return 0;
 }
 
-//  Applies one journal record during recovery
+//  Recovery reads the journal's header first: it must be this night's
+static int
+s_recover_header (void *arg, const uint8_t *payload, size_t size)
+{
+    aggregator_t *self = arg;
+    Election__JournalHeader *header = journal_record_unpack_header (payload, size);
+    bool ours = header && journal_record_belongs (header, NULL, self->config.mode,
+                                                  self->config.election, self->refusal,
+                                                  sizeof self->refusal);
+    if (!header)
+        snprintf (self->refusal, sizeof self->refusal, "its header does not decode");
+    journal_record_free_header (&header);
+    return ours ? 0 : 1;
+}
+
+//  Applies one journal record during recovery. A record of another night
+//  (a version 1 journal has no header to say so) stops recovery: published
+//  under this mode it would pass rehearsal figures off as live.
 static int
 s_recover_record (void *arg, const uint8_t *payload, size_t size)
 {
@@ -226,6 +244,11 @@ s_recover_record (void *arg, const uint8_t *payload, size_t size)
         log_error ("AGG030", "journal record %llu does not decode; skipped",
                    (unsigned long long) self->sequence + 1);
         return 0;
+    }
+    if (!journal_record_belongs (NULL, record, self->config.mode, self->config.election,
+                                 self->refusal, sizeof self->refusal)) {
+        journal_record_free (&record);
+        return 1;
     }
     intake_t intake;
     char text [192];
@@ -422,7 +445,7 @@ aggregator_new (const aggregator_config_t *config)
 
     if (config->journal) {
         journal_scan_t scan;
-        journal_reader_t reader = { NULL, s_recover_record, self };
+        journal_reader_t reader = { s_recover_header, s_recover_record, self };
         journal_options_t options = { .truncate_corrupt = config->truncate_corrupt };
         options.header = journal_record_pack_header (config->mode, config->election,
                                                      clock_now_us (), &options.header_size);
@@ -431,6 +454,11 @@ aggregator_new (const aggregator_config_t *config)
                                     err, sizeof err)
                     : EL_ERR_NOMEM;
         free ((void *) options.header);
+        if (rc == EL_ERR_INVALID && self->refusal [0]) {
+            log_error ("AGG100", "refusing to start: journal %s is another night's: %s; "
+                       "give this night a journal of its own", config->journal, self->refusal);
+            goto failed;
+        }
         if (rc == EL_ERR_CORRUPT) {
             log_error ("AGG004", "refusing to start: %s; inspect it, or start with "
                        "--truncate-corrupt to cut the journal there", err);

@@ -73,18 +73,39 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
     return 0;
 }
 
+//  Whose journal it is, on stderr: stdout holds the records alone
+static int
+s_print_header (void *arg, const uint8_t *payload, size_t size)
+{
+    (void) arg;
+    Election__JournalHeader *header = journal_record_unpack_header (payload, size);
+    if (!header) {
+        fprintf (stderr, "ingest: the journal's header does not decode\n");
+        return 0;
+    }
+    char when [32] = "?";
+    time_t seconds = (time_t) (header->created_at_us / 1000000);
+    struct tm tm;
+    if (header->has_created_at_us && gmtime_r (&seconds, &tm))
+        strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf (stderr, "ingest: journal of a %s night of election %s, created %s\n",
+             names_mode (header->mode), header->election_id ? header->election_id : "?", when);
+    journal_record_free_header (&header);
+    return 0;
+}
+
 int
 audit_journal (const char *path, bool json)
 {
     journal_scan_t scan;
     char err [512];
-    journal_reader_t reader = { NULL, s_print_record, &json };
+    journal_reader_t reader = { s_print_header, s_print_record, &json };
     el_err_t rc = journal_read (path, &reader, &scan, err, sizeof err);
     if (rc) {
         fprintf (stderr, "ingest: %s\n", err);
         return 1;
     }
-    fprintf (stderr, "ingest: %zu records%s\n", scan.records,
+    fprintf (stderr, "ingest: %zu records (journal version %u)%s\n", scan.records, scan.version,
              scan.cut_bytes ? ", followed by a torn tail (ignored)" : "");
     return 0;
 }
