@@ -91,6 +91,7 @@ class Process:
         for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
             self.log.write(chunk)
             self.log.flush()
+        self.proc.stdout.close()
 
     def kill_now(self):
         """SIGKILL, and its children too if it has a group of its own."""
@@ -287,6 +288,21 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(state["declared"], 650)
         luton = next(c for c in state["constituencies"] if c["id"] == "E14000800")
         self.assertEqual((luton["winner"], luton["outcome"], luton["majority"]), ("Lab", "hold", 14364))
+
+
+def journal_frames(path):
+    """The frames of a version 2 journal (lib/durability/journal.h), as
+    (offset, kind, payload length): the header's first, then the records'."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"ELJRNL02", "%s is not a version 2 journal" % path
+    frames, at = [], 8
+    while at + 16 <= len(data):
+        kind, length = struct.unpack_from("<4sI", data, at)
+        frames.append((at, kind.decode("ascii", "replace"), length))
+        at += 16 + length
+    return frames
 
 
 def write_csv(path, rows):

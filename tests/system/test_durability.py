@@ -87,10 +87,11 @@ class Durability(PipelineTest):
 
     def test_corrupt_middle_record_is_refused(self):
         p, journal = self.fill_journal(5)
+        at = harness.journal_frames(journal)[1][0] + 16 + 10   # inside the first record's payload
         with open(journal, "r+b") as f:
-            f.seek(40)                      # inside the first record's payload
+            f.seek(at)
             byte = f.read(1)
-            f.seek(40)
+            f.seek(at)
             f.write(bytes([byte[0] ^ 0xFF]))
         agg = p.start_aggregator(wait=False)
         self.assertEqual(agg.proc.wait(10), 1)
@@ -102,6 +103,112 @@ class Durability(PipelineTest):
         self.assertEqual(p.state()["declared"], 0)
         self.assertTrue(os.path.exists(journal + ".corrupt"))
         p.stop()
+
+    def test_a_flipped_bit_anywhere_in_the_journal_refuses_to_start(self):
+        # Issue 11 item 3: one flipped bit in a record's length, in the
+        # middle of the journal, was read as a torn tail and the file was cut
+        # (650 acknowledged records -> 325). Every record's fields are now
+        # checked: any flipped bit of a committed journal refuses to start,
+        # and the file is left as it was. Half the flips hit length fields.
+        p, journal = self.fill_journal(650)
+        frames = harness.journal_frames(journal)
+        self.assertEqual(len(frames), 651)
+        with open(journal, "rb") as f:
+            whole = f.read()
+        seed = int(os.environ.get("FLIP_SEED", random.randrange(1 << 30)))
+        print("bit flip test seed %d (FLIP_SEED=%d to repeat)" % (seed, seed))
+        rng = random.Random(seed)
+        flips = [(rng.choice(frames[1:])[0] + 4) * 8 + rng.randrange(32) for _ in range(8)]
+        flips += [rng.randrange(len(whole) * 8) for _ in range(8)]
+        for bit in flips:
+            flipped = bytearray(whole)
+            flipped[bit // 8] ^= 1 << (bit % 8)
+            with open(journal, "wb") as f:
+                f.write(flipped)
+            agg = p.start_aggregator(wait=False)
+            self.assertEqual(agg.proc.wait(30), 1, "bit %d (byte %d) did not refuse:\n%s" % (bit, bit // 8, agg.output()))
+            self.assertIn("AGG004", agg.output())
+            with open(journal, "rb") as f:
+                self.assertEqual(f.read(), bytes(flipped), "bit %d: the journal was changed" % bit)
+            self.assertFalse(os.path.exists(journal + ".corrupt"))
+        # the same file unflipped recovers all 650
+        with open(journal, "wb") as f:
+            f.write(whole)
+        p.start_aggregator()
+        self.assertEqual(p.state()["declared"], 650)
+        p.stop()
+
+    def test_a_live_aggregator_refuses_another_nights_journal(self):
+        # Issue 11 item 2: last week's rehearsal journal under --mode live
+        p, journal = self.fill_journal(5)
+        with open(journal, "rb") as f:
+            rehearsal = f.read()
+        for extra, words in ((["--mode", "live"], "rehearsal night"),
+                             (["--election", "uk-general-2019"], 'election "uk-general"')):
+            p.extra = extra
+            agg = p.start_aggregator(wait=False)
+            self.assertEqual(agg.proc.wait(30), 1, agg.output())
+            self.assertRegex(agg.output(), r"AGG100 refusing to start: journal .* is another night's: its header")
+            self.assertIn(words, agg.output())
+            with open(journal, "rb") as f:
+                self.assertEqual(f.read(), rehearsal)
+        # A version 1 journal has no header: each record is checked
+        old = os.path.join(self.workdir, "old.journal")
+        self.write_version_1(journal, old)
+        with open(old, "rb") as f:
+            version_1 = f.read()
+        p.journal = old
+        p.extra = ["--mode", "live"]
+        agg = p.start_aggregator(wait=False)
+        self.assertEqual(agg.proc.wait(30), 1, agg.output())
+        self.assertRegex(agg.output(), r"AGG100 .*record seq 1 is a declaration of a rehearsal night")
+        with open(old, "rb") as f:
+            self.assertEqual(f.read(), version_1)
+        # its own night's aggregator recovers it, rewritten as version 2
+        p.extra = []
+        p.start_aggregator()
+        self.assertEqual(p.state()["declared"], 5)
+        self.assertIn("AGG101", p.aggregator.output())
+        self.assertEqual(len(harness.journal_frames(old)), 6)
+        with open(old + ".v1", "rb") as f:
+            self.assertEqual(f.read(), version_1)
+        p.stop()
+        listing = harness.run("ingest", "journal", old)
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertIn("journal of a rehearsal night of election uk-general", listing.stderr)
+        self.assertEqual(len(listing.stdout.splitlines()), 5)
+
+    def write_version_1(self, journal, path):
+        """The records of a version 2 journal as a version 1 file (the format
+        before issue 11: magic, then u32 length | u32 CRC | payload)."""
+        import struct
+        import zlib
+        with open(journal, "rb") as f:
+            data = f.read()
+        out = bytearray(b"ELJRNL01")
+        for at, kind, length in harness.journal_frames(journal)[1:]:
+            payload = data[at + 16:at + 16 + length]
+            out += struct.pack("<II", length, zlib.crc32(payload)) + payload
+        with open(path, "wb") as f:
+            f.write(out)
+
+    def test_two_aggregators_never_share_a_journal(self):
+        # Issue 11 item 4: the second one overwrote acknowledged records
+        journal = os.path.join(self.workdir, "night.journal")
+        first = self.pipeline(journal=journal)
+        first.start_aggregator()
+        self.assertEqual(os.stat(journal).st_mode & 0o777, 0o600)
+        first.ingest("send", self.one_seat_csv("E14000800", "a.csv"))
+        second = self.pipeline(journal=journal)
+        agg = second.start_aggregator(wait=False)
+        self.assertEqual(agg.proc.wait(30), 1, agg.output())
+        self.assertRegex(agg.output(), r"AGG005 cannot open journal: .*in use")
+        first.ingest("send", self.one_seat_csv("S14000051", "b.csv"))
+        first.stop()
+        # what the first acknowledged is all there
+        first.start_aggregator()
+        self.assertEqual({c["id"] for c in first.state()["constituencies"]}, {"E14000800", "S14000051"})
+        first.stop()
 
     @unittest.skipUnless(os.geteuid() == 0, "needs root: it mounts a 96 KiB tmpfs to fill the disk "
                          "(tests/unit/test_journal covers a failed write without root)")
