@@ -21,6 +21,10 @@ struct journal {
     int fd;
     char *path;
     uint64_t committed;     /* file size after the last good commit */
+    uint64_t first;         /* where the first record starts */
+    uint64_t *ends;         /* where each committed record ends */
+    size_t records;
+    size_t ends_capacity;
     uint8_t *buffer;        /* frames appended since */
     size_t used;
     size_t capacity;
@@ -259,17 +263,18 @@ s_scan (const uint8_t *data, size_t size, const char *path, const journal_reader
     return EL_ERR_PARSE;
 }
 
-//  Reads size bytes from the start of fd into a new buffer (a night's
+//  Reads size bytes of fd from offset into a new buffer (a night's
 //  journal is a few megabytes)
 static el_err_t
-s_read_all (int fd, size_t size, uint8_t **data_p)
+s_read_all (int fd, size_t size, uint64_t offset, uint8_t **data_p)
 {
+    *data_p = NULL;
     uint8_t *data = malloc (size ? size : 1);
     if (!data)
         return EL_ERR_NOMEM;
     size_t got = 0;
     while (got < size) {
-        ssize_t n = pread (fd, data + got, size - got, (off_t) got);
+        ssize_t n = pread (fd, data + got, size - got, (off_t) (offset + got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -289,7 +294,7 @@ s_slurp (int fd, uint8_t **data_p, size_t *size_p)
     if (fstat (fd, &st))
         return EL_ERR_IO;
     *size_p = (size_t) st.st_size;
-    return s_read_all (fd, *size_p, data_p);
+    return s_read_all (fd, *size_p, 0, data_p);
 }
 
 el_err_t
@@ -484,6 +489,48 @@ cleanup:
     return rc;
 }
 
+//  Room in the index for `more` records
+static el_err_t
+s_index_room (journal_t *self, size_t more)
+{
+    if (self->records + more <= self->ends_capacity)
+        return EL_OK;
+    size_t capacity = self->ends_capacity ? self->ends_capacity : 1024;
+    while (capacity < self->records + more)
+        capacity *= 2;
+    uint64_t *ends = realloc (self->ends, capacity * sizeof *ends);
+    if (!ends)
+        return EL_ERR_NOMEM;
+    self->ends = ends;
+    self->ends_capacity = capacity;
+    return EL_OK;
+}
+
+//  Indexes the committed frames (read and checked already): where each
+//  record ends, so that one can be read again or cut after
+static el_err_t
+s_index (journal_t *self, char *err, size_t errlen)
+{
+    uint8_t *data = NULL;
+    if (s_read_all (self->fd, (size_t) self->committed, 0, &data)) {
+        snprintf (err, errlen, "%s: cannot read", self->path);
+        return EL_ERR_IO;
+    }
+    size_t at = JOURNAL_MAGIC_SIZE;
+    at += JOURNAL_FRAME_SIZE + s_get_u32 (data + at + 4);
+    self->first = at;
+    self->records = 0;
+    el_err_t rc = EL_OK;
+    while (at < self->committed && !rc) {
+        at += JOURNAL_FRAME_SIZE + s_get_u32 (data + at + 4);
+        rc = s_index_room (self, 1);
+        if (!rc)
+            self->ends [self->records++] = at;
+    }
+    free (data);
+    return rc;
+}
+
 //  Saves the bytes about to be cut, for the audit trail
 static void
 s_save_cut (const char *path, const uint8_t *data, size_t size)
@@ -538,6 +585,8 @@ journal_open (const char *path, const journal_options_t *options,
     }
     if (scan->version == 1) {
         rc = s_upgrade (self, options, data, scan, err, errlen);
+        if (!rc)
+            rc = s_index (self, err, errlen);
         goto cleanup;
     }
     self->committed = size - scan->cut_bytes;
@@ -552,12 +601,66 @@ journal_open (const char *path, const journal_options_t *options,
         snprintf (err, errlen, "%s: cannot sync its directory: %s", path, strerror (errno));
         rc = EL_ERR_IO;
     }
+    if (!rc)
+        rc = s_index (self, err, errlen);
 cleanup:
     free (data);
     if (rc)
         journal_close (&self);
     *self_p = self;
     return rc;
+}
+
+size_t
+journal_records (const journal_t *self)
+{
+    return self->records;
+}
+
+el_err_t
+journal_get (journal_t *self, size_t index, uint8_t **payload, size_t *size,
+             char *err, size_t errlen)
+{
+    *payload = NULL;
+    if (index >= self->records)
+        return EL_ERR_NOT_FOUND;
+    uint64_t start = index ? self->ends [index - 1] : self->first;
+    size_t frame = (size_t) (self->ends [index] - start);
+    uint8_t *data;
+    el_err_t rc = s_read_all (self->fd, frame, start, &data);
+    if (rc) {
+        snprintf (err, errlen, "%s: cannot read record %zu", self->path, index + 1);
+        return rc;
+    }
+    uint32_t length = 0;
+    if (s_frame (data, frame, 0, S_KIND_RECORD, S_MAX_RECORD, &length) != S_FRAME_WHOLE
+    ||  length != frame - JOURNAL_FRAME_SIZE) {
+        free (data);
+        snprintf (err, errlen, "%s: record %zu no longer reads whole", self->path, index + 1);
+        return EL_ERR_CORRUPT;
+    }
+    memmove (data, data + JOURNAL_FRAME_SIZE, length);
+    *payload = data;
+    *size = length;
+    return EL_OK;
+}
+
+el_err_t
+journal_truncate (journal_t *self, size_t keep, char *err, size_t errlen)
+{
+    if (self->used)
+        return EL_ERR_INVALID;
+    if (keep >= self->records)
+        return EL_OK;
+    uint64_t size = keep ? self->ends [keep - 1] : self->first;
+    if (ftruncate (self->fd, (off_t) size) || fdatasync (self->fd)) {
+        snprintf (err, errlen, "%s: cannot cut back to %zu records: %s", self->path, keep,
+                  strerror (errno));
+        return EL_ERR_IO;
+    }
+    self->committed = size;
+    self->records = keep;
+    return EL_OK;
 }
 
 void
@@ -569,6 +672,7 @@ journal_close (journal_t **self_p)
     if (self->fd >= 0)
         close (self->fd);       //  and with it the lock
     free (self->path);
+    free (self->ends);
     free (self->buffer);
     free (self);
     *self_p = NULL;
@@ -578,7 +682,7 @@ el_err_t
 journal_replay (journal_t *self, const journal_reader_t *reader, char *err, size_t errlen)
 {
     uint8_t *data = NULL;
-    if (s_read_all (self->fd, (size_t) self->committed, &data)) {
+    if (s_read_all (self->fd, (size_t) self->committed, 0, &data)) {
         snprintf (err, errlen, "%s: cannot read its committed records", self->path);
         return EL_ERR_IO;
     }
@@ -618,6 +722,12 @@ journal_commit (journal_t *self, char *err, size_t errlen)
 {
     if (self->used == 0)
         return EL_OK;
+    //  Room to index the batch first: once it is on disk it must be indexed
+    if (s_index_room (self, self->pending)) {
+        snprintf (err, errlen, "%s: out of memory", self->path);
+        journal_discard (self);
+        return EL_ERR_NOMEM;
+    }
     int failure = s_write_all (self->fd, self->buffer, self->used, self->committed);
     if (!failure && fdatasync (self->fd))
         failure = errno;
@@ -630,6 +740,10 @@ journal_commit (journal_t *self, char *err, size_t errlen)
         if (ftruncate (self->fd, (off_t) self->committed) == 0)
             fdatasync (self->fd);
         return EL_ERR_IO;
+    }
+    for (size_t at = 0; at < written;) {
+        at += JOURNAL_FRAME_SIZE + s_get_u32 (self->buffer + at + 4);
+        self->ends [self->records++] = self->committed + at;
     }
     self->committed += written;
     return EL_OK;

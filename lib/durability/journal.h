@@ -107,6 +107,19 @@ void journal_close (journal_t **self_p);
 el_err_t journal_replay (journal_t *self, const journal_reader_t *reader,
                          char *err, size_t errlen);
 
+/*  Committed records: how many, and a copy of one (index 0 is the first;
+    a standby catching up is sent them). journal_get: the payload in a new
+    buffer (caller frees) in *payload; EL_ERR_NOT_FOUND past the end,
+    EL_ERR_IO or EL_ERR_CORRUPT if the file no longer holds it.             */
+size_t journal_records (const journal_t *self);
+el_err_t journal_get (journal_t *self, size_t index, uint8_t **payload, size_t *size,
+                      char *err, size_t errlen);
+
+/*  Cuts the journal back to its first `keep` committed records, synced (a
+    rejoining standby drops what its active does not hold: records that were
+    never acknowledged). Nothing may be buffered (EL_ERR_INVALID).          */
+el_err_t journal_truncate (journal_t *self, size_t keep, char *err, size_t errlen);
+
 /*  Buffers one record for the next commit. EL_ERR_NOMEM on no memory.  */
 el_err_t journal_append (journal_t *self, const void *payload, size_t size);
 

@@ -7,7 +7,8 @@
     when opened for writing; a second writer is locked out; a commit that
     fails (the file-size limit, RLIMIT_FSIZE, stands in for a full disk so
     no root is needed) leaves the file exactly as the last good commit left
-    it, and a replay reads only what was committed.                          */
+    it, and a replay reads only what was committed; committed records are
+    read again one by one, and cut back (a standby rejoining its active).   */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -786,6 +787,73 @@ test_failed_commit_cuts_back_to_last_good (void **state)
     free (good);
 }
 
+static void
+test_records_are_read_again_and_cut_back (void **state)
+{
+    fixture_t *fx = *state;
+    journal_t *journal = NULL;
+    journal_scan_t scan;
+    char err [256] = "";
+    s_seen_t seen = { 0 };
+    s_make (fx, 3);
+
+    //  Opened: the records already there are indexed, and those committed after
+    assert_int_equal (s_open (fx, &s_options, NULL, &scan, &journal), EL_OK);
+    assert_int_equal (journal_records (journal), 3);
+    for (size_t i = 3; i < 7; i++)
+        s_append (journal, i);
+    assert_int_equal (journal_records (journal), 3);     //  committed ones only
+    assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
+    assert_int_equal (journal_records (journal), 7);
+    for (size_t i = 0; i < 7; i++) {
+        uint8_t *payload = NULL, expect [512];
+        size_t size = 0;
+        assert_int_equal (journal_get (journal, i, &payload, &size, err, sizeof err), EL_OK);
+        assert_int_equal (size, s_payload (i, expect, sizeof expect));
+        assert_memory_equal (payload, expect, size);
+        free (payload);
+    }
+    uint8_t *payload = NULL;
+    size_t size;
+    assert_int_equal (journal_get (journal, 7, &payload, &size, err, sizeof err), EL_ERR_NOT_FOUND);
+
+    //  Cut back to 4: the file ends after record 3, and appends follow it
+    s_append (journal, 50);
+    assert_int_equal (journal_truncate (journal, 4, err, sizeof err), EL_ERR_INVALID);
+    journal_discard (journal);
+    assert_int_equal (journal_truncate (journal, 4, err, sizeof err), EL_OK);
+    assert_int_equal (journal_records (journal), 4);
+    assert_int_equal (journal_truncate (journal, 9, err, sizeof err), EL_OK);   //  nothing to cut
+    assert_int_equal (journal_records (journal), 4);
+    s_append (journal, 40);
+    assert_int_equal (journal_commit (journal, err, sizeof err), EL_OK);
+    assert_int_equal (journal_get (journal, 4, &payload, &size, err, sizeof err), EL_OK);
+    uint8_t expect [512];
+    assert_int_equal (size, s_payload (40, expect, sizeof expect));
+    assert_memory_equal (payload, expect, size);
+    free (payload);
+
+    //  A record damaged since it was written is not handed out
+    size_t file_size;
+    uint8_t *data = s_file (fx->path, &file_size);
+    data [s_offset (data, file_size, 1) + JOURNAL_FRAME_SIZE] ^= 0x10;
+    FILE *file = fopen (fx->path, "r+b");
+    assert_non_null (file);
+    assert_int_equal (fwrite (data, 1, file_size, file), file_size);
+    fclose (file);
+    free (data);
+    assert_int_equal (journal_get (journal, 1, &payload, &size, err, sizeof err), EL_ERR_CORRUPT);
+    assert_null (payload);
+
+    //  Cut to nothing: the header stays
+    assert_int_equal (journal_truncate (journal, 0, err, sizeof err), EL_OK);
+    journal_close (&journal);
+    assert_int_equal (s_read (fx, &seen, &scan), EL_OK);
+    assert_string_equal (seen.header, S_HEADER);
+    assert_int_equal (seen.count, 0);
+    s_seen_free (&seen);
+}
+
 int
 main (void)
 {
@@ -800,6 +868,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_corrupt_middle_is_refused_or_cut_and_kept, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_version_1_is_read_and_upgraded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_failed_commit_cuts_back_to_last_good, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_records_are_read_again_and_cut_back, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
