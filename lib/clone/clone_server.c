@@ -11,6 +11,9 @@
 
 struct clone_server {
     topic_table_t *topics;      /* topic -> packed Update bytes (malloc'd) */
+    Election__PairState pair_state;
+    clone_server_vote_fn *on_failover;
+    void *vote_arg;
 };
 
 clone_server_t *
@@ -61,6 +64,19 @@ clone_server_get (const clone_server_t *self, const char *topic, size_t *size)
     return topic_table_get (self->topics, topic, size);
 }
 
+void
+clone_server_set_pair_state (clone_server_t *self, Election__PairState state)
+{
+    self->pair_state = state;
+}
+
+void
+clone_server_on_failover (clone_server_t *self, clone_server_vote_fn *fn, void *arg)
+{
+    self->on_failover = fn;
+    self->vote_arg = arg;
+}
+
 size_t
 clone_server_count (const clone_server_t *self)
 {
@@ -109,15 +125,6 @@ int
 clone_server_serve_snapshots (const clone_server_t *self, void *router,
                               const update_head_t *head, bool upstream_ok, int max)
 {
-    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
-    header.has_sequence = true;
-    header.sequence = head->sequence;
-    header.has_epoch = true;
-    header.epoch = head->epoch;
-    header.has_mode = true;
-    header.mode = head->mode;
-    header.has_upstream_ok = true;
-    header.upstream_ok = upstream_ok;
     int answered = 0;
     for (; answered < max; answered++) {
         zmq_msg_t frames [3];
@@ -130,9 +137,22 @@ clone_server_serve_snapshots (const clone_server_t *self, void *router,
                 zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
             if (request && request->topic_prefix)
                 snprintf (prefix, sizeof prefix, "%s", request->topic_prefix);
+            bool failover = request && request->failover;
             if (request)
                 election__snapshot_request__free_unpacked (request, NULL);
-            Election__Snapshot reply = header;
+            if (failover && self->on_failover)
+                self->on_failover (self->vote_arg);
+            Election__Snapshot reply = ELECTION__SNAPSHOT__INIT;
+            reply.has_sequence = true;
+            reply.sequence = head->sequence;
+            reply.has_epoch = true;
+            reply.epoch = head->epoch;
+            reply.has_mode = true;
+            reply.mode = head->mode;
+            reply.has_upstream_ok = true;
+            reply.upstream_ok = upstream_ok;
+            reply.has_pair_state = self->pair_state != ELECTION__PAIR_STATE__PAIR_NONE;
+            reply.pair_state = self->pair_state;
             if (s_send_snapshot (self, router, &frames [0], &reply, prefix))
                 log_warn ("STO001", "snapshot reply failed: %s", zmq_strerror (errno));
             else

@@ -32,12 +32,25 @@ int clone_server_clear (clone_server_t *self);
 
 size_t clone_server_count (const clone_server_t *self);
 
+/*  A member of a pair of aggregators says where it stands in every
+    snapshot header (a follower takes only an active one's snapshot).
+    Default PAIR_NONE.                                                      */
+void clone_server_set_pair_state (clone_server_t *self, Election__PairState state);
+
+/*  Called for a snapshot request that says its asker lost the server it
+    followed (SnapshotRequest.failover), before the request is answered: a
+    standby takes it as a client's vote (pair.h), and may take over, filling
+    the server and changing what head points to. fn NULL: none.            */
+typedef void (clone_server_vote_fn) (void *arg);
+void clone_server_on_failover (clone_server_t *self, clone_server_vote_fn *fn, void *arg);
+
 /*  Answers the snapshot requests waiting on a ROUTER socket (at most `max`,
     so one busy client cannot starve the caller's loop). Each reply is the
     identity frame, the Snapshot header (head's sequence, epoch and mode,
-    upstream_ok, and the count of what follows), then (topic, Update) per
-    topic starting with the request's topic_prefix. Returns how many it
-    answered; failures are logged.                                          */
+    upstream_ok, the pair state, and the count of what follows), then
+    (topic, Update) per topic starting with the request's topic_prefix.
+    *head is read afresh for each request (a vote may change it). Returns
+    how many it answered; failures are logged.                              */
 int clone_server_serve_snapshots (const clone_server_t *self, void *router,
                                   const update_head_t *head, bool upstream_ok, int max);
 

@@ -16,9 +16,21 @@
 #define NET_AGG_SNAPSHOT    "tcp://*:5557"
 #define NET_PUB_UPDATES     "tcp://*:5558"
 #define NET_PUB_SNAPSHOT    "tcp://*:5559"
+#define NET_AGG_PEER        "tcp://*:5560"   /* a pair's peer link */
 #define NET_HEARTBEAT_MS    1000
 /*  A stream silent for this long is taken as dead (three missed heartbeats). */
 #define NET_SILENCE_MS      3000
+/*  A pair of aggregators (README "A pair of aggregators" has the timing
+    argument): each tells the other its state this often; a peer silent this
+    long is gone; an active waits this long for its standby's copy before it
+    acknowledges on its own journal alone; a count centre waits this long
+    for an acknowledgement before it turns to the other aggregator. The copy
+    timeout must stay below the centres' failover time, and the peer timeout
+    too, with room to spare.                                                 */
+#define NET_PEER_HEARTBEAT_MS   250
+#define NET_PEER_TIMEOUT_MS     1000
+#define NET_COPY_TIMEOUT_MS     500
+#define NET_FAILOVER_MS         1500
 
 /*  Makes a socket of `type`, binds (bind=true) or connects it to endpoint,
     with LINGER 0 so that closing never hangs. A connect endpoint written with
