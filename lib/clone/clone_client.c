@@ -13,13 +13,17 @@
 #define S_MAX_TOPIC        256
 #define S_DRAIN_BATCH      1000     /* stream messages per call, for fairness */
 #define S_OLD_EPOCHS       8
+#define S_STANDBY_RETRY_MS 500      /* every server of a pair said it is not active */
 /*  Upstream is trusted, but a frame this large is not an Update: refuse it
     rather than allocate it (a snapshot's frames are one Update each).      */
 #define S_MAX_FRAME        (16 * 1024 * 1024)
 
 struct clone_client {
     void *ctx;
-    char *snapshot_endpoint;
+    char *snapshot_endpoint;    /* one, or a pair's "A,B" */
+    size_t servers;             /* 2 for a pair */
+    bool failover;              /* we lost the server we followed: our asks say so */
+    size_t standby_answers;     /* to this ask, from servers not active */
     void *sub;
     void *dealer;               /* NULL while synced */
     const clone_handlers_t *handlers;
@@ -51,6 +55,32 @@ s_prepare (clone_client_t *self, void *socket)
     return 0;
 }
 
+//  Connects socket to every endpoint of a list "A,B"; returns how many, or
+//  0 on failure (logged)
+static size_t
+s_attach_all (void *socket, const char *endpoints)
+{
+    size_t count = 0;
+    for (const char *at = endpoints; *at;) {
+        size_t length = strcspn (at, ",");
+        char endpoint [256];
+        if (!length || length >= sizeof endpoint) {
+            log_error ("CLN050", "bad endpoint list \"%s\": one endpoint, or a pair's \"A,B\"",
+                       endpoints);
+            return 0;
+        }
+        memcpy (endpoint, at, length);
+        endpoint [length] = 0;
+        if (net_attach (socket, endpoint, false))
+            return 0;
+        count++;
+        at += length;
+        if (*at == ',')
+            at++;
+    }
+    return count;
+}
+
 static int
 s_ask_snapshot (clone_client_t *self)
 {
@@ -59,10 +89,17 @@ s_ask_snapshot (clone_client_t *self)
         zmq_close (self->dealer);
     self->dealer = net_socket (self->ctx, ZMQ_DEALER, NULL, false);
     Election__SnapshotRequest request = ELECTION__SNAPSHOT_REQUEST__INIT;
+    request.has_failover = self->failover;
+    request.failover = self->failover;
     self->asked_at = clock_mono_ms ();
-    if (!self->dealer || s_prepare (self, self->dealer)
-    ||  net_attach (self->dealer, self->snapshot_endpoint, false)
-    ||  (net_send_pb (self->dealer, &request.base, ZMQ_DONTWAIT) && errno != EAGAIN)) {
+    self->standby_answers = 0;
+    bool failed = !self->dealer || s_prepare (self, self->dealer)
+               || s_attach_all (self->dealer, self->snapshot_endpoint) != self->servers;
+    //  A pair: one request to each (the DEALER deals them out in turn); the
+    //  active one's answer is the state, the standby's says it is not
+    for (size_t i = 0; !failed && i < self->servers; i++)
+        failed = net_send_pb (self->dealer, &request.base, ZMQ_DONTWAIT) && errno != EAGAIN;
+    if (failed) {
         log_error ("CLN002", "cannot ask %s for a snapshot", self->snapshot_endpoint);
         return -1;
     }
@@ -96,6 +133,7 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
     self->retry_ms = S_FIRST_RETRY_MS;
     self->last_heard = clock_mono_ms ();
     self->snapshot_endpoint = strdup (snapshot);
+    self->servers = 1 + (strchr (snapshot, ',') != NULL);
     self->sub = net_socket (ctx, ZMQ_SUB, NULL, false);
     if (!self->snapshot_endpoint || !self->sub || s_prepare (self, self->sub))
         goto failed;
@@ -108,8 +146,14 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, topics [i], strlen (topics [i]));
     if (n_topics)
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "health", 6);
-    if (net_attach (self->sub, updates, false))
+    size_t streams = s_attach_all (self->sub, updates);
+    if (streams != self->servers) {
+        if (streams)
+            log_error ("CLN051", "%zu update endpoints (%s) but %zu snapshot endpoints (%s): "
+                       "give a pair's two in the same order to both", streams, updates,
+                       self->servers, snapshot);
         goto failed;
+    }
     //  Subscribed first, then ask: nothing published after the snapshot is missed
     if (s_ask_snapshot (self))
         goto failed;
@@ -193,6 +237,25 @@ s_read_snapshot (clone_client_t *self)
         }
         return 0;
     }
+    if (header->has_pair_state && header->pair_state != ELECTION__PAIR_STATE__PAIR_ACTIVE
+    &&  header->pair_state != ELECTION__PAIR_STATE__PAIR_NONE) {
+        //  One of a pair that is not active: its answer is not the state.
+        //  Wait for the other's (or ask again when it is late).
+        log_debug ("CLN052", "a standby of %s answered: not the state", self->snapshot_endpoint);
+        //  Neither is active (a pair still starting, or mid-failover): ask
+        //  again soon rather than at the slow retry
+        if (++self->standby_answers >= self->servers)
+            self->asked_at = clock_mono_ms () - self->retry_ms + S_STANDBY_RETRY_MS;
+        while (more) {
+            zmq_msg_t frame;
+            zmq_msg_init (&frame);
+            zmq_msg_recv (&frame, self->dealer, 0);
+            more = zmq_msg_more (&frame);
+            zmq_msg_close (&frame);
+        }
+        election__snapshot__free_unpacked (header, NULL);
+        return 0;
+    }
     if (header->epoch != self->epoch)
         s_leave_epoch (self);
     self->epoch = header->epoch;
@@ -225,6 +288,7 @@ s_read_snapshot (clone_client_t *self)
         zmq_msg_close (&body);
     }
     self->synced = true;
+    self->failover = false;
     self->snapshots++;
     self->last_heard = clock_mono_ms ();
     zmq_close (self->dealer);
@@ -238,10 +302,13 @@ s_read_snapshot (clone_client_t *self)
     return 0;
 }
 
-//  Applies one stream message; returns false when it called for a resync
+//  Applies one stream message; returns false when it called for a resync.
+//  *ours is false for a message that is not of the stream we follow (a
+//  pair's standby speaks too)
 static bool
-s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count)
+s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count, bool *ours)
 {
+    *ours = false;
     char topic [S_MAX_TOPIC];
     if (count != 2 || !net_frame_str (&frames [0], topic, sizeof topic)) {
         log_warn ("CLN006", "malformed stream message (%zu frames) dropped", count);
@@ -252,6 +319,25 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count)
         log_warn ("CLN007", "undecodable update on %s dropped", topic);
         return true;
     }
+    //  A heartbeat says whether it comes from one of a pair that is not
+    //  active (about once a second: the one body worth unpacking here)
+    Election__Update *beat = head.body == ELECTION__UPDATE__BODY_HEARTBEAT
+        ? election__update__unpack (NULL, zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]))
+        : NULL;
+    Election__PairState pair = beat && beat->heartbeat && beat->heartbeat->has_pair_state
+                             ? beat->heartbeat->pair_state : ELECTION__PAIR_STATE__PAIR_NONE;
+    if (pair == ELECTION__PAIR_STATE__PAIR_STARTING || pair == ELECTION__PAIR_STATE__PAIR_PASSIVE) {
+        bool keep_going = true;
+        if (self->epoch && head.epoch == self->epoch) {
+            //  The one we followed is no longer active: find the one that is
+            self->failover = true;
+            clone_client_resync (self, "the aggregator we follow is no longer active");
+            keep_going = false;
+        }
+        election__update__free_unpacked (beat, NULL);
+        return keep_going;
+    }
+    *ours = true;
     bool keep_going = true;
     if (head.epoch && head.epoch != self->epoch) {
         if (!s_is_old_epoch (self, head.epoch)) {
@@ -266,15 +352,8 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count)
             keep_going = false;
         }
         else
-        if (self->handlers->on_heartbeat) {
-            //  About once a second: the one body worth unpacking here
-            Election__Update *update = election__update__unpack (NULL,
-                zmq_msg_size (&frames [1]), zmq_msg_data (&frames [1]));
-            if (update)
-                self->handlers->on_heartbeat (self->arg, update);
-            if (update)
-                election__update__free_unpacked (update, NULL);
-        }
+        if (self->handlers->on_heartbeat && beat)
+            self->handlers->on_heartbeat (self->arg, beat);
     }
     else
     if (head.sequence > self->sequence + 1) {
@@ -287,6 +366,8 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count)
         self->handlers->on_update (self->arg, topic, &head, zmq_msg_data (&frames [1]),
                                    zmq_msg_size (&frames [1]), true);
     }
+    if (beat)
+        election__update__free_unpacked (beat, NULL);
     return keep_going;
 }
 
@@ -297,11 +378,16 @@ clone_client_handle (clone_client_t *self, bool readable)
         if (readable)
             return s_read_snapshot (self);
         if (clock_mono_ms () - self->asked_at >= self->retry_ms) {
-            log_warn ("CLN008", "no snapshot from %s after %ld ms, asking again",
-                      self->snapshot_endpoint, self->retry_ms);
+            bool standbys = self->standby_answers >= self->servers;
+            if (standbys)
+                log_info ("CLN053", "neither of %s is active yet, asking again", self->snapshot_endpoint);
+            else
+                log_warn ("CLN008", "no snapshot from %s after %ld ms, asking again",
+                          self->snapshot_endpoint, self->retry_ms);
             if (s_ask_snapshot (self))
                 return -1;
-            self->retry_ms = self->retry_ms * 2 > S_MAX_RETRY_MS ? S_MAX_RETRY_MS : self->retry_ms * 2;
+            if (!standbys)
+                self->retry_ms = self->retry_ms * 2 > S_MAX_RETRY_MS ? S_MAX_RETRY_MS : self->retry_ms * 2;
         }
         return 0;
     }
@@ -310,9 +396,18 @@ clone_client_handle (clone_client_t *self, bool readable)
         size_t count;
         if (net_recv_frames (self->sub, frames, 3, &count, ZMQ_DONTWAIT))
             break;
-        self->last_heard = clock_mono_ms ();
-        s_apply_stream (self, frames, count);
+        bool ours;
+        s_apply_stream (self, frames, count, &ours);
+        if (ours)
+            self->last_heard = clock_mono_ms ();
         net_frames_close (frames, count < 3 ? count : 3);
+    }
+    //  A pair: the one we follow has gone silent. Ask both, saying so: the
+    //  standby takes that as a vote (Clone model 6), and takes over if its
+    //  peer is silent too
+    if (self->synced && self->servers > 1 && clone_client_silent_ms (self) >= NET_SILENCE_MS) {
+        self->failover = true;
+        clone_client_resync (self, "the aggregator we follow is silent");
     }
     return 0;
 }
@@ -320,6 +415,10 @@ clone_client_handle (clone_client_t *self, bool readable)
 long
 clone_client_timeout_ms (const clone_client_t *self)
 {
+    if (self->synced && self->servers > 1) {
+        int64_t left = NET_SILENCE_MS - clone_client_silent_ms (self);
+        return left > 0 ? (long) left : 0;
+    }
     if (self->synced)
         return -1;
     int64_t left = self->asked_at + self->retry_ms - clock_mono_ms ();

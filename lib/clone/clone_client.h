@@ -7,7 +7,15 @@
     It resyncs (a fresh snapshot) when it sees a sequence gap, a heartbeat
     ahead of what it holds, or a new epoch (the upstream restarted). It
     never blocks: the owner polls the one socket it exposes and calls
-    clone_client_handle.                                                     */
+    clone_client_handle.
+
+    Given a pair of aggregators ("A,B" for both endpoints, in the same
+    order), it follows whichever is active (Clone model 6): it hears both
+    streams, ignores a standby's heartbeats, asks both for a snapshot and
+    takes the active one's. When the one it follows says it is no longer
+    active, or is silent for NET_SILENCE_MS, it asks both again, saying it
+    lost its aggregator: a standby whose peer is silent too takes that as a
+    vote to take over (aggregator/pair.h).                                  */
 #ifndef CLONE_CLIENT_H
 #define CLONE_CLIENT_H
 
@@ -34,7 +42,8 @@ typedef struct {
     void (*on_heartbeat) (void *arg, const Election__Update *update);
 } clone_handlers_t;
 
-/*  Follows the stream at `updates` (SUB) and `snapshot` (DEALER). topics:
+/*  Follows the stream at `updates` (SUB) and `snapshot` (DEALER), each one
+    endpoint or a pair's two ("A,B"). topics:
     prefixes to subscribe to (NULL or none: everything); "health" is always
     added. handlers/arg are borrowed. NULL on failure (logged).
     Caller owns the result; free with clone_client_destroy.                 */
