@@ -46,6 +46,7 @@ typedef struct {
     const char *own_key;        /* --curve-key NAME */
     double speed;               /* 0: as fast as possible */
     int retry_ms;
+    int failover_ms;
     int give_up_ms;
     size_t window;
     bool json;                  /* journal: JSON lines; send, replay: a JSON summary */
@@ -234,7 +235,9 @@ s_usage (FILE *out)
         "  keygen NAME            make a CURVE key pair: NAME.key (secret, mode 0600)\n"
         "                         and NAME.pub (give it to the aggregator's operator)\n\n"
         "Options:\n"
-        "  --to ENDPOINT          aggregator ingest endpoint (default %s)\n"
+        "  --to ENDPOINT[,ENDPOINT]  aggregator ingest endpoint (default %s), or a pair's\n"
+        "                         two: declarations go to the active one, turning to the\n"
+        "                         other when it is silent or says it is the standby\n"
         "  --seat ONS_ID          send: only this seat; declare, template, retract: the seat\n"
         "  --revision N|next      revision number to declare (default 1; declare and retract:\n"
         "                         next); next: the one after what the aggregator holds\n"
@@ -254,6 +257,9 @@ s_usage (FILE *out)
         "  --source ID            who is declaring (default ingest@HOST)\n"
         "  --retry-ms N           resend an unacknowledged declaration after N ms (default 1000)\n"
         "  --give-up SEC          stop retrying a declaration after SEC s (default 60)\n"
+        "  --failover-ms N        a pair: turn to the other aggregator after N ms with no\n"
+        "                         acknowledgement (default %d; above the aggregators'\n"
+        "                         --copy-timeout-ms and --peer-timeout-ms)\n"
         "  --window N             declarations in flight at once (default 1000)\n"
         "  --curve-server-key FILE  the aggregator's public key (FILE.pub): send over CURVE\n"
         "  --curve-key NAME       with --curve-server-key: this centre's pair NAME.key + NAME.pub\n"
@@ -266,7 +272,7 @@ s_usage (FILE *out)
         "Exit status: 0 if every declaration was accepted or a duplicate, 1 if any was\n"
         "rejected or never acknowledged, 3 if none was but some are held for a second\n"
         "look (not on air), 2 for bad usage or nothing sent.\n",
-        NET_AGG_INGEST);
+        NET_AGG_INGEST, NET_FAILOVER_MS);
 }
 
 //  --revision next: the aggregator's next revision of each seat
@@ -313,7 +319,8 @@ main (int argc, char *argv [])
     gethostname (host, sizeof host - 1);
     snprintf (source, sizeof source, "ingest@%s", host);
     s_ingest_t self = {
-        .to = NET_AGG_INGEST, .speed = 60, .retry_ms = 1000, .give_up_ms = 60000, .window = 1000,
+        .to = NET_AGG_INGEST, .speed = 60, .retry_ms = 1000, .failover_ms = NET_FAILOVER_MS,
+        .give_up_ms = 60000, .window = 1000,
         .plan = { .election = "uk-general", .source = source,
                   .mode = ELECTION__MODE__MODE_REHEARSAL, .revision = 1 }
     };
@@ -335,6 +342,7 @@ main (int argc, char *argv [])
         { "source", required_argument, NULL, 'S' },
         { "retry-ms", required_argument, NULL, 'y' },
         { "give-up", required_argument, NULL, 'g' },
+        { "failover-ms", required_argument, NULL, 'F' },
         { "window", required_argument, NULL, 'w' },
         { "curve-server-key", required_argument, NULL, 'K' },
         { "curve-key", required_argument, NULL, 'P' },
@@ -400,6 +408,11 @@ main (int argc, char *argv [])
                 if (cli_integer ("ingest", "--retry-ms", optarg, 1, 100000000, &value))
                     return 2;
                 self.retry_ms = (int) value;
+                break;
+            case 'F':
+                if (cli_integer ("ingest", "--failover-ms", optarg, 10, 100000000, &value))
+                    return 2;
+                self.failover_ms = (int) value;
                 break;
             case 'g':
                 if (cli_integer ("ingest", "--give-up", optarg, 1, 100000000, &value))
@@ -479,8 +492,9 @@ main (int argc, char *argv [])
     }
     signals_catch ();
     void *ctx = zmq_ctx_new ();
-    sender_config_t config = { self.to, self.retry_ms, self.give_up_ms, self.window,
-                               self.server_key ? &curve : NULL };
+    sender_config_t config = { .to = self.to, .failover_ms = self.failover_ms,
+                               .retry_ms = self.retry_ms, .give_up_ms = self.give_up_ms,
+                               .window = self.window, .curve = self.server_key ? &curve : NULL };
     clerk_options_t clerk = { ctx, &config, self.nominations, self.plan.seat, &self.plan };
     sender_t *sender = NULL;
     plan_t plan = { 0 };

@@ -11,6 +11,9 @@
 typedef enum { S_QUEUED, S_IN_FLIGHT, S_FINISHED } s_state_t;
 
 #define S_BLOCKED_MS 20     /* pause after the socket refuses a send */
+#define S_MAX_ENDPOINTS 2   /* a pair */
+#define S_MIN_DWELL_MS 200  /* at least this long with one before a standby's
+                               word turns us to the other again */
 
 typedef struct {
     char *label;
@@ -19,15 +22,25 @@ typedef struct {
     int64_t due_ms;
     int64_t first_sent_ms;
     int64_t last_sent_ms;
+    int64_t sent_here_ms;       /* first sent to the endpoint we talk to now */
+    bool failover;              /* its bytes say the sender failed over */
     int attempts;
     s_state_t state;
 } s_request_t;
 
 struct sender {
     sender_config_t config;
+    void *ctx;
+    char *endpoints [S_MAX_ENDPOINTS];
+    size_t n_endpoints;
+    size_t current;             /* the endpoint we talk to */
+    int64_t switched_at;        /* mono ms */
+    bool to_other;              /* the one we talk to said it is the standby */
+    bool failed_over;           /* we turned because the other left us unanswered */
     void *dealer;
     void *monitor;              /* handshake failures of the dealer (CURVE) */
     bool told_refused;          /* said once that the aggregator refuses us */
+    uint64_t monitors;          /* monitor sockets made (each needs its own name) */
     sender_done_fn *done;
     void *arg;
     uint64_t id_base;           /* request id = id_base + index */
@@ -51,8 +64,10 @@ s_secure (sender_t *self, void *ctx)
         log_error ("ING030", "cannot set CURVE keys: %s", zmq_strerror (errno));
         return -1;
     }
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "inproc://sender-monitor-%p", (void *) self);
+    char endpoint [96];
+    //  A new name for each socket: a pair's sender makes one per turn
+    snprintf (endpoint, sizeof endpoint, "inproc://sender-monitor-%p-%llu", (void *) self,
+              (unsigned long long) self->monitors++);
     if (zmq_socket_monitor (self->dealer, endpoint, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                             | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
@@ -80,20 +95,68 @@ s_read_monitor (sender_t *self)
         net_frames_close (frames, count < 3 ? count : 3);
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             if (self->told_refused)
-                log_info ("ING032", "aggregator %s accepted our key", self->config.to);
+                log_info ("ING032", "aggregator %s accepted our key", self->endpoints [self->current]);
             self->told_refused = false;
         }
         else
         if (event && !self->told_refused) {
             if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
                 log_error ("ING031", "aggregator %s REFUSED our key (ZAP status %u): is this "
-                           "centre's public key on its allow-list?", self->config.to, value);
+                           "centre's public key on its allow-list?", self->endpoints [self->current], value);
             else
                 log_error ("ING031", "CURVE handshake with %s failed: is --curve-server-key "
-                           "the aggregator's public key, and does it run CURVE?", self->config.to);
+                           "the aggregator's public key, and does it run CURVE?", self->endpoints [self->current]);
             self->told_refused = true;
         }
     }
+}
+
+//  A DEALER to the endpoint we talk to now (and its monitor, under CURVE)
+static int
+s_connect (sender_t *self)
+{
+    if (self->dealer)
+        zmq_close (self->dealer);
+    if (self->monitor)
+        zmq_close (self->monitor);
+    self->monitor = NULL;
+    self->dealer = net_socket (self->ctx, ZMQ_DEALER, NULL, false);
+    if (!self->dealer)
+        return -1;
+    //  Queue while the aggregator is away instead of blocking
+    int hwm = 100000;
+    zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    //  An ack is small: anything far larger is not from an aggregator
+    int64_t max_size = 64 * 1024;
+    zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    if (self->config.curve && s_secure (self, self->ctx))
+        return -1;
+    return net_attach (self->dealer, self->endpoints [self->current], false);
+}
+
+//  "A,B": the endpoints of a pair, or of one aggregator
+static int
+s_endpoints (sender_t *self, const char *to)
+{
+    const char *at = to;
+    while (self->n_endpoints < S_MAX_ENDPOINTS) {
+        size_t length = strcspn (at, ",");
+        if (!length)
+            break;
+        self->endpoints [self->n_endpoints] = strndup (at, length);
+        if (!self->endpoints [self->n_endpoints])
+            return -1;
+        self->n_endpoints++;
+        at += length;
+        if (*at == ',')
+            at++;
+    }
+    if (!self->n_endpoints || *at) {
+        log_error ("ING150", "--to must be one endpoint or a pair \"A,B\", not \"%s\"", to);
+        return -1;
+    }
+    return 0;
 }
 
 sender_t *
@@ -103,29 +166,45 @@ sender_new (void *ctx, const sender_config_t *config, sender_done_fn *done, void
     if (!self)
         return NULL;
     self->config = *config;
+    self->ctx = ctx;
     self->done = done;
     self->arg = arg;
     //  Random high bits: ids of two runs never collide at the aggregator's logs
     self->id_base = clock_random_u64 () & 0xFFFFFFFF00000000ULL;
     self->in_flight = calloc (config->window ? config->window : 1, sizeof *self->in_flight);
-    self->dealer = net_socket (ctx, ZMQ_DEALER, NULL, false);
-    if (!self->in_flight || !self->dealer)
+    if (!self->in_flight || s_endpoints (self, config->to) || s_connect (self))
         goto failed;
-    //  Queue while the aggregator is away instead of blocking
-    int hwm = 100000;
-    zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (self->dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    //  An ack is small: anything far larger is not from an aggregator
-    int64_t max_size = 64 * 1024;
-    zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
-    if (config->curve && s_secure (self, ctx))
-        goto failed;
-    if (net_attach (self->dealer, config->to, false))
-        goto failed;
+    self->switched_at = clock_mono_ms ();
     return self;
 failed:
     sender_destroy (&self);
     return NULL;
+}
+
+//  Turns to the other aggregator of the pair, and sends it every request
+//  in flight at once, with its own request id (a duplicate, if the first
+//  one had taken it)
+static int
+s_turn (sender_t *self, int64_t now, const char *why)
+{
+    size_t from = self->current;
+    self->current = (self->current + 1) % self->n_endpoints;
+    log_warn ("ING151", "%s %s: turning to %s with %zu declarations in flight",
+              self->endpoints [from], why, self->endpoints [self->current], self->n_in_flight);
+    self->switched_at = now;
+    self->failed_over = !self->to_other;
+    self->to_other = false;
+    self->told_refused = false;
+    self->refused_since = 0;
+    self->blocked_until = 0;
+    if (s_connect (self))
+        return -1;
+    for (size_t i = 0; i < self->n_in_flight; i++) {
+        s_request_t *request = &self->requests [self->in_flight [i]];
+        request->last_sent_ms = now - self->config.retry_ms;     //  due at once
+        request->sent_here_ms = 0;
+    }
+    return 0;
 }
 
 void
@@ -144,6 +223,8 @@ sender_destroy (sender_t **self_p)
         zmq_close (self->dealer);
     if (self->monitor)
         zmq_close (self->monitor);
+    for (size_t i = 0; i < self->n_endpoints; i++)
+        free (self->endpoints [i]);
     free (self);
     *self_p = NULL;
 }
@@ -177,7 +258,7 @@ sender_submit (sender_t *self, const char *label, const void *bytes, size_t size
     s_request_t *request = &self->requests [self->count];
     memset (request, 0, sizeof *request);
     request->label = strdup (label);
-    request->bytes = malloc (size + 11);
+    request->bytes = malloc (size + 11 + 3);      //  + request id + failover flag
     if (!request->label || !request->bytes) {
         free (request->label);
         free (request->bytes);
@@ -190,9 +271,26 @@ sender_submit (sender_t *self, const char *label, const void *bytes, size_t size
     return 0;
 }
 
+//  Appends field 70 (failover, varint 1): the Binary Star vote. Only a
+//  request that went to one aggregator of a pair after the other left it
+//  unanswered says so, so a standby never takes over because a centre
+//  happened to try it first (during a partition between the two, say)
+static void
+s_mark_failover (s_request_t *request)
+{
+    if (request->failover)
+        return;
+    request->bytes [request->size++] = (uint8_t) (((70 << 3) & 0x7F) | 0x80);   //  key: field 70,
+    request->bytes [request->size++] = (uint8_t) ((70 << 3) >> 7);             //  wire type 0
+    request->bytes [request->size++] = 1;
+    request->failover = true;
+}
+
 static bool
 s_send (sender_t *self, s_request_t *request, int64_t now)
 {
+    if (self->failed_over)
+        s_mark_failover (request);
     if (zmq_send (self->dealer, request->bytes, request->size, ZMQ_DONTWAIT) < 0) {
         //  Queue full: count it as tried, so the next try waits its turn
         //  instead of spinning
@@ -206,6 +304,8 @@ s_send (sender_t *self, s_request_t *request, int64_t now)
     self->refused_since = 0;
     if (!request->attempts)
         request->first_sent_ms = now;
+    if (!request->sent_here_ms)
+        request->sent_here_ms = now;
     request->attempts++;
     request->last_sent_ms = now;
     return true;
@@ -246,6 +346,12 @@ s_read_acks (sender_t *self)
         }
         uint64_t index = ack->request_id - self->id_base;
         if (index < self->count && self->requests [index].state == S_IN_FLIGHT) {
+            bool standby = ack->has_pair_state
+                        && (ack->pair_state == ELECTION__PAIR_STATE__PAIR_PASSIVE
+                        ||  ack->pair_state == ELECTION__PAIR_STATE__PAIR_STARTING);
+            if (standby && self->n_endpoints > 1)
+                self->to_other = true;      //  s_pump turns us to the other
+            else
             if (ack->status == ELECTION__ACK_STATUS__ACK_UNAVAILABLE)
                 log_warn ("ING021", "%s: aggregator cannot persist now (%s); will retry",
                           self->requests [index].label, ack->text ? ack->text : "");
@@ -261,6 +367,18 @@ int
 sender_pump (sender_t *self, long wait_ms)
 {
     int64_t now = clock_mono_ms ();
+    //  A pair: the one we talk to is the standby, or has left a request
+    //  unanswered for the failover time: the other one
+    if (self->n_endpoints > 1 && now - self->switched_at >= S_MIN_DWELL_MS) {
+        const char *why = self->to_other ? "says it is the standby" : NULL;
+        for (size_t i = 0; !why && i < self->n_in_flight; i++) {
+            s_request_t *request = &self->requests [self->in_flight [i]];
+            if (request->sent_here_ms && now - request->sent_here_ms >= self->config.failover_ms)
+                why = "has not answered";
+        }
+        if (why && s_turn (self, now, why))
+            return -1;
+    }
     //  Resend what is late, give up on what is hopeless
     for (size_t i = 0; i < self->n_in_flight;) {
         size_t index = self->in_flight [i];
@@ -285,7 +403,7 @@ sender_pump (sender_t *self, long wait_ms)
        &&  self->next_queued < self->count && self->requests [self->next_queued].due_ms <= now) {
         size_t index = self->next_queued++;
         log_warn ("ING050", "%s: never sent (%s took nothing for %d ms), giving up",
-                  self->requests [index].label, self->config.to, self->config.give_up_ms);
+                  self->requests [index].label, self->endpoints [self->current], self->config.give_up_ms);
         s_finish (self, index, NULL);
     }
     //  Send what is due, within the window

@@ -5,7 +5,13 @@
     again (the same bytes: the aggregator answers a repeat as a duplicate,
     so nothing is counted twice), until it is acknowledged or the give-up
     time passes. An ack saying the aggregator cannot persist now
-    (ACK_UNAVAILABLE) is retried the same way.                               */
+    (ACK_UNAVAILABLE) is retried the same way.
+
+    Given a pair of aggregators ("A,B"), it talks to one at a time and turns
+    to the other (the Binary Star client) when a request has waited the
+    failover time for its ack, or when the one it talks to says it is the
+    standby. Every request in flight is sent again there with the same
+    request id: what the first had already taken comes back a duplicate. */
 #ifndef SENDER_H
 #define SENDER_H
 
@@ -16,7 +22,8 @@
 #include "election.pb-c.h"
 
 typedef struct {
-    const char *to;         /* aggregator ingest endpoint */
+    const char *to;         /* aggregator ingest endpoint, or a pair's "A,B" */
+    int failover_ms;        /* a pair: turn to the other after this long unanswered */
     int retry_ms;           /* resend a request unacknowledged this long */
     int give_up_ms;         /* stop retrying a request after this long */
     size_t window;          /* requests in flight at most */
