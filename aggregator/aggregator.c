@@ -13,7 +13,17 @@
     verdict (tally_check), and, if the tally would accept it, the scrutiny:
     an improbable one is held (journaled, not applied: holds.h) until the
     count centre confirms it. A command (two frames) ends the batch before
-    it, so that its answer sees only what is committed.                    */
+    it, so that its answer sees only what is committed.
+
+
+    One of a pair, it takes declarations only while active (pair.h): a
+    passive one refuses them, saying so (a count centre turns to the other),
+    and applies the records its active sends it (replica.h). An active one
+    sends each batch to its standby as it commits it, and publishes and
+    acknowledges the batch once both disks hold it (or its own alone, with a
+    loud warning, when the standby is down or lost). Peer messages are read
+    before anything else in a turn: an active that has been overtaken learns
+    it before it acknowledges anything more.                                 */
 #include "aggregator.h"
 #include "auth.h"
 #include "holds.h"
@@ -32,6 +42,9 @@
 #include "signals.h"
 #include "names.h"
 #include "net.h"
+#include "pair.h"
+#include "peer.h"
+#include "replica.h"
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -48,6 +61,7 @@
 #define S_ACK_HWM       100000  /* acks queued per sender: past libzmq's default
                                    of 1000 a ROUTER silently drops replies, and a
                                    sender with a wide window would see none */
+#define S_NO_COPY_NAG_MS 30000  /* how often an active with no copy says so again */
 
 typedef struct {
     char topic [S_TOPIC_MAX];
@@ -81,12 +95,30 @@ struct aggregator {
     nominations_t *nominations; /* NULL: declarations checked against nothing */
     holds_t *holds;             /* declarations held for a second look */
     uint64_t sequence;
+    uint64_t published;         /* the sequence of the state published */
     uint64_t epoch;
     int64_t next_heartbeat;     /* mono ms */
     bool journal_failing;       /* the last commit failed; said loudly once */
     char refusal [256];         /* why recovery refused the journal */
     bool batch_unjournaled;     /* a record of this batch could not be buffered */
-    //  The batch under way
+    //  One of a pair (all NULL when on its own)
+    pair_t *pair;
+    peer_t *peer;
+    replica_t *replica;
+    uint64_t peer_epoch;        /* the peer's, as last heard: a new one is a restart */
+    int64_t next_peer_beat;     /* mono ms */
+    int64_t next_no_copy_nag;   /* mono ms */
+    bool waiting_copy;          /* the batch is committed here; its copy is awaited */
+    update_head_t snapshot_head;/* what a snapshot answers with (a vote may change it) */
+    int64_t vote_said_at;       /* mono ms we last said why we did not take over */
+    int64_t stranger_said_at;   /* mono ms we last said the peer serves another night */
+    bool peer_alive;            /* as last said (AGG414) */
+    //  The batch under way: its journal records as packed, for the standby
+    uint8_t *records [S_BATCH];
+    size_t record_sizes [S_BATCH];
+    size_t n_records;
+    zmq_msg_t command [3];      /* the command that ended the batch: identity, name, payload */
+    bool have_command;
     s_outgoing_t *outgoing;
     size_t n_outgoing;
     size_t outgoing_capacity;
@@ -100,6 +132,16 @@ s_head (const aggregator_t *self)
 {
     return (update_head_t) { .sequence = self->sequence, .epoch = self->epoch,
                              .mode = self->config.mode, .sent_at_us = clock_now_us () };
+}
+
+//  The head of what says where the published state is (snapshots,
+//  heartbeats): a batch awaiting its copy is in the tally, not yet out
+static update_head_t
+s_published_head (const aggregator_t *self)
+{
+    update_head_t head = s_head (self);
+    head.sequence = self->published;
+    return head;
 }
 
 //  Queues a packed Update for publication after the batch commits
@@ -131,6 +173,14 @@ s_drop_outgoing (aggregator_t *self)
     for (size_t i = 0; i < self->n_outgoing; i++)
         free (self->outgoing [i].bytes);
     self->n_outgoing = 0;
+}
+
+static void
+s_drop_records (aggregator_t *self)
+{
+    for (size_t i = 0; i < self->n_records; i++)
+        free (self->records [i]);
+    self->n_records = 0;
 }
 
 //  Encodes a seat's summary and those of its scopes, national last
@@ -214,6 +264,7 @@ s_fill_server (aggregator_t *self)
         if (rc)
             return -1;
     }
+    self->published = self->sequence;
     return 0;
 }
 
@@ -419,6 +470,68 @@ s_load_nominations (aggregator_t *self)
     return 0;
 }
 
+//  The journal's records, noted with their terms for the pair: record N
+//  must be sequence N, or the two journals could not be matched
+static int
+s_note_record (void *arg, const uint8_t *payload, size_t size)
+{
+    aggregator_t *self = arg;
+    Election__JournalRecord *record = journal_record_unpack (payload, size);
+    uint64_t expected = replica_last_sequence (self->replica) + 1;
+    int rc = record ? replica_note (self->replica, record->sequence, record->term) : -1;
+    if (rc)
+        snprintf (self->refusal, sizeof self->refusal, "record %llu is %s", (unsigned long long) expected,
+                  record ? "not the next sequence (a pair needs record N to be sequence N)"
+                         : "undecodable");
+    journal_record_free (&record);
+    return rc ? 1 : 0;
+}
+
+//  The standby applies what its active sends as recovery applies a record
+static int
+s_apply_replicated (void *arg, const uint8_t *payload, size_t size)
+{
+    return s_recover_record (arg, payload, size);
+}
+
+static int
+s_rebuild_replica (void *arg)
+{
+    aggregator_t *self = arg;
+    self->sequence = 0;
+    return s_rebuild_from_journal (self, 0);
+}
+
+static void s_on_failover_request (void *arg);
+
+//  One of a pair: starts STARTING, serving no state until it is active
+static int
+s_new_pair (aggregator_t *self)
+{
+    const aggregator_config_t *config = &self->config;
+    replica_config_t replica = { config->copy_timeout_ms, 512 };
+    self->replica = replica_new (self->journal, &replica, s_apply_replicated, s_rebuild_replica, self);
+    if (!self->replica)
+        return -1;
+    char err [256];
+    journal_reader_t reader = { NULL, s_note_record, self };
+    self->refusal [0] = 0;
+    if (journal_replay (self->journal, &reader, err, sizeof err) || self->refusal [0]) {
+        log_error ("AGG416", "refusing to start as one of a pair: journal %s: %s", config->journal,
+                   self->refusal [0] ? self->refusal : err);
+        return -1;
+    }
+    pair_config_t pair = { strcmp (config->role, "primary") == 0, config->peer_timeout_ms,
+                           config->take_over };
+    self->pair = pair_new (&pair, replica_last_term (self->replica), clock_mono_ms ());
+    if (!self->pair)
+        return -1;
+    self->peer_alive = true;        //  so that a peer not heard is said (AGG414)
+    clone_server_set_pair_state (self->server, ELECTION__PAIR_STATE__PAIR_STARTING);
+    clone_server_on_failover (self->server, s_on_failover_request, self);
+    return 0;
+}
+
 aggregator_t *
 aggregator_new (const aggregator_config_t *config)
 {
@@ -482,6 +595,11 @@ aggregator_new (const aggregator_config_t *config)
             log_warn ("AGG306", "journal %s: %zu declarations still held for a second look",
                       config->journal, holds_count (self->holds));
     }
+    if (config->role) {
+        if (s_new_pair (self))
+            goto failed;
+    }
+    else
     if (s_fill_server (self))
         goto failed;
 
@@ -507,6 +625,14 @@ aggregator_new (const aggregator_config_t *config)
     ||  net_attach (self->updates, config->updates, true)
     ||  net_attach (self->snapshot, config->snapshot, true))
         goto failed;
+    if (self->pair && !(self->peer = peer_new (self->ctx, config->peer_bind, config->peer)))
+        goto failed;
+    if (self->pair)
+        log_info ("AGG415", "one of a pair, as %s: peer link %s (ours) and %s (theirs); STARTING, "
+                  "journal at sequence %llu term %llu%s", config->role, config->peer_bind,
+                  config->peer, (unsigned long long) replica_last_sequence (self->replica),
+                  (unsigned long long) replica_last_term (self->replica),
+                  config->take_over ? "; --take-over: may take over without being a known copy" : "");
     log_info ("AGG001", "ready: %zu seats, mode %s, election %s, ingest %s, updates %s, snapshot %s, epoch %016llx",
               tally_seats_total (self->tally), names_mode (config->mode), config->election,
               config->ingest, config->updates, config->snapshot, (unsigned long long) self->epoch);
@@ -529,10 +655,16 @@ aggregator_destroy (aggregator_t **self_p)
         zmq_close (self->updates);
     if (self->snapshot)
         zmq_close (self->snapshot);
+    peer_destroy (&self->peer);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     s_drop_outgoing (self);
+    s_drop_records (self);
+    if (self->have_command)
+        net_frames_close (self->command, 3);
     free (self->outgoing);
+    replica_destroy (&self->replica);
+    pair_destroy (&self->pair);
     journal_close (&self->journal);
     clone_server_destroy (&self->server);
     tally_destroy (&self->tally);
@@ -725,6 +857,29 @@ s_log_rejected (const char *source, el_reason_t reason, const char *text)
     log_warn ("AGG022", "rejected from %s (%s): %s", source, el_reason_text (reason), text);
 }
 
+//  Every record goes into the batch's commit this way, with the sequence
+//  just taken and our term: not journalled means not acknowledged, so the
+//  batch fails whole; a standby is sent the very bytes we journal
+static void
+s_journal_record (aggregator_t *self, const char *source, int64_t received_at_us,
+                  const Election__Declaration *declaration, char *const *reasons, size_t n_reasons)
+{
+    if (!self->journal)
+        return;
+    size_t size;
+    uint64_t term = self->pair ? pair_term (self->pair) : 0;
+    uint8_t *bytes = journal_record_pack (self->sequence, term, received_at_us, source,
+                                          declaration, reasons, n_reasons, &size);
+    if (!bytes || journal_append (self->journal, bytes, size))
+        self->batch_unjournaled = true;
+    if (bytes && self->replica && self->n_records < S_BATCH) {
+        self->records [self->n_records] = bytes;
+        self->record_sizes [self->n_records++] = size;
+    }
+    else
+        free (bytes);
+}
+
 //  Journalling what the tally accepted: it takes the next sequence and goes
 //  into the batch's commit, and its summaries are queued to go out after
 //  that commit (the desk first if a hold went, the UK summary last)
@@ -733,11 +888,7 @@ s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_
            bool desk_changed)
 {
     self->sequence++;
-    //  Not journalled means not acknowledged: the batch fails whole
-    if (self->journal
-    &&  journal_record_append (self->journal, self->sequence, clock_now_us (), source,
-                               intake->message))
-        self->batch_unjournaled = true;
+    s_journal_record (self, source, clock_now_us (), intake->message, NULL, 0);
     if (desk_changed)
         s_queue_desk (self);
     s_queue_seat (self, seat);
@@ -809,10 +960,7 @@ s_hold (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64_
                  EL_REASON_NONE, "out of memory: not recorded, retry");
         return;
     }
-    if (self->journal
-    &&  journal_record_append_held (self->journal, self->sequence, now, source,
-                                    intake->message, list, reasons->count))
-        self->batch_unjournaled = true;
+    s_journal_record (self, source, now, intake->message, list, reasons->count);
     s_queue_desk_only (self);
     log_warn ("AGG301", "%s rev %u from %s HELD for a second look, seq %llu: %s%s",
               intake->decl.ons_id, intake->decl.revision, source,
@@ -912,10 +1060,7 @@ s_withdraw_held (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake
 {
     holds_drop (self->holds, intake->decl.ons_id);
     self->sequence++;
-    if (self->journal
-    &&  journal_record_append (self->journal, self->sequence, clock_now_us (), source,
-                               intake->message))
-        self->batch_unjournaled = true;
+    s_journal_record (self, source, clock_now_us (), intake->message, NULL, 0);
     s_queue_desk_only (self);
     log_info ("AGG310", "%s rev %u from %s accepted, seq %llu: the declaration held for a "
               "second look is withdrawn", intake->decl.ons_id, intake->decl.revision, source,
@@ -964,6 +1109,9 @@ s_judge (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64
     s_apply (self, identity, intake, request_id, source, NULL);
 }
 
+static bool s_vote (aggregator_t *self, const char *who);
+static bool s_active (const aggregator_t *self);
+
 //  Handles one declaration message, step by step; adds its reply to the
 //  batch
 static void
@@ -973,6 +1121,17 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
     uint64_t request_id;
     if (!s_decode (self, frames, count, &intake, &request_id))
         return;
+    //  Only a centre that failed over to us votes (Declaration.failover): one
+    //  that merely tried us first is told to go to the active one
+    if (!s_active (self) && !(intake.message->failover && s_vote (self, "a count centre that failed over"))) {
+        s_reply_t *reply = s_reply (self, &frames [0], request_id, ELECTION__ACK_STATUS__ACK_UNAVAILABLE,
+                                    EL_REASON_NONE, "this aggregator is the standby: send to the active one");
+        reply->ack.has_pair_state = true;
+        reply->ack.pair_state = pair_state (self->pair);
+        s_reply_names (self, reply, &intake);
+        intake_release (&intake);
+        return;
+    }
     const char *source;
     if (s_authorise (self, frames, &intake, request_id, &source)
     &&  s_check_nominations (self, &frames [0], &intake, request_id, source))
@@ -991,6 +1150,7 @@ s_publish_and_reply (aggregator_t *self)
             log_error ("AGG040", "out of memory storing %s: snapshots will lack it", entry->topic);
     }
     s_drop_outgoing (self);
+    self->published = self->sequence;
     for (size_t i = 0; i < self->n_replies; i++) {
         s_reply_t *reply = &self->replies [i];
         if (zmq_msg_send (&reply->identity, self->ingest, ZMQ_SNDMORE) < 0
@@ -1001,21 +1161,17 @@ s_publish_and_reply (aggregator_t *self)
     self->n_replies = 0;
 }
 
-//  The batch could not be made durable: acknowledge none of it as accepted
-static void
-s_fail_batch (aggregator_t *self, uint64_t sequence_before, const char *why)
+//  Nothing of the batch goes out as the tally judged it: its updates are
+//  dropped, and every verdict of the tally becomes "unavailable", not only
+//  acceptances: a duplicate or a stale revision may be measured against a
+//  declaration accepted earlier in this same batch, which is not held where
+//  it must be (a count centre that resent before its ack came would be told
+//  "already held" of something never persisted). Asked again, the state we
+//  can stand by answers them truly. Returns how many were rewritten.
+static size_t
+s_unavailable (aggregator_t *self, const char *text)
 {
-    if (!self->journal_failing)
-        log_error ("AGG033", "JOURNAL WRITE FAILED (%s): NOT acknowledging declarations "
-                   "until the journal is writable again; count centres will retry", why);
-    self->journal_failing = true;
     s_drop_outgoing (self);
-    //  Every verdict of the tally in this batch goes, not only acceptances: a
-    //  duplicate or a stale revision may be measured against a declaration
-    //  accepted earlier in this same batch, which the disk does not hold (a
-    //  count centre that resent before its ack came would be told "already
-    //  held" of something never persisted). Asked again, the rebuilt tally
-    //  answers them truly.
     size_t unavailable = 0;
     for (size_t i = 0; i < self->n_replies; i++) {
         s_reply_t *reply = &self->replies [i];
@@ -1025,10 +1181,26 @@ s_fail_batch (aggregator_t *self, uint64_t sequence_before, const char *why)
             reply->ack.has_sequence = false;
             reply->ack.has_next_revision = false;
             reply->ack.n_reasons = 0;
-            snprintf (reply->text, sizeof reply->text, "journal unwritable: not recorded, retry");
+            if (self->pair) {
+                reply->ack.has_pair_state = true;
+                reply->ack.pair_state = pair_state (self->pair);
+            }
+            snprintf (reply->text, sizeof reply->text, "%s", text);
             unavailable++;
         }
     }
+    return unavailable;
+}
+
+//  The batch could not be made durable: acknowledge none of it as accepted
+static void
+s_fail_batch (aggregator_t *self, uint64_t sequence_before, const char *why)
+{
+    if (!self->journal_failing)
+        log_error ("AGG033", "JOURNAL WRITE FAILED (%s): NOT acknowledging declarations "
+                   "until the journal is writable again; count centres will retry", why);
+    self->journal_failing = true;
+    size_t unavailable = s_unavailable (self, "journal unwritable: not recorded, retry");
     log_error ("AGG034", "%zu declarations refused as unavailable", unavailable);
     //  Without a state we can trust, the loop stops (s_handle_ingest sees no tally)
     if (s_rebuild_from_journal (self, sequence_before))
@@ -1287,12 +1459,292 @@ s_handle_command (aggregator_t *self, zmq_msg_t *frames)
     s_refuse (self, &frames [0], EL_REASON_MALFORMED, "unknown command \"%s\"", name);
 }
 
+//  The batch goes out: its updates and answers, then the command that ended
+//  it, if one did. -1 when the loop must stop (no state we can trust)
+static int
+s_release (aggregator_t *self)
+{
+    if (self->tally)
+        s_publish_and_reply (self);
+    if (self->have_command) {
+        self->have_command = false;
+        if (self->tally)
+            s_handle_command (self, self->command);
+        net_frames_close (self->command, 3);
+    }
+    return self->tally ? 0 : -1;
+}
+
+//  --- One of a pair ---
+
+static void s_heartbeat (aggregator_t *self);
+
+static const char *
+s_state_name (Election__PairState state)
+{
+    switch (state) {
+        case ELECTION__PAIR_STATE__PAIR_STARTING: return "STARTING";
+        case ELECTION__PAIR_STATE__PAIR_ACTIVE:   return "ACTIVE";
+        case ELECTION__PAIR_STATE__PAIR_PASSIVE:  return "PASSIVE";
+        default:                                  return "alone";
+    }
+}
+
+static bool
+s_active (const aggregator_t *self)
+{
+    return !self->pair || pair_state (self->pair) == ELECTION__PAIR_STATE__PAIR_ACTIVE;
+}
+
+static pair_log_t
+s_own_log (const aggregator_t *self)
+{
+    return (pair_log_t) { replica_last_sequence (self->replica), replica_last_term (self->replica) };
+}
+
+//  What we say of ourselves on the peer link (every message carries it)
+static Election__PeerMessage
+s_peer_base (const aggregator_t *self)
+{
+    Election__PeerMessage message = ELECTION__PEER_MESSAGE__INIT;
+    message.has_state = true;
+    message.state = pair_state (self->pair);
+    message.has_primary = true;
+    message.primary = pair_primary (self->pair);
+    message.has_term = true;
+    message.term = pair_term (self->pair);
+    message.has_last_sequence = true;
+    message.last_sequence = replica_last_sequence (self->replica);
+    message.has_last_term = true;
+    message.last_term = replica_last_term (self->replica);
+    message.has_copy = true;
+    message.copy = s_active (self) ? replica_copy (self->replica) : pair_may_take_over (self->pair);
+    message.has_epoch = true;
+    message.epoch = self->epoch;
+    message.has_mode = true;
+    message.mode = self->config.mode;
+    message.election_id = (char *) self->config.election;  //  packing only reads it
+    return message;
+}
+
+static void
+s_peer_beat (aggregator_t *self)
+{
+    Election__PeerMessage message = s_peer_base (self);
+    peer_send (self->peer, &message);
+    self->next_peer_beat = clock_mono_ms () + self->config.peer_heartbeat_ms;
+}
+
+//  The active says so, loudly and again now and then, while no standby
+//  holds what it acknowledges
+static void
+s_nag_no_copy (aggregator_t *self, bool now)
+{
+    if (!s_active (self) || !self->pair || replica_copy (self->replica))
+        return;
+    int64_t time = clock_mono_ms ();
+    if (!now && time < self->next_no_copy_nag)
+        return;
+    if (replica_has_standby (self->replica))
+        log_warn ("AGG410", "NO COPY: the standby is catching up (%llu records behind); "
+                  "acknowledging on this aggregator's journal alone until it holds them all",
+                  (unsigned long long) replica_behind (self->replica));
+    else
+        log_warn ("AGG410", "NO COPY: no standby is answering; acknowledging on this "
+                  "aggregator's journal alone: losing this machine would lose declarations");
+    self->next_no_copy_nag = time + S_NO_COPY_NAG_MS;
+}
+
+//  We take declarations from now on, as a new stream (a new epoch: every
+//  follower resyncs from a snapshot), from the sequence our journal holds
+static void
+s_take_over (aggregator_t *self, const char *why)
+{
+    self->epoch = clock_random_u64 ();
+    replica_forget (self->replica);
+    log_warn ("AGG403", "ACTIVE as %s in term %llu: %s; declarations from sequence %llu on, "
+              "epoch %016llx", pair_role (self->pair), (unsigned long long) pair_term (self->pair),
+              why, (unsigned long long) self->sequence + 1, (unsigned long long) self->epoch);
+    if (s_fill_server (self))
+        log_error ("AGG040", "out of memory filling the snapshot store: snapshots will lack some of the state");
+    clone_server_set_pair_state (self->server, ELECTION__PAIR_STATE__PAIR_ACTIVE);
+    s_nag_no_copy (self, true);
+    s_heartbeat (self);         //  followers learn it at once
+    s_peer_beat (self);
+}
+
+//  We follow an active peer from now on. A batch of ours still waiting for
+//  its copy is not acknowledged: the peer does not hold it, so it never was
+static void
+s_stand_by (aggregator_t *self, Election__PairState before, const char *why)
+{
+    if (before == ELECTION__PAIR_STATE__PAIR_ACTIVE) {
+        log_error ("AGG404", "STEPPING DOWN to standby (term now %llu): %s",
+                   (unsigned long long) pair_term (self->pair), why);
+        if (self->waiting_copy) {
+            self->waiting_copy = false;
+            size_t refused = s_unavailable (self, "this aggregator is no longer active: "
+                                            "send to the other one");
+            log_error ("AGG404", "%zu declarations awaiting their copy refused as unavailable",
+                       refused);
+            s_release (self);
+        }
+    }
+    else
+        log_info ("AGG405", "PASSIVE (standby) as %s: %s", pair_role (self->pair), why);
+    replica_forget (self->replica);
+    clone_server_clear (self->server);
+    clone_server_set_pair_state (self->server, ELECTION__PAIR_STATE__PAIR_PASSIVE);
+    s_heartbeat (self);
+    s_peer_beat (self);
+}
+
+//  A client turned to us (a declaration; a follower that lost its
+//  aggregator): if we are not active, the Binary Star vote may make us.
+//  Returns true if we are active.
+static bool
+s_vote (aggregator_t *self, const char *who)
+{
+    if (s_active (self))
+        return true;
+    char why [512] = "";
+    pair_log_t own = s_own_log (self);
+    int64_t now = clock_mono_ms ();
+    if (pair_on_vote (self->pair, &own, now, why, sizeof why) == ELECTION__PAIR_STATE__PAIR_ACTIVE) {
+        s_take_over (self, why);
+        return true;
+    }
+    //  Said at most every few seconds: a centre retries often
+    if (now - self->vote_said_at >= 5000 || !self->vote_said_at) {
+        self->vote_said_at = now;
+        if (pair_peer_alive (self->pair, now))
+            log_info ("AGG406", "%s turned to us; we stay %s: %s", who,
+                      s_state_name (pair_state (self->pair)), why);
+        else
+            log_error ("AGG406", "%s turned to us; we stay %s: %s", who,
+                       s_state_name (pair_state (self->pair)), why);
+    }
+    return false;
+}
+
+//  A follower's failover snapshot request (clone_server_on_failover)
+static void
+s_on_failover_request (void *arg)
+{
+    aggregator_t *self = arg;
+    if (s_vote (self, "a follower that lost its aggregator"))
+        self->snapshot_head = s_published_head (self);
+}
+
+//  A batch awaiting its copy goes out once the standby holds it, or on our
+//  journal alone once the standby is lost
+static void
+s_check_copy (aggregator_t *self)
+{
+    if (!self->waiting_copy)
+        return;
+    if (replica_acked (self->replica) >= self->sequence)
+        self->waiting_copy = false;
+    else
+    if (!replica_copy (self->replica)) {
+        self->waiting_copy = false;
+        log_error ("AGG409", "standby LOST (no copy of sequence %llu within %d ms): "
+                   "acknowledging on this aggregator's journal alone",
+                   (unsigned long long) self->sequence, self->config.copy_timeout_ms);
+        s_nag_no_copy (self, true);
+    }
+    if (!self->waiting_copy)
+        s_release (self);
+}
+
+//  What the peer says: its state moves ours (pair.h); an active peer's
+//  appends are applied; a standby's answers release our batches
+static void
+s_handle_peer (aggregator_t *self)
+{
+    Election__PeerMessage *message;
+    while ((message = peer_recv (self->peer))) {
+        if (message->mode != self->config.mode || !message->election_id
+        ||  strcmp (message->election_id, self->config.election) != 0) {
+            if (clock_mono_ms () - self->stranger_said_at >= 10000 || !self->stranger_said_at) {
+                self->stranger_said_at = clock_mono_ms ();
+                log_error ("AGG411", "the peer serves another night (%s, election %.64s): "
+                           "not listening to it; check --mode, --election and --peer",
+                           names_mode (message->mode), message->election_id ? message->election_id : "?");
+            }
+            peer_message_free (&message);
+            continue;
+        }
+        pair_peer_t peer = { message->state, message->primary, message->term,
+                             message->last_sequence, message->last_term, message->copy };
+        pair_log_t own = s_own_log (self);
+        Election__PairState before = pair_state (self->pair);
+        char why [512] = "";
+        Election__PairState after = pair_on_peer (self->pair, &peer, &own, clock_mono_ms (),
+                                                  why, sizeof why);
+        if (after == ELECTION__PAIR_STATE__PAIR_ACTIVE)
+            s_take_over (self, why);
+        else
+        if (after == ELECTION__PAIR_STATE__PAIR_PASSIVE)
+            s_stand_by (self, before, why);
+        bool restarted = message->epoch != self->peer_epoch;
+        self->peer_epoch = message->epoch;
+        if (s_active (self)) {
+            //  A peer that restarted is matched afresh, whatever it held
+            if (restarted)
+                replica_forget (self->replica);
+            if (message->has_appended)
+                replica_on_answer (self->replica, message);
+            else
+            if (message->state != ELECTION__PAIR_STATE__PAIR_ACTIVE)
+                replica_heard_standby (self->replica, message->last_sequence);
+        }
+        else
+        if (message->append && message->state == ELECTION__PAIR_STATE__PAIR_ACTIVE) {
+            Election__PeerMessage answer = s_peer_base (self);
+            char err [256];
+            if (replica_on_append (self->replica, message, &answer, err, sizeof err) == 0) {
+                answer.last_sequence = replica_last_sequence (self->replica);
+                answer.last_term = replica_last_term (self->replica);
+                peer_send (self->peer, &answer);
+                if (self->journal_failing) {
+                    self->journal_failing = false;
+                    log_info ("AGG035", "journal writable again: holding the active's records as normal");
+                }
+            }
+            else {
+                if (!self->journal_failing)
+                    log_error ("AGG412", "STANDBY CANNOT HOLD the active's records (%s): "
+                               "it will count us lost and acknowledge alone", err);
+                self->journal_failing = true;
+            }
+        }
+        peer_message_free (&message);
+    }
+    s_check_copy (self);
+}
+
+//  Our own records of a committed batch, noted with their term
+static int
+s_note_batch (aggregator_t *self, uint64_t sequence_before)
+{
+    for (uint64_t seq = sequence_before + 1; seq <= self->sequence; seq++)
+        if (replica_note (self->replica, seq, pair_term (self->pair))) {
+            log_error ("AGG413", "cannot note record %llu for the standby (out of memory)",
+                       (unsigned long long) seq);
+            return -1;
+        }
+    return 0;
+}
+
 static int
 s_handle_ingest (aggregator_t *self)
 {
     uint64_t sequence_before = self->sequence;
-    zmq_msg_t command [3];
-    bool have_command = false;
+    if (self->replica && s_active (self) && replica_check_copy (self->replica) == REPLICA_COPY)
+        log_info ("AGG407", "the standby holds all %llu records: it is a copy again, and each "
+                  "declaration is acknowledged once both journals hold it",
+                  (unsigned long long) self->sequence);
     while (self->n_replies < S_BATCH) {
         zmq_msg_t frames [4];
         size_t count;
@@ -1301,11 +1753,11 @@ s_handle_ingest (aggregator_t *self)
         if (count == 3) {
             //  A command: answered once what came before it is committed
             for (size_t i = 0; i < 3; i++) {
-                zmq_msg_init (&command [i]);
-                zmq_msg_move (&command [i], &frames [i]);
+                zmq_msg_init (&self->command [i]);
+                zmq_msg_move (&self->command [i], &frames [i]);
             }
             net_frames_close (frames, 3);
-            have_command = true;
+            self->have_command = true;
             break;
         }
         s_handle_declaration (self, frames, count);
@@ -1318,30 +1770,53 @@ s_handle_ingest (aggregator_t *self)
     }
     else
     if (self->journal && journal_pending (self->journal)) {
+        //  A copy is sent the batch first, so both disks sync at once
+        if (self->replica) {
+            Election__PeerMessage base = s_peer_base (self);
+            replica_send_batch (self->replica, self->peer, &base, self->records,
+                                self->record_sizes, self->n_records, clock_mono_ms ());
+        }
         char err [256];
-        if (journal_commit (self->journal, err, sizeof err))
+        if (journal_commit (self->journal, err, sizeof err)) {
+            if (self->replica) {
+                //  The standby may now hold records we do not: a new term
+                //  makes sure they never pass for ours
+                replica_batch_failed (self->replica);
+                pair_new_term (self->pair);
+                log_warn ("AGG408", "new term %llu after the failed commit",
+                          (unsigned long long) pair_term (self->pair));
+            }
             s_fail_batch (self, sequence_before, err);
-        else
-        if (self->journal_failing) {
-            self->journal_failing = false;
-            log_info ("AGG035", "journal writable again: acknowledging as normal");
+        }
+        else {
+            if (self->journal_failing) {
+                self->journal_failing = false;
+                log_info ("AGG035", "journal writable again: acknowledging as normal");
+            }
+            if (self->replica && s_note_batch (self, sequence_before))
+                return -1;
+            //  Acknowledged once the copy holds it too (s_check_copy), and
+            //  a command that ended the batch answered after it
+            if (self->replica && replica_copy (self->replica)
+            &&  replica_acked (self->replica) < self->sequence) {
+                self->waiting_copy = true;
+                s_drop_records (self);
+                return 0;
+            }
         }
     }
-    if (self->tally)
-        s_publish_and_reply (self);
-    if (have_command) {
-        if (self->tally)
-            s_handle_command (self, command);
-        net_frames_close (command, 3);
-    }
-    return self->tally ? 0 : -1;
+    s_drop_records (self);
+    return s_release (self);
 }
 
 static void
 s_handle_snapshot (aggregator_t *self)
 {
-    update_head_t head = s_head (self);
-    clone_server_serve_snapshots (self->server, self->snapshot, &head, !self->journal_failing, 16);
+    //  A failover request may make us active (s_on_failover_request), and
+    //  change what the snapshots that follow it say
+    self->snapshot_head = s_published_head (self);
+    clone_server_serve_snapshots (self->server, self->snapshot, &self->snapshot_head,
+                                  !self->journal_failing, 16);
 }
 
 static void
@@ -1351,34 +1826,112 @@ s_heartbeat (aggregator_t *self)
     heartbeat.has_upstream_ok = true;
     heartbeat.upstream_ok = !self->journal_failing;
     heartbeat.source = "aggregator";
+    if (self->pair) {
+        //  What operators see of the pair (README "A pair of aggregators")
+        heartbeat.has_pair_state = true;
+        heartbeat.pair_state = pair_state (self->pair);
+        heartbeat.pair_role = (char *) pair_role (self->pair);
+        heartbeat.has_term = true;
+        heartbeat.term = pair_term (self->pair);
+        if (s_active (self)) {
+            heartbeat.has_copy = true;
+            heartbeat.copy = replica_copy (self->replica);
+            heartbeat.has_copy_behind = true;
+            heartbeat.copy_behind = replica_copy (self->replica) ? 0 : replica_behind (self->replica);
+        }
+        s_nag_no_copy (self, false);
+    }
     Election__Update update;
-    update_head_t head = s_head (self);
+    update_head_t head = s_published_head (self);
     clone_server_send_heartbeat (self->updates, &head, &heartbeat, &update);
     self->next_heartbeat = clock_mono_ms () + self->config.heartbeat_ms;
+}
+
+//  The peer link's timers: our state to the peer; a standby caught up or
+//  found lost; a peer that has gone silent, said once
+static void
+s_pair_timers (aggregator_t *self)
+{
+    int64_t now = clock_mono_ms ();
+    if (now >= self->next_peer_beat)
+        s_peer_beat (self);
+    if (s_active (self)) {
+        //  A standby caught up while no batch was under way counts at once
+        if (!self->waiting_copy && replica_check_copy (self->replica) == REPLICA_COPY)
+            log_info ("AGG407", "the standby holds all %llu records: it is a copy again, and each "
+                      "declaration is acknowledged once both journals hold it",
+                      (unsigned long long) self->sequence);
+        Election__PeerMessage base = s_peer_base (self);
+        if (replica_pump (self->replica, self->peer, &base, now) == REPLICA_LOST) {
+            log_error ("AGG409", "standby LOST: it has not answered for %d ms",
+                       self->config.copy_timeout_ms);
+            s_check_copy (self);
+            s_nag_no_copy (self, true);
+        }
+    }
+    bool alive = pair_peer_alive (self->pair, now);
+    if (alive != self->peer_alive) {
+        self->peer_alive = alive;
+        if (alive)
+            log_info ("AGG414", "the peer is heard again");
+        else
+        if (s_active (self))
+            log_warn ("AGG414", "the peer (our standby) is silent");
+        else
+            log_warn ("AGG414", "the peer is silent: %s", pair_may_take_over (self->pair)
+                      ? "we take over when a client turns to us"
+                      : "we may lack what it acknowledged, and will NOT take over by ourselves "
+                        "(--take-over forces it)");
+    }
+}
+
+//  When the pair's timers next need us (mono ms)
+static int64_t
+s_pair_deadline (const aggregator_t *self)
+{
+    int64_t deadline = self->next_peer_beat;
+    int64_t replica = s_active (self) ? replica_deadline (self->replica) : -1;
+    if (replica >= 0 && replica < deadline)
+        deadline = replica;
+    return deadline;
 }
 
 int
 aggregator_run (aggregator_t *self)
 {
     self->next_heartbeat = clock_mono_ms ();
+    self->next_peer_beat = clock_mono_ms ();
     while (!signals_interrupted ()) {
+        //  A batch awaiting its copy holds the next one back: it will be
+        //  judged against what both journals hold
         zmq_pollitem_t items [] = {
-            { self->ingest, 0, ZMQ_POLLIN, 0 },
+            { self->peer ? peer_socket (self->peer) : NULL, 0, ZMQ_POLLIN, 0 },
+            { self->ingest, 0, self->waiting_copy ? 0 : ZMQ_POLLIN, 0 },
             { self->snapshot, 0, ZMQ_POLLIN, 0 },
             { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
-        int64_t wait = self->next_heartbeat - clock_mono_ms ();
-        if (zmq_poll (items, self->auth ? 3 : 2, wait > 0 ? (long) wait : 0) < 0) {
+        int64_t deadline = self->next_heartbeat;
+        if (self->pair && s_pair_deadline (self) < deadline)
+            deadline = s_pair_deadline (self);
+        int64_t wait = deadline - clock_mono_ms ();
+        size_t first = self->peer ? 0 : 1;
+        if (zmq_poll (items + first, (self->auth ? 4 : 3) - (int) first, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
             log_error ("AGG060", "poll failed: %s", zmq_strerror (errno));
             return 1;
         }
-        if ((items [0].revents & ZMQ_POLLIN) && s_handle_ingest (self))
+        //  The peer first: an active that has been overtaken must know it
+        //  before it acknowledges anything more
+        if (self->peer && (items [0].revents & ZMQ_POLLIN))
+            s_handle_peer (self);
+        if (self->pair)
+            s_pair_timers (self);
+        if ((items [1].revents & ZMQ_POLLIN) && !self->waiting_copy && s_handle_ingest (self))
             return 1;
-        if (items [1].revents & ZMQ_POLLIN)
+        if (items [2].revents & ZMQ_POLLIN)
             s_handle_snapshot (self);
-        if (self->auth && (items [2].revents & ZMQ_POLLIN))
+        if (self->auth && (items [3].revents & ZMQ_POLLIN))
             auth_handle (self->auth);
         if (clock_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);

@@ -8,7 +8,9 @@
     holds the improbable for a second look (README "Nominations and
     checks", "The hold"); and it answers requests other than declarations
     on the ingest socket (a command name, then a payload: "nominations",
-    "revision"), from one dispatch table.                                  */
+    "revision"), from one dispatch table. One of a pair (--role), it takes
+    declarations only while active, and then acknowledges a batch once its
+    standby holds it too (pair.h, replica.h).                              */
 #ifndef AGGREGATOR_H
 #define AGGREGATOR_H
 
@@ -38,6 +40,14 @@ typedef struct {
                                        the register's (with nominations) */
     bool hold;                      /* with nominations: hold the improbable */
     scrutiny_options_t scrutiny;    /* what is improbable */
+    //  A pair (README "A pair of aggregators"); role NULL: on its own
+    const char *role;               /* "primary" or "backup" */
+    const char *peer;               /* the other's peer endpoint (connect) */
+    const char *peer_bind;          /* our peer endpoint (bind) */
+    bool take_over;                 /* may take over without being a known copy */
+    int peer_heartbeat_ms;
+    int peer_timeout_ms;
+    int copy_timeout_ms;
 } aggregator_config_t;
 
 typedef struct aggregator aggregator_t;

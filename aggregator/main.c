@@ -54,11 +54,25 @@ s_usage (FILE *out)
         "  --hold-min-seats N         seats a region must have declared before its changes are\n"
         "                             the yardstick; fewer: early in the night (default %d)\n"
         "  --quiet                    log warnings and errors only\n"
-        "  --help                     this text\n",
+        "  --help                     this text\n"
+        "A pair of aggregators (README \"A pair of aggregators\"; both need --journal):\n"
+        "  --role primary|backup      one of a pair: declarations are taken by the active one\n"
+        "                             only, and acknowledged once both journals hold them\n"
+        "  --peer ENDPOINT            the other aggregator's --peer-bind endpoint\n"
+        "  --peer-bind ENDPOINT       the peer link, ROUTER (default %s)\n"
+        "  --take-over                may take over when the peer is silent even if this one\n"
+        "                             is not known to hold all it acknowledged (the peer is\n"
+        "                             down and will not be back soon): that may be lost\n"
+        "  --peer-heartbeat-ms N      state to the peer this often (default %d)\n"
+        "  --peer-timeout-ms N        a peer silent this long is gone (default %d)\n"
+        "  --copy-timeout-ms N        wait this long for the standby's copy, then acknowledge\n"
+        "                             alone (default %d; keep it below the count centres'\n"
+        "                             failover time, ingest --failover-ms, default %d)\n",
         NET_AGG_INGEST, NET_AGG_UPDATES, NET_AGG_SNAPSHOT, NET_HEARTBEAT_MS,
         S_ELECTORATE_TOLERANCE, SCRUTINY_SHARE_POINTS, SCRUTINY_SHARE_MAX,
         SCRUTINY_SWING_POINTS, SCRUTINY_SWING_MAX, SCRUTINY_TURNOUT_POINTS,
-        SCRUTINY_MAJORITY_FACTOR, SCRUTINY_MIN_SEATS);
+        SCRUTINY_MAJORITY_FACTOR, SCRUTINY_MIN_SEATS, NET_AGG_PEER,
+        NET_PEER_HEARTBEAT_MS, NET_PEER_TIMEOUT_MS, NET_COPY_TIMEOUT_MS, NET_FAILOVER_MS);
 }
 
 int
@@ -74,7 +88,11 @@ main (int argc, char *argv [])
         .heartbeat_ms = NET_HEARTBEAT_MS,
         .electorate_tolerance = S_ELECTORATE_TOLERANCE,
         .hold = true,
-        .scrutiny = scrutiny_defaults ()
+        .scrutiny = scrutiny_defaults (),
+        .peer_bind = NET_AGG_PEER,
+        .peer_heartbeat_ms = NET_PEER_HEARTBEAT_MS,
+        .peer_timeout_ms = NET_PEER_TIMEOUT_MS,
+        .copy_timeout_ms = NET_COPY_TIMEOUT_MS
     };
     log_level_t level = LOG_INFO;
     static const struct option options [] = {
@@ -102,6 +120,13 @@ main (int argc, char *argv [])
         { "hold-turnout-points", required_argument, NULL, 1005 },
         { "hold-majority-factor", required_argument, NULL, 1006 },
         { "hold-min-seats", required_argument, NULL, 1007 },
+        { "role", required_argument, NULL, 2001 },
+        { "peer", required_argument, NULL, 2002 },
+        { "peer-bind", required_argument, NULL, 2003 },
+        { "take-over", no_argument, NULL, 2004 },
+        { "peer-heartbeat-ms", required_argument, NULL, 2005 },
+        { "peer-timeout-ms", required_argument, NULL, 2006 },
+        { "copy-timeout-ms", required_argument, NULL, 2007 },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -141,6 +166,31 @@ main (int argc, char *argv [])
             case 'T': config.truncate_corrupt = true; break;
             case 'C': config.curve_secret = optarg; break;
             case 'A': config.allow = optarg; break;
+            case 2002: config.peer = optarg; break;
+            case 2003: config.peer_bind = optarg; break;
+            case 2004: config.take_over = true; break;
+            case 2001:
+                if (strcmp (optarg, "primary") != 0 && strcmp (optarg, "backup") != 0) {
+                    fprintf (stderr, "aggregator: --role must be primary or backup, not \"%s\"\n", optarg);
+                    return 2;
+                }
+                config.role = optarg;
+                break;
+            case 2005:
+                if (cli_integer ("aggregator", "--peer-heartbeat-ms", optarg, 10, 60000, &value))
+                    return 2;
+                config.peer_heartbeat_ms = (int) value;
+                break;
+            case 2006:
+                if (cli_integer ("aggregator", "--peer-timeout-ms", optarg, 20, 600000, &value))
+                    return 2;
+                config.peer_timeout_ms = (int) value;
+                break;
+            case 2007:
+                if (cli_integer ("aggregator", "--copy-timeout-ms", optarg, 10, 600000, &value))
+                    return 2;
+                config.copy_timeout_ms = (int) value;
+                break;
             case 'q': level = LOG_WARN; break;
             case 'p': config.parties = optarg; break;
             case 'N': config.nominations = optarg; break;
@@ -169,6 +219,18 @@ main (int argc, char *argv [])
     if (optind < argc) {
         fprintf (stderr, "aggregator: unexpected argument \"%s\"\n", argv [optind]);
         s_usage (stderr);
+        return 2;
+    }
+    if (config.role && (!config.peer || !config.journal)) {
+        fprintf (stderr, "aggregator: --role needs --peer (the other aggregator) and --journal\n");
+        return 2;
+    }
+    if (!config.role && (config.peer || config.take_over)) {
+        fprintf (stderr, "aggregator: --peer and --take-over are for one of a pair: give --role\n");
+        return 2;
+    }
+    if (config.role && config.peer_timeout_ms <= config.peer_heartbeat_ms) {
+        fprintf (stderr, "aggregator: --peer-timeout-ms must be longer than --peer-heartbeat-ms\n");
         return 2;
     }
     if (!config.curve_secret != !config.allow) {

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  A record, held for a second look when n_reasons is not 0
-static uint8_t *
-s_pack (uint64_t sequence, int64_t received_at_us, const char *source,
-        const Election__Declaration *declaration, char *const *reasons, size_t n_reasons,
-        size_t *size)
+uint8_t *
+journal_record_pack (uint64_t sequence, uint64_t term, int64_t received_at_us, const char *source,
+                     const Election__Declaration *declaration, char *const *reasons,
+                     size_t n_reasons, size_t *size)
 {
     Election__JournalRecord record = ELECTION__JOURNAL_RECORD__INIT;
     if (n_reasons) {
@@ -20,6 +19,8 @@ s_pack (uint64_t sequence, int64_t received_at_us, const char *source,
     }
     record.has_sequence = true;
     record.sequence = sequence;
+    record.has_term = term != 0;
+    record.term = term;
     record.has_received_at_us = true;
     record.received_at_us = received_at_us;
     //  protobuf-c's structs take non-const pointers; packing only reads them
@@ -30,42 +31,6 @@ s_pack (uint64_t sequence, int64_t received_at_us, const char *source,
     if (bytes)
         election__journal_record__pack (&record, bytes);
     return bytes;
-}
-
-uint8_t *
-journal_record_pack (uint64_t sequence, int64_t received_at_us, const char *source,
-                     const Election__Declaration *declaration, size_t *size)
-{
-    return s_pack (sequence, received_at_us, source, declaration, NULL, 0, size);
-}
-
-static el_err_t
-s_append (journal_t *journal, uint64_t sequence, int64_t received_at_us, const char *source,
-          const Election__Declaration *declaration, char *const *reasons, size_t n_reasons)
-{
-    size_t size;
-    uint8_t *bytes = s_pack (sequence, received_at_us, source, declaration, reasons, n_reasons,
-                             &size);
-    if (!bytes)
-        return EL_ERR_NOMEM;
-    el_err_t rc = journal_append (journal, bytes, size);
-    free (bytes);
-    return rc;
-}
-
-el_err_t
-journal_record_append (journal_t *journal, uint64_t sequence, int64_t received_at_us,
-                       const char *source, const Election__Declaration *declaration)
-{
-    return s_append (journal, sequence, received_at_us, source, declaration, NULL, 0);
-}
-
-el_err_t
-journal_record_append_held (journal_t *journal, uint64_t sequence, int64_t received_at_us,
-                            const char *source, const Election__Declaration *declaration,
-                            char *const *reasons, size_t n_reasons)
-{
-    return s_append (journal, sequence, received_at_us, source, declaration, reasons, n_reasons);
 }
 
 Election__JournalRecord *

@@ -19,25 +19,16 @@
 #include "err.h"
 #include "journal.h"
 
-/*  Packs the record of an accepted declaration (borrowed for the call).
-    Returns a malloc'd buffer of *size bytes (caller frees), or NULL on no
-    memory.                                                                  */
-uint8_t *journal_record_pack (uint64_t sequence, int64_t received_at_us, const char *source,
-                              const Election__Declaration *declaration, size_t *size);
-
-/*  Packs the record and buffers it in journal for the next commit.
-    EL_ERR_NOMEM (or EL_ERR_INVALID, far too large) if it cannot be buffered:
-    then it is not in the batch, and the batch must not be acknowledged.    */
-el_err_t journal_record_append (journal_t *journal, uint64_t sequence, int64_t received_at_us,
-                                const char *source, const Election__Declaration *declaration);
-
-/*  The same for a declaration held for a second look, not applied
-    (JournalRecord.held, with reasons[0 .. n_reasons-1], n_reasons > 0):
-    recovery holds it again instead of applying it.                         */
-el_err_t journal_record_append_held (journal_t *journal, uint64_t sequence,
-                                     int64_t received_at_us, const char *source,
-                                     const Election__Declaration *declaration,
-                                     char *const *reasons, size_t n_reasons);
+/*  Packs the record of an accepted declaration (borrowed for the call),
+    with its sequence and the term it was accepted in (0: no pair); held
+    for a second look, not applied, when n_reasons is not 0
+    (JournalRecord.held, with reasons[0 .. n_reasons-1]: recovery holds it
+    again instead of applying it). Returns a malloc'd buffer of *size bytes
+    (caller frees), or NULL on no memory. The caller appends it to the
+    journal (journal_append), and sends the same bytes to a standby.        */
+uint8_t *journal_record_pack (uint64_t sequence, uint64_t term, int64_t received_at_us,
+                              const char *source, const Election__Declaration *declaration,
+                              char *const *reasons, size_t n_reasons, size_t *size);
 
 /*  Unpacks one record's payload (as journal_read delivers it). NULL if it
     does not decode or holds no declaration: a record is nothing without
