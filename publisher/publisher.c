@@ -31,6 +31,8 @@ struct publisher {
     bool was_live;              /* upstream state at the last heartbeat */
     int64_t next_heartbeat;
     uint64_t forwarded;
+    Election__Heartbeat pair;   /* upstream's pair fields, relayed on ours */
+    char pair_role [16];
 };
 
 static void
@@ -71,6 +73,26 @@ s_on_synced (void *arg, const Election__Snapshot *header)
         http_on_synced (self->http, header);
 }
 
+//  The aggregator's word on its pair (which is active, whether a copy
+//  exists) is relayed on our own heartbeats, for the screens' indicator
+static void
+s_on_heartbeat (void *arg, const Election__Update *update)
+{
+    publisher_t *self = arg;
+    const Election__Heartbeat *beat = update->heartbeat;
+    Election__Heartbeat pair = ELECTION__HEARTBEAT__INIT;
+    pair.has_pair_state = beat->has_pair_state && beat->pair_state == ELECTION__PAIR_STATE__PAIR_ACTIVE;
+    pair.pair_state = beat->pair_state;
+    snprintf (self->pair_role, sizeof self->pair_role, "%s", beat->pair_role ? beat->pair_role : "");
+    pair.has_copy = beat->has_copy;
+    pair.copy = beat->copy;
+    pair.has_copy_behind = beat->has_copy_behind;
+    pair.copy_behind = beat->copy_behind;
+    pair.has_term = beat->has_term;
+    pair.term = beat->term;
+    self->pair = pair;
+}
+
 static bool
 s_upstream_live (const publisher_t *self)
 {
@@ -91,7 +113,8 @@ s_heartbeat (publisher_t *self)
                       self->config.upstream_updates, (long long) silent);
         self->was_live = live;
     }
-    Election__Heartbeat heartbeat = ELECTION__HEARTBEAT__INIT;
+    Election__Heartbeat heartbeat = self->pair;
+    heartbeat.pair_role = self->pair_role [0] ? self->pair_role : NULL;
     heartbeat.has_upstream_ok = true;
     heartbeat.upstream_ok = live;
     heartbeat.has_silent_ms = true;
@@ -162,13 +185,14 @@ s_secure (publisher_t *self)
 publisher_t *
 publisher_new (const publisher_config_t *config)
 {
-    static const clone_handlers_t handlers = { s_on_reset, s_on_update, s_on_synced, NULL };
+    static const clone_handlers_t handlers = { s_on_reset, s_on_update, s_on_synced, s_on_heartbeat };
     publisher_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->config = *config;
     self->ctx = zmq_ctx_new ();
     self->server = clone_server_new (1024);
+    election__heartbeat__init (&self->pair);
     if (!self->ctx || !self->server)
         goto failed;
     self->updates = net_socket (self->ctx, ZMQ_PUB, NULL, true);

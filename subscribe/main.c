@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "clone_client.h"
 #include "log.h"
+#include "names.h"
 #include "render.h"
 #include "state_json.h"
 #include "state_view.h"
@@ -33,6 +34,8 @@ typedef struct {
     bool upstream_ok;
     bool warned_silent;
     long updates_seen;
+    bool health;                /* --health: the heartbeats, not the results */
+    long heartbeats_seen;
 } s_subscriber_t;
 
 static void
@@ -120,12 +123,40 @@ s_on_synced (void *arg, const Election__Snapshot *header)
         s_print_state (self);
 }
 
+//  --health: every heartbeat, as operators read it
+static void
+s_print_health (const s_subscriber_t *self, const Election__Update *update)
+{
+    const Election__Heartbeat *beat = update->heartbeat;
+    if (self->json) {
+        s_print_json (state_json_update ("health", update));
+        return;
+    }
+    printf ("health: %s at sequence %llu, %s", beat->source ? beat->source : "?",
+            (unsigned long long) update->sequence,
+            beat->upstream_ok ? "live" : "its source is SILENT or FAILING");
+    if (beat->has_pair_state && names_pair_state (beat->pair_state)) {
+        printf ("; %s %s (term %llu)", beat->pair_role ? beat->pair_role : "?",
+                names_pair_state (beat->pair_state), (unsigned long long) beat->term);
+        if (beat->copy)
+            printf (", its standby holds a copy");
+        else
+            printf (", NO COPY (standby %llu records behind, or none)",
+                    (unsigned long long) beat->copy_behind);
+    }
+    printf ("\n");
+    fflush (stdout);
+}
+
 static void
 s_on_heartbeat (void *arg, const Election__Update *update)
 {
     s_subscriber_t *self = arg;
+    self->heartbeats_seen++;
+    if (self->health && !(self->once && self->heartbeats_seen > 1))
+        s_print_health (self, update);
     bool ok = update->heartbeat->upstream_ok;
-    if (ok != self->upstream_ok && !self->once) {
+    if (ok != self->upstream_ok && !self->once && !self->health) {
         if (self->json)
             s_print_json (state_json_update ("health", update));
         else
@@ -143,8 +174,8 @@ s_usage (FILE *out)
     fprintf (out,
         "Usage: subscribe [OPTIONS]\n"
         "Shows the results state (snapshot) and then every change, in order.\n\n"
-        "  --updates ENDPOINT     update stream, SUB (default %s)\n"
-        "  --snapshot ENDPOINT    snapshot service, DEALER (default %s)\n"
+        "  --updates ENDPOINT     update stream, SUB (default %s); a pair's \"A,B\"\n"
+        "  --snapshot ENDPOINT    snapshot service, DEALER (default %s); a pair's \"A,B\"\n"
         "                         (point both at the aggregator, 5556/5557, to skip the publisher)\n"
         "  --topic PREFIX         only these topics: national, region.<Name>, seat.<ONS id>;\n"
         "                         repeatable (default: everything)\n"
@@ -154,6 +185,9 @@ s_usage (FILE *out)
         "  --timeout SEC          with --once: give up after SEC seconds (default 10)\n"
         "  --count N              exit after N national updates\n"
         "  --card ONS_ID          with --once: also print that seat's result card\n"
+        "  --health               print the source's heartbeats instead (with --once, the\n"
+        "                         first): live or not, and of a pair of aggregators which\n"
+        "                         one is active and whether its standby holds a copy\n"
         "  --top N                parties shown by name in tables; the rest are Others\n"
         "                         (default 5; 0 shows every party)\n"
         "  --curve-server-key FILE  the publisher's public key (FILE.pub): a CURVE feed\n"
@@ -182,6 +216,7 @@ main (int argc, char *argv [])
         { "timeout", required_argument, NULL, 'T' },
         { "count", required_argument, NULL, 'c' },
         { "card", required_argument, NULL, 'C' },
+        { "health", no_argument, NULL, 'H' },
         { "top", required_argument, NULL, 'p' },
         { "curve-server-key", required_argument, NULL, 'K' },
         { "curve-key", required_argument, NULL, 'k' },
@@ -197,6 +232,7 @@ main (int argc, char *argv [])
             case 'j': self.json = true; break;
             case 'o': self.once = true; break;
             case 'C': self.card = optarg; break;
+            case 'H': self.health = true; break;
             case 'K': server_key = optarg; break;
             case 'k': own_key = optarg; break;
             case 't':
@@ -258,7 +294,9 @@ main (int argc, char *argv [])
         //  --once: done when synced to a server that follows a source (epoch
         //  0: a publisher still waiting for its first snapshot), at or past
         //  min_sequence
-        if (self.once && self.synced && state_view_epoch (self.view)
+        if (self.health && self.once && self.heartbeats_seen)
+            break;
+        if (self.once && !self.health && self.synced && state_view_epoch (self.view)
         &&  state_view_sequence (self.view) >= self.min_sequence) {
             if (!self.upstream_ok)
                 fprintf (stderr, "subscribe: warning: the server reports its source silent or "
@@ -269,7 +307,8 @@ main (int argc, char *argv [])
         if (self.count && self.updates_seen >= self.count)
             break;
         if (self.once && clock_mono_ms () >= deadline) {
-            fprintf (stderr, "subscribe: no complete state from %s within %ld s (at sequence %llu)\n",
+            fprintf (stderr, "subscribe: no %s from %s within %ld s (at sequence %llu)\n",
+                     self.health ? "heartbeat" : "complete state",
                      snapshot, self.timeout_ms / 1000,
                      (unsigned long long) state_view_sequence (self.view));
             rc = 1;
@@ -284,7 +323,7 @@ main (int argc, char *argv [])
         if (clone_client_handle (client, item.revents & ZMQ_POLLIN))
             break;
         //  Our own liveness check: the stream itself may be what died
-        if (!self.once && clone_client_synced (client)) {
+        if (!self.once && !self.health && clone_client_synced (client)) {
             bool silent = clone_client_silent_ms (client) > NET_SILENCE_MS;
             if (silent && !self.warned_silent && !self.json)
                 printf ("\n*** WARNING: nothing from %s for %lld ms: figures may be STALE ***\n",

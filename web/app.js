@@ -48,6 +48,7 @@
     swing: null,
     seats: new Map(),       // ons id -> seat JSON, declared seats only
     upstreamOk: true,
+    pair: null,
     connected: false,
     connection: "connecting",   // or open, full, unreachable, error (body data-connection)
     httpStatus: 0,
@@ -96,6 +97,8 @@
 
   function onHealth(update) {
     model.upstreamOk = !!update.heartbeat.upstream_ok;
+    // a pair of aggregators: which one is active, and whether it has a copy
+    model.pair = update.heartbeat.pair || null;
     model.mode = update.mode || model.mode;
   }
 
@@ -277,6 +280,15 @@
     badge.dataset.mode = model.mode;
     badge.textContent = (model.mode || "").toUpperCase();
     document.body.dataset.mode = model.mode;
+    const pair = document.getElementById("pair-badge");
+    pair.hidden = !model.pair;
+    if (model.pair) {
+      pair.dataset.copy = model.pair.copy;
+      pair.textContent = model.pair.role.toUpperCase() + " \u00b7 " + (model.pair.copy ? "COPY"
+        : "NO COPY" + (model.pair.copy_behind ? " (" + model.pair.copy_behind + " behind)" : ""));
+      pair.title = "Results from the " + model.pair.role + " aggregator (term " + model.pair.term + "); "
+        + (model.pair.copy ? "its standby holds every result" : "no standby holds a copy");
+    }
   }
 
   function draw() {

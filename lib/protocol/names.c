@@ -62,6 +62,12 @@ static const s_name_t s_outcomes [] = {
     { ELECTION__OUTCOME__OUTCOME_HOLD, "hold" },
     { ELECTION__OUTCOME__OUTCOME_GAIN, "gain" }
 };
+static const s_name_t s_pair_states [] = {
+    { ELECTION__PAIR_STATE__PAIR_STARTING, "starting" },
+    { ELECTION__PAIR_STATE__PAIR_ACTIVE, "active" },
+    { ELECTION__PAIR_STATE__PAIR_PASSIVE, "passive" },
+};
+
 static const s_name_t s_ack_statuses [] = {
     { ELECTION__ACK_STATUS__ACK_ACCEPTED, "accepted" },
     { ELECTION__ACK_STATUS__ACK_DUPLICATE, "duplicate" },
@@ -147,4 +153,10 @@ const char *
 names_ack_status (Election__AckStatus status)
 {
     return s_name (s_ack_statuses, S_COUNT (s_ack_statuses), status);
+}
+
+const char *
+names_pair_state (Election__PairState state)
+{
+    return s_name (s_pair_states, S_COUNT (s_pair_states), state);
 }

@@ -34,4 +34,7 @@ const char *names_outcome (Election__Outcome outcome);
 /*  "accepted", "duplicate", "rejected", "unavailable", "held".  */
 const char *names_ack_status (Election__AckStatus status);
 
+/*  "starting", "active", "passive" (one of a pair); NULL for PAIR_NONE.  */
+const char *names_pair_state (Election__PairState state);
+
 #endif

@@ -147,6 +147,12 @@ state_json_update (const char *topic, const Election__Update *update)
             json_object_set_new (body, "web_ok", json_boolean (heartbeat->web_ok));
         if (body && heartbeat->has_web_dropped)
             json_object_set_new (body, "web_dropped", json_integer ((json_int_t) heartbeat->web_dropped));
+        //  One of a pair: which is active, and whether a copy exists
+        if (body && heartbeat->has_pair_state && names_pair_state (heartbeat->pair_state))
+            json_object_set_new (body, "pair", json_pack ("{s:s, s:o, s:b, s:I, s:I}",
+                "state", names_pair_state (heartbeat->pair_state), "role", s_str (heartbeat->pair_role),
+                "copy", heartbeat->copy, "copy_behind", (json_int_t) heartbeat->copy_behind,
+                "term", (json_int_t) heartbeat->term));
         json_object_set_new (object, "heartbeat", body);
     }
     else
