@@ -51,9 +51,10 @@ def wait_for(predicate, timeout, what):
     raise AssertionError("timed out waiting for " + what)
 
 
-def run(program, *args, timeout=60):
-    """Runs one of the programs to the end, its output captured as text."""
-    return subprocess.run([os.path.join(BIN, program)] + list(args), capture_output=True,
+def run(program, *args, timeout=60, wrap=()):
+    """Runs one of the programs to the end, its output captured as text
+    (wrap: a command to run it under, e.g. ip netns exec NS)."""
+    return subprocess.run(list(wrap) + [os.path.join(BIN, program)] + list(args), capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -62,12 +63,13 @@ class Process:
     of its own with stdout_apart, for a program that prints a result there)."""
     started = []
 
-    def __init__(self, workdir, name, args, stdout_apart=False, group=False, preexec_fn=None):
+    def __init__(self, workdir, name, args, stdout_apart=False, group=False, preexec_fn=None, wrap=()):
         """group: the program starts processes of its own (nginx's workers):
         it gets a process group, and a kill takes the whole group.
-        preexec_fn: run in the child before the program (file_size_limit)."""
+        preexec_fn: run in the child before the program (file_size_limit).
+        wrap: a command to run it under (ip netns exec NS)."""
         self.name = name
-        self.args = [os.path.join(BIN, args[0])] + list(args[1:])
+        self.args = list(wrap) + [os.path.join(BIN, args[0])] + list(args[1:])
         self.log_path = os.path.join(workdir, "%s-%d.log" % (name, time.monotonic_ns()))
         self.log = open(self.log_path, "wb")
         self.stdout_path = self.log_path + ".stdout" if stdout_apart else None
@@ -239,6 +241,107 @@ def file_size_limit(limit):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     return limit_files
+
+
+class Pair:
+    """Two aggregators of a pair (README "A pair of aggregators"), the
+    primary and the backup, each with its journal in a directory of its own,
+    on fresh ports. hosts: each one's address for clients and its peer link
+    address, and the command to run it under (a network namespace), for the
+    partition test; by default both on loopback."""
+
+    ROLES = ("primary", "backup")
+
+    def __init__(self, workdir, hosts=None, extra=()):
+        self.workdir = workdir
+        self.extra = list(extra)
+        hosts = hosts or [{"client": "127.0.0.1", "peer": "127.0.0.1", "wrap": ()}] * 2
+        self.nodes = []
+        for role, host in zip(self.ROLES, hosts):
+            node = dict(host, role=role, ingest=free_port(), updates=free_port(), snapshot=free_port(),
+                        peer_port=free_port(), dir=os.path.join(workdir, role), process=None, started=0)
+            os.makedirs(node["dir"], exist_ok=True)
+            self.nodes.append(node)
+        self.to = ",".join("tcp://%s:%d" % (n["client"], n["ingest"]) for n in self.nodes)
+        self.updates = ",".join("tcp://%s:%d" % (n["client"], n["updates"]) for n in self.nodes)
+        self.snapshot = ",".join("tcp://%s:%d" % (n["client"], n["snapshot"]) for n in self.nodes)
+
+    def journal(self, i):
+        return os.path.join(self.nodes[i]["dir"], "night.journal")
+
+    def start(self, i, extra=()):
+        n, other = self.nodes[i], self.nodes[1 - i]
+        n["started"] += 1
+        args = ["aggregator", "--baseline", BASELINE, "--speaker-as", "Con", "--baseline-speaker-as", "Con",
+                "--role", n["role"], "--journal", self.journal(i),
+                "--ingest", "tcp://%s:%d" % (n["client"], n["ingest"]),
+                "--updates", "tcp://%s:%d" % (n["client"], n["updates"]),
+                "--snapshot", "tcp://%s:%d" % (n["client"], n["snapshot"]),
+                "--peer-bind", "tcp://%s:%d" % (n["peer"], n["peer_port"]),
+                "--peer", "tcp://%s:%d" % (other["peer"], other["peer_port"])] + self.extra + list(extra)
+        n["process"] = Process(self.workdir, "%s-%d" % (n["role"], n["started"]), args, wrap=n["wrap"])
+        return n["process"]
+
+    def kill(self, i, lose_disk=False):
+        """kill -9; with lose_disk, its journal directory goes too (a new empty one is made)."""
+        import shutil
+        self.nodes[i]["process"].kill()
+        if lose_disk:
+            shutil.rmtree(self.nodes[i]["dir"])
+            os.makedirs(self.nodes[i]["dir"])
+
+    def log(self, i):
+        return self.nodes[i]["process"].output()
+
+    def health(self, wrap=(), timeout=20):
+        """The active aggregator's heartbeat (subscribe --health --once --json)."""
+        result = run("subscribe", "--health", "--once", "--json", "--updates", self.updates,
+                     "--snapshot", self.snapshot, "--timeout", str(timeout), timeout=timeout + 10, wrap=wrap)
+        if result.returncode != 0:
+            raise AssertionError("subscribe --health failed: %s" % result.stderr)
+        return json.loads(result.stdout.splitlines()[0])["heartbeat"]
+
+    def active(self, wrap=(), copy=True, timeout=60):
+        """Waits until one is active (with a synced standby, if copy) and returns its index."""
+        found = []
+
+        def settled():
+            pair = self.health(wrap).get("pair", {})
+            if pair.get("state") == "active" and (pair.get("copy") or not copy):
+                found.append(self.ROLES.index(pair["role"]))
+                return True
+            return False
+        wait_for(settled, timeout, "an active aggregator%s" % (" with a copy" if copy else ""))
+        return found[-1]
+
+    def state(self, min_sequence=0, wrap=(), timeout=30):
+        result = run("subscribe", "--updates", self.updates, "--snapshot", self.snapshot, "--once", "--json",
+                     "--min-sequence", str(min_sequence), "--timeout", str(timeout), timeout=timeout + 10,
+                     wrap=wrap)
+        if result.returncode != 0:
+            raise AssertionError("subscribe --once failed: %s" % result.stderr)
+        return json.loads(result.stdout)
+
+    def records(self, i):
+        """The journal of node i, as `ingest journal --json` lists it."""
+        listing = run("ingest", "journal", self.journal(i), "--json")
+        if listing.returncode != 0:
+            raise AssertionError("ingest journal failed: %s" % listing.stderr)
+        return [json.loads(line) for line in listing.stdout.splitlines()]
+
+
+def even_times(path, rows, seconds):
+    """A declaration-times file for rows' seats in their order, spread evenly
+    over `seconds` of night (replayed at --speed 1: that many seconds)."""
+    import csv
+    import datetime
+    start = datetime.datetime(2017, 6, 8, 23, 0, tzinfo=datetime.timezone.utc)
+    seats = list(dict.fromkeys(r[0] for r in rows))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ons_id", "declared_at"])
+        for i, seat in enumerate(seats):
+            w.writerow([seat, (start + datetime.timedelta(seconds=seconds * i / len(seats))).isoformat()])
 
 
 def content(state):
