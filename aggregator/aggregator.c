@@ -1704,9 +1704,10 @@ s_handle_peer (aggregator_t *self)
             Election__PeerMessage answer = s_peer_base (self);
             char err [256];
             if (replica_on_append (self->replica, message, &answer, err, sizeof err) == 0) {
-                answer.last_sequence = replica_last_sequence (self->replica);
-                answer.last_term = replica_last_term (self->replica);
+                //  Durable here: say so first, then follow in the tally
                 peer_send (self->peer, &answer);
+                if (replica_apply (self->replica, message, err, sizeof err))
+                    log_error ("AGG417", "standby: %s: its state lags its journal until a restart", err);
                 if (self->journal_failing) {
                     self->journal_failing = false;
                     log_info ("AGG035", "journal writable again: holding the active's records as normal");

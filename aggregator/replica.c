@@ -22,6 +22,7 @@ struct replica {
     uint64_t probe;             /* not matched: the prev sequence to try next */
     bool copy;                  /* every batch waits for it */
     bool in_flight;             /* an append awaits its answer */
+    bool taken;                 /* the standby: the last append was journalled, to apply */
     uint64_t flight_prev;
     uint64_t flight_last;
     int64_t sent_at;            /* mono ms */
@@ -287,6 +288,7 @@ replica_on_append (replica_t *self, const Election__PeerMessage *append,
                    Election__PeerMessage *answer, char *err, size_t errlen)
 {
     uint64_t prev = append->prev_sequence;
+    self->taken = false;
     answer->has_prev_sequence = true;
     answer->prev_sequence = prev;
     answer->has_appended = true;
@@ -333,19 +335,34 @@ replica_on_append (replica_t *self, const Election__PeerMessage *append,
         }
         if (journal_commit (self->journal, err, errlen))
             return -1;
-        for (size_t i = 0; i < append->n_records; i++) {
-            const ProtobufCBinaryData *data = &append->records [i];
-            if (replica_note (self, prev + 1 + i, terms [i])
-            ||  self->apply (self->arg, data->data, data->len)) {
-                snprintf (err, errlen, "cannot apply record %llu", (unsigned long long) prev + 1 + i);
+        for (size_t i = 0; i < append->n_records; i++)
+            if (replica_note (self, prev + 1 + i, terms [i])) {
+                snprintf (err, errlen, "out of memory noting record %llu", (unsigned long long) prev + 1 + i);
                 return -1;
             }
-        }
         answer->appended = true;
+        self->taken = true;
     }
     answer->has_last_sequence = true;
     answer->last_sequence = self->records;
     answer->has_last_term = true;
     answer->last_term = replica_last_term (self);
+    return 0;
+}
+
+int
+replica_apply (replica_t *self, const Election__PeerMessage *append, char *err, size_t errlen)
+{
+    if (!self->taken)
+        return 0;
+    self->taken = false;
+    for (size_t i = 0; i < append->n_records; i++) {
+        const ProtobufCBinaryData *data = &append->records [i];
+        if (self->apply (self->arg, data->data, data->len)) {
+            snprintf (err, errlen, "cannot apply record %llu",
+                      (unsigned long long) append->prev_sequence + 1 + i);
+            return -1;
+        }
+    }
     return 0;
 }

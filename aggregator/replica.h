@@ -94,11 +94,15 @@ int64_t replica_deadline (const replica_t *self);
 
 /*  --- The standby's side ---  */
 
-/*  Applies an append from the active to the journal and (through apply)
-    the owner's state, and fills answer (appended, last_sequence and
-    last_term, or where the journals part). Returns 0, or -1 when nothing
-    could be made durable (err says why): then no answer is due.           */
+/*  Takes an append from the active into the journal (fdatasync), and
+    fills answer (appended, last_sequence and last_term, or where the
+    journals part). Returns 0, or -1 when nothing could be made durable (err
+    says why): then no answer is due. The answer is about durability: send
+    it, then replica_apply the same append to the owner's state.            */
 int replica_on_append (replica_t *self, const Election__PeerMessage *append,
                        Election__PeerMessage *answer, char *err, size_t errlen);
+/*  Applies (through apply) the records replica_on_append took from append,
+    if any. -1 if the state could not follow (err says why).                */
+int replica_apply (replica_t *self, const Election__PeerMessage *append, char *err, size_t errlen);
 
 #endif
