@@ -9,7 +9,8 @@
       batch.c      batches of packed declarations
       drive.c      starting a pipeline, driving it, asking it for snapshots
       raw.c        raw libzmq baselines on the same machine
-      measure.c    the measurements: small, large, the 2017 night
+      measure.c    the measurements: small, large, the 2017 night, a pair
+      failover.c   a pair's failover time
       report.c     figures, statistics and the report                      */
 #ifndef BENCH_H
 #define BENCH_H
@@ -25,7 +26,7 @@
 
 #define BENCH_MAX_REPS       16
 #define BENCH_MAX_FIGURES    96
-#define BENCH_MAX_CHILDREN   4
+#define BENCH_MAX_CHILDREN   6
 #define BENCH_STALL_NS       (15LL * 1000000000LL)  /* no progress this long: the run failed */
 #define BENCH_START_NS       (120LL * 1000000000LL) /* a 200,000-seat baseline takes a while */
 #define BENCH_HEARTBEAT_MS   "100"  /* child heartbeats: readiness shows within 0.1 s */
@@ -45,6 +46,7 @@ typedef struct {
     double latency_s;           /* seconds of offered load per rate and repetition */
     size_t raw_messages;        /* PUSH/PULL messages per repetition */
     size_t raw_round_trips;     /* DEALER/ROUTER round trips per repetition */
+    size_t failovers;           /* failover trials */
     const char *bin_dir;
     const char *data_dir;
     const char *tmp_parent;
@@ -77,11 +79,14 @@ typedef struct {
     bool publisher_has_http;    /* its --help offers --http (a gateway to turn off) */
 } bench_t;
 
-//  A running aggregator + publisher, with our sender and subscriber on them
+//  A running aggregator + publisher, with our sender and subscriber on them;
+//  or a pair of aggregators (the primary active, the backup its standby)
 typedef struct {
     char name [32];
     pid_t aggregator, publisher;
+    pid_t backup;               /* a pair's standby; 0: no pair */
     char ingest [64], agg_updates [64], agg_snapshot [64], updates [64], snapshot [64];
+    char pair_updates [136], pair_snapshot [136];    /* "A,B" */
     char log_path [PATH_MAX];
     void *dealer;               /* to the aggregator's ingest */
     void *sub;                  /* on the publisher's update stream, everything */
@@ -104,6 +109,7 @@ typedef struct {
     size_t window;
     bool watch_national;        /* decode national updates for `declared` */
     int64_t *latency_ns;        /* NULL, or batch->n send-to-seat-update times */
+    int64_t *ack_latency_ns;    /* NULL, or batch->n send-to-ack times */
     int64_t elapsed_ns;         /* first send to the last ack / update */
     size_t held;                /* paced sends the window held back past their time */
     uint32_t declared;          /* from the last national update (watch_national) */
@@ -136,6 +142,8 @@ bool children_alive (bench_t *self, pid_t pid);
 //  Asks a child to stop (SIGTERM), waits for it on a pidfd for up to 3 s,
 //  then kills it; always reaps it. children_stop_all stops every one.
 void children_stop (bench_t *self, pid_t *pid_p);
+//  kill -9, and reaps it
+void children_kill (bench_t *self, pid_t *pid_p);
 void children_stop_all (bench_t *self);
 
 //  VmRSS of a process in kB, or -1
@@ -192,9 +200,24 @@ int batch_seat (batch_t *batch, const seat_result_t *seat, bool rush);
 //  subscriber must receive (a rush is replaced by the full result later).
 //  probe_revision is the revision of that rush; a lost probe is sent again
 //  one revision higher, and *probe_revision says which one got through.
+//  pair: a pair of aggregators instead (journals on), the publisher
+//  following both, ready once the primary is active with its standby a copy.
 int pipeline_start (bench_t *self, pipeline_t *pipeline, const char *name,
-                    const char *baseline, bool journal, batch_t *(*make_probe) (void *, uint32_t),
+                    const char *baseline, bool journal, bool pair,
+                    batch_t *(*make_probe) (void *, uint32_t),
                     void *probe_arg, uint32_t *probe_revision);
+
+//  Starts one aggregator of a pair (role "primary" or "backup") on the
+//  ports given ("tcp://127.0.0.1:P"), its journal a fresh file named for
+//  it, logging to log_path. Returns its pid or -1.
+pid_t pipeline_pair_member (bench_t *self, const char *role, const char *baseline,
+                            const char *ingest, const char *updates, const char *snapshot,
+                            const char *peer_bind, const char *peer, const char *journal,
+                            const char *log_path);
+
+//  Asks the aggregator at endpoint for a snapshot until it says it is
+//  active (a pair's), or the deadline passes. 0 when it is.
+int pipeline_wait_active (bench_t *self, const char *snapshot, pid_t watch, int64_t deadline);
 
 //  Stops both children and closes our sockets
 void pipeline_stop (bench_t *self, pipeline_t *pipeline);
@@ -226,6 +249,19 @@ int measure_large (bench_t *self, size_t *snapshot_topics);
 //  The 2017 night: a fresh aggregator on the 2015 baseline per repetition,
 //  the real declarations sent at once
 int measure_night (bench_t *self);
+
+//  A pair of aggregators on the small election: throughput and latency
+//  (send to ack, and to seat update) with every batch copied to the
+//  standby, beside the single aggregator's figures of measure_small
+int measure_pair (bench_t *self);
+
+//  failover.c
+
+//  A pair's failover time, over `failovers` trials: the 2017 night flowing
+//  from a real `ingest --to A,B`, the active killed -9, timed from the kill
+//  to the first declaration the new active publishes (it publishes what it
+//  has acknowledged). Median and max.
+int failover_measure (bench_t *self);
 
 //  report.c
 

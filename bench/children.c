@@ -181,3 +181,16 @@ children_free_port (void)
     close (fd);
     return port;
 }
+
+void
+children_kill (bench_t *self, pid_t *pid_p)
+{
+    pid_t pid = *pid_p;
+    *pid_p = 0;
+    for (size_t i = 0; pid > 0 && i < BENCH_MAX_CHILDREN; i++)
+        if (self->children [i].pid == pid) {      //  ours, not yet reaped
+            kill (pid, SIGKILL);
+            waitpid (pid, NULL, 0);
+            self->children [i].pid = 0;
+        }
+}

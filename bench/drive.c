@@ -135,8 +135,11 @@ drive_run (pipeline_t *pipeline, drive_t *drive)
                 goto cleanup;
             }
             election__ack__free_unpacked (ack, NULL);
-            acked++;
             last_event = bench_now_ns ();
+            //  One DEALER, one aggregator thread: acks come in send order
+            if (drive->ack_latency_ns && acked < sent)
+                drive->ack_latency_ns [acked] = last_event - send_ns [acked];
+            acked++;
         }
         for (int i = 0; i < 4096 && (items [1].revents & ZMQ_POLLIN); i++) {
             zmq_msg_t topic, body;
@@ -243,6 +246,7 @@ pipeline_stop (bench_t *self, pipeline_t *pipeline)
     pipeline->dealer = pipeline->sub = NULL;
     children_stop (self, &pipeline->publisher);
     children_stop (self, &pipeline->aggregator);
+    children_stop (self, &pipeline->backup);
 }
 
 //  Waits until the subscriber hears a publisher heartbeat saying its
@@ -263,7 +267,9 @@ s_wait_publisher (bench_t *self, pipeline_t *pipeline, int64_t deadline)
                 Election__Update *update = election__update__unpack (NULL, zmq_msg_size (&body),
                                                                      zmq_msg_data (&body));
                 live = update && update->body_case == ELECTION__UPDATE__BODY_HEARTBEAT
-                    && update->heartbeat->upstream_ok;
+                    && update->heartbeat->upstream_ok
+                    //  a pair is measured with its copy on, as a night would run
+                    && (!pipeline->backup || update->heartbeat->copy);
                 if (update)
                     election__update__free_unpacked (update, NULL);
             }
@@ -282,16 +288,46 @@ s_wait_publisher (bench_t *self, pipeline_t *pipeline, int64_t deadline)
 //  subscriber must receive (a rush is replaced by the full result later).
 //  probe_revision is the revision of that rush; a lost probe is sent again
 //  one revision higher, and *probe_revision says which one got through.
+pid_t
+pipeline_pair_member (bench_t *self, const char *role, const char *baseline,
+                      const char *ingest, const char *updates, const char *snapshot,
+                      const char *peer_bind, const char *peer, const char *journal,
+                      const char *log_path)
+{
+    char *argv [] = { "aggregator", "--baseline", (char *) baseline, "--role", (char *) role,
+        "--ingest", (char *) ingest, "--updates", (char *) updates, "--snapshot", (char *) snapshot,
+        "--peer-bind", (char *) peer_bind, "--peer", (char *) peer, "--journal", (char *) journal,
+        "--heartbeat-ms", BENCH_HEARTBEAT_MS, "--quiet", NULL };
+    return children_spawn (self, "aggregator", argv, log_path);
+}
+
+int
+pipeline_wait_active (bench_t *self, const char *snapshot, pid_t watch, int64_t deadline)
+{
+    while (!signals_interrupted () && bench_now_ns () < deadline) {
+        Election__Snapshot *header = NULL;
+        if (s_ask_snapshot (self, snapshot, "national", watch, deadline, &header))
+            return -1;
+        bool active = header->pair_state == ELECTION__PAIR_STATE__PAIR_ACTIVE;
+        election__snapshot__free_unpacked (header, NULL);
+        if (active)
+            return 0;
+        zmq_poll (NULL, 0, 50);     //  asked again in a moment, not in a spin
+    }
+    return -1;
+}
+
 int
 pipeline_start (bench_t *self, pipeline_t *pipeline, const char *name,
-                const char *baseline, bool journal, batch_t *(*make_probe) (void *, uint32_t),
+                const char *baseline, bool journal, bool pair,
+                batch_t *(*make_probe) (void *, uint32_t),
                 void *probe_arg, uint32_t *probe_revision)
 {
     memset (pipeline, 0, sizeof *pipeline);
     snprintf (pipeline->name, sizeof pipeline->name, "%s", name);
     unsigned id = ++self->pipelines;
-    int ports [5];
-    for (int i = 0; i < 5; i++) {
+    int ports [10];
+    for (int i = 0; i < 10; i++) {
         ports [i] = children_free_port ();
         for (int j = 0; j < i; j++)
             if (ports [j] == ports [i])
@@ -328,14 +364,38 @@ pipeline_start (bench_t *self, pipeline_t *pipeline, const char *name,
     int64_t deadline = bench_now_ns () + BENCH_START_NS;
     Election__Snapshot *header = NULL;
 
-    pipeline->aggregator = children_spawn (self, "aggregator", agg_argv, pipeline->log_path);
-    if (pipeline->aggregator < 0)
-        goto failed;
-    //  Ready = answers a snapshot request (asking for a small part only)
-    if (s_ask_snapshot (self, pipeline->agg_snapshot, "national", pipeline->aggregator,
-                        deadline, &header))
-        goto failed;
-    election__snapshot__free_unpacked (header, NULL);
+    if (pair) {
+        //  The primary at ports 0-2, the backup at 5-7, their peer links 8, 9
+        char backup [3][64], peer [2][64], backup_journal [PATH_MAX];
+        for (int i = 0; i < 3; i++)
+            snprintf (backup [i], sizeof backup [i], "tcp://127.0.0.1:%d", ports [5 + i]);
+        for (int i = 0; i < 2; i++)
+            snprintf (peer [i], sizeof peer [i], "tcp://127.0.0.1:%d", ports [8 + i]);
+        snprintf (backup_journal, sizeof backup_journal, "%s/%02u-%s-backup.journal", self->tmp_dir, id, name);
+        snprintf (pipeline->pair_updates, sizeof pipeline->pair_updates, "%s,%s", pipeline->agg_updates, backup [1]);
+        snprintf (pipeline->pair_snapshot, sizeof pipeline->pair_snapshot, "%s,%s", pipeline->agg_snapshot, backup [2]);
+        pub_argv [2] = pipeline->pair_updates;
+        pub_argv [4] = pipeline->pair_snapshot;
+        pipeline->aggregator = pipeline_pair_member (self, "primary", baseline, pipeline->ingest,
+            pipeline->agg_updates, pipeline->agg_snapshot, peer [0], peer [1], journal_path,
+            pipeline->log_path);
+        pipeline->backup = pipeline_pair_member (self, "backup", baseline, backup [0], backup [1],
+            backup [2], peer [1], peer [0], backup_journal, pipeline->log_path);
+        //  Ready = the primary says it is active (both up, neither was)
+        if (pipeline->aggregator < 0 || pipeline->backup < 0
+        ||  pipeline_wait_active (self, pipeline->agg_snapshot, pipeline->aggregator, deadline))
+            goto failed;
+    }
+    else {
+        pipeline->aggregator = children_spawn (self, "aggregator", agg_argv, pipeline->log_path);
+        if (pipeline->aggregator < 0)
+            goto failed;
+        //  Ready = answers a snapshot request (asking for a small part only)
+        if (s_ask_snapshot (self, pipeline->agg_snapshot, "national", pipeline->aggregator,
+                            deadline, &header))
+            goto failed;
+        election__snapshot__free_unpacked (header, NULL);
+    }
     pipeline->publisher = children_spawn (self, "publisher", pub_argv, pipeline->log_path);
     if (pipeline->publisher < 0)
         goto failed;

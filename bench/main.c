@@ -51,6 +51,7 @@ s_usage (FILE *out)
         "  --latency-s S        seconds of offered load per rate and rep (default 5; quick 1)\n"
         "  --raw-messages N     raw PUSH/PULL messages per rep (default 2000000; quick 500000)\n"
         "  --raw-round-trips N  raw DEALER/ROUTER round trips per rep (default 20000; quick 10000)\n"
+        "  --failovers N        failover trials of a pair of aggregators (default 20; quick 3)\n"
         "  --bin-dir DIR        where aggregator and publisher are (default: beside bench)\n"
         "  --data DIR           ge2015.csv and ge2017.csv (default %s)\n"
         "  --tmpdir DIR         parent of the scratch directory (default $TMPDIR or /tmp);\n"
@@ -74,6 +75,7 @@ static int
 s_parse_options (int argc, char *argv [], bench_options_t *options)
 {
     size_t reps = 0, revisions = 0, large_decls = 0, raw_messages = 0, raw_round_trips = 0, latency_ds = 0;
+    size_t failovers = 0;
     static const struct option table [] = {
         { "quick", no_argument, NULL, 'q' },
         { "reps", required_argument, NULL, 'r' },
@@ -86,6 +88,7 @@ s_parse_options (int argc, char *argv [], bench_options_t *options)
         { "latency-s", required_argument, NULL, 'l' },
         { "raw-messages", required_argument, NULL, 'm' },
         { "raw-round-trips", required_argument, NULL, 't' },
+        { "failovers", required_argument, NULL, 'F' },
         { "bin-dir", required_argument, NULL, 'b' },
         { "data", required_argument, NULL, 'd' },
         { "tmpdir", required_argument, NULL, 'T' },
@@ -114,6 +117,7 @@ s_parse_options (int argc, char *argv [], bench_options_t *options)
             }
             case 'm': rc = s_parse_size (optarg, "--raw-messages", 2, 100000000, &raw_messages); break;
             case 't': rc = s_parse_size (optarg, "--raw-round-trips", 1, 100000000, &raw_round_trips); break;
+            case 'F': rc = s_parse_size (optarg, "--failovers", 1, 1000, &failovers); break;
             case 'b': options->bin_dir = optarg; break;
             case 'd': options->data_dir = optarg; break;
             case 'T': options->tmp_parent = optarg; break;
@@ -134,6 +138,7 @@ s_parse_options (int argc, char *argv [], bench_options_t *options)
     options->latency_s = latency_ds ? (double) latency_ds / 10 : options->quick ? 1 : 5;
     options->raw_messages = raw_messages ? raw_messages : options->quick ? 500000 : 2000000;
     options->raw_round_trips = raw_round_trips ? raw_round_trips : options->quick ? 10000 : 20000;
+    options->failovers = failovers ? failovers : options->quick ? 3 : 20;
     return 0;
 }
 
@@ -251,7 +256,8 @@ main (int argc, char *argv [])
         fflush (stdout);
     }
     size_t small_topics = 0, large_topics = 0;
-    if (measure_small (self, &small_topics) || measure_large (self, &large_topics) || measure_night (self))
+    if (measure_small (self, &small_topics) || measure_large (self, &large_topics) || measure_night (self)
+    ||  measure_pair (self) || failover_measure (self))
         goto cleanup;
     printf ("\ntotal %.1f s\n", (double) (bench_now_ns () - start) / 1e9);
     report_print (self, small_topics, large_topics);

@@ -59,11 +59,12 @@ s_latency (bench_t *self, pipeline_t *pipeline, const synthetic_t *election,
     if (synthetic_batch (&batch, election, count, &pipeline->next_revision))
         return -1;
     int64_t *latency = calloc (count, sizeof (int64_t));
+    int64_t *ack_latency = calloc (count, sizeof (int64_t));
     //  The window still applies, as in every drive: sends it holds back
     //  are counted (rate not offered).
     drive_t drive = { .batch = &batch, .rate = rate, .window = self->options.window,
-                        .latency_ns = latency };
-    int rc = latency ? drive_run (pipeline, &drive) : -1;
+                        .latency_ns = latency, .ack_latency_ns = ack_latency };
+    int rc = latency && ack_latency ? drive_run (pipeline, &drive) : -1;
     if (rc == 0) {
         qsort (latency, count, sizeof (int64_t), report_cmp_i64);
         char key [48], text [96];
@@ -83,9 +84,21 @@ s_latency (bench_t *self, pipeline_t *pipeline, const synthetic_t *election,
         printf ("  %-40s p50 %8.1f  p99 %8.1f  p99.9 %8.1f us  (%zu at %.0f/s%s)\n",
                 label, p50, p99, p999, count, achieved,
                 drive.held ? "; the window held sends back: rate not sustained" : "");
+        //  Send to ack: what a count centre waits for
+        qsort (ack_latency, count, sizeof (int64_t), report_cmp_i64);
+        double ack_p50 = report_percentile (ack_latency, count, 0.50) / 1e3;
+        double ack_p99 = report_percentile (ack_latency, count, 0.99) / 1e3;
+        snprintf (key, sizeof key, "%s_ack_p50_us", prefix);
+        snprintf (text, sizeof text, "%s, ack p50", label);
+        report_record (self, key, text, "us", ack_p50);
+        snprintf (key, sizeof key, "%s_ack_p99_us", prefix);
+        snprintf (text, sizeof text, "%s, ack p99", label);
+        report_record (self, key, text, "us", ack_p99);
+        printf ("  %-40s p50 %8.1f  p99 %8.1f us (send to ack)\n", "", ack_p50, ack_p99);
         fflush (stdout);
     }
     free (latency);
+    free (ack_latency);
     batch_free (&batch);
     return rc;
 }
@@ -169,7 +182,7 @@ s_small_run (bench_t *self, pipeline_t *pipeline, synthetic_t *election,
     fflush (stdout);
     uint32_t probe = 1;
     if (pipeline_start (self, pipeline, journal ? "small-journal" : "small-nojournal", baseline,
-                        journal, synthetic_probe, election, &probe))
+                        journal, false, synthetic_probe, election, &probe))
         return -1;
     pipeline->next_revision = probe + 1;
     snprintf (key, sizeof key, "decl_per_s%s", suffix);
@@ -240,7 +253,7 @@ measure_large (bench_t *self, size_t *snapshot_topics)
         goto cleanup;
     int64_t t1 = bench_now_ns ();
     uint32_t probe = 1;
-    if (pipeline_start (self, &pipeline, "large-nojournal", baseline, false,
+    if (pipeline_start (self, &pipeline, "large-nojournal", baseline, false, false,
                         synthetic_probe, &election, &probe))
         goto cleanup;
     printf ("  baseline written in %.1f s, pipeline ready in %.1f s\n",
@@ -313,7 +326,7 @@ measure_night (bench_t *self)
     for (int rep = 0; rep < self->options.reps; rep++) {
         pipeline_t pipeline;
         uint32_t probe = 1;
-        if (pipeline_start (self, &pipeline, "night-2017", baseline, true, s_night_probe, &night, &probe))
+        if (pipeline_start (self, &pipeline, "night-2017", baseline, true, false, s_night_probe, &night, &probe))
             goto cleanup;
         drive_t drive = { .batch = &batch, .window = seats, .watch_national = true };
         int failed = drive_run (&pipeline, &drive);
@@ -335,5 +348,48 @@ measure_night (bench_t *self)
 cleanup:
     batch_free (&batch);
     results_destroy (&night.results);
+    return rc;
+}
+
+//  A pair of aggregators on the small election, its standby a copy: every
+//  batch is on both journals before it is acknowledged. Beside the single
+//  aggregator's figures (decl_per_s, lat_1k) from measure_small, same run.
+int
+measure_pair (bench_t *self)
+{
+    bench_options_t *options = &self->options;
+    char baseline [PATH_MAX];
+    snprintf (baseline, sizeof baseline, "%s/baseline-pair-%zu.csv", self->tmp_dir, options->seats);
+    char *ids = synthetic_ons_ids (options->seats);
+    synthetic_t election = { ids, options->seats, options->candidates };
+    pipeline_t pipeline = { 0 };
+    int rc = -1;
+    printf ("== %zu seats, %zu candidates: a pair, journal + fsync on both, the standby a copy\n",
+            options->seats, options->candidates);
+    fflush (stdout);
+    uint32_t probe = 1;
+    if (!ids || synthetic_write_baseline (baseline, options->seats, options->candidates)
+    ||  pipeline_start (self, &pipeline, "small-pair", baseline, true, true, synthetic_probe,
+                        &election, &probe))
+        goto cleanup;
+    pipeline.next_revision = probe + 1;
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_throughput (self, &pipeline, &election, options->seats * options->revisions,
+                          "decl_per_s_pair", "acked decl/s, pair (copy on)"))
+            goto cleanup;
+    for (int rep = 0; rep < options->reps; rep++)
+        if (s_latency (self, &pipeline, &election, 1000, "lat_1k_pair", "latency @1,000/s pair"))
+            goto cleanup;
+    double single = report_median (self, "decl_per_s"), pair = report_median (self, "decl_per_s_pair");
+    printf ("  the copy: %.0f decl/s against %.0f alone (x%.2f); ack p99 @1,000/s %.0f us against "
+            "%.0f us alone\n", pair, single, single > 0 ? pair / single : 0,
+            report_median (self, "lat_1k_pair_ack_p99_us"), report_median (self, "lat_1k_ack_p99_us"));
+    fflush (stdout);
+    rc = 0;
+cleanup:
+    pipeline_stop (self, &pipeline);
+    if (!options->keep)
+        unlink (baseline);
+    free (ids);
     return rc;
 }
