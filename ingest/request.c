@@ -50,7 +50,8 @@ request_ask (void *ctx, const sender_config_t *config, const char *command,
         fprintf (stderr, "ingest: cannot set CURVE keys: %s\n", zmq_strerror (errno));
         goto cleanup;
     }
-    if (net_attach (dealer, config->to, false))
+    //  A pair's two: either answers (the standby from what it holds)
+    if (!net_attach_list (dealer, config->to))
         goto cleanup;
     int64_t started = clock_mono_ms (), sent = 0;
     while (true) {

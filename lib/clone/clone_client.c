@@ -55,32 +55,6 @@ s_prepare (clone_client_t *self, void *socket)
     return 0;
 }
 
-//  Connects socket to every endpoint of a list "A,B"; returns how many, or
-//  0 on failure (logged)
-static size_t
-s_attach_all (void *socket, const char *endpoints)
-{
-    size_t count = 0;
-    for (const char *at = endpoints; *at;) {
-        size_t length = strcspn (at, ",");
-        char endpoint [256];
-        if (!length || length >= sizeof endpoint) {
-            log_error ("CLN050", "bad endpoint list \"%s\": one endpoint, or a pair's \"A,B\"",
-                       endpoints);
-            return 0;
-        }
-        memcpy (endpoint, at, length);
-        endpoint [length] = 0;
-        if (net_attach (socket, endpoint, false))
-            return 0;
-        count++;
-        at += length;
-        if (*at == ',')
-            at++;
-    }
-    return count;
-}
-
 static int
 s_ask_snapshot (clone_client_t *self)
 {
@@ -94,7 +68,7 @@ s_ask_snapshot (clone_client_t *self)
     self->asked_at = clock_mono_ms ();
     self->standby_answers = 0;
     bool failed = !self->dealer || s_prepare (self, self->dealer)
-               || s_attach_all (self->dealer, self->snapshot_endpoint) != self->servers;
+               || net_attach_list (self->dealer, self->snapshot_endpoint) != self->servers;
     //  A pair: one request to each (the DEALER deals them out in turn); the
     //  active one's answer is the state, the standby's says it is not
     for (size_t i = 0; !failed && i < self->servers; i++)
@@ -146,7 +120,7 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, topics [i], strlen (topics [i]));
     if (n_topics)
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "health", 6);
-    size_t streams = s_attach_all (self->sub, updates);
+    size_t streams = net_attach_list (self->sub, updates);
     if (streams != self->servers) {
         if (streams)
             log_error ("CLN051", "%zu update endpoints (%s) but %zu snapshot endpoints (%s): "

@@ -22,6 +22,30 @@ net_attach (void *socket, const char *endpoint, bool bind)
     return rc;
 }
 
+size_t
+net_attach_list (void *socket, const char *endpoints)
+{
+    size_t count = 0;
+    for (const char *at = endpoints; *at;) {
+        size_t length = strcspn (at, ",");
+        char endpoint [256];
+        if (!length || length >= sizeof endpoint) {
+            log_error ("WIRE003", "bad endpoint list \"%s\": one endpoint, or a pair's \"A,B\"",
+                       endpoints);
+            return 0;
+        }
+        memcpy (endpoint, at, length);
+        endpoint [length] = 0;
+        if (net_attach (socket, endpoint, false))
+            return 0;
+        count++;
+        at += length;
+        if (*at == ',')
+            at++;
+    }
+    return count;
+}
+
 void *
 net_socket (void *ctx, int type, const char *endpoint, bool bind)
 {

@@ -42,6 +42,12 @@ void *net_socket (void *ctx, int type, const char *endpoint, bool bind);
 /*  Binds or connects as net_socket does. Returns 0, or -1 (logged).  */
 int net_attach (void *socket, const char *endpoint, bool bind);
 
+/*  Connects socket to every endpoint of a list "A,B" (a pair of
+    aggregators; one endpoint is a list of one), as net_attach does.
+    Returns how many, or 0 if the list is malformed or one cannot be
+    attached (logged).                                                      */
+size_t net_attach_list (void *socket, const char *endpoints);
+
 /*  Packs msg and sends it as one frame. Returns 0 or -1 (errno set).  */
 int net_send_pb (void *socket, const ProtobufCMessage *msg, int flags);
 
