@@ -51,8 +51,13 @@ request_ask (void *ctx, const sender_config_t *config, const char *command,
         goto cleanup;
     }
     //  A pair's two: either answers (the standby from what it holds)
-    if (!net_attach_list (dealer, config->to))
+    errno = 0;
+    if (!net_attach_list (dealer, config->to)) {
+        if (errno == EINVAL)
+            log_error ("ING152", "--to must be one endpoint or a pair \"A,B\", not \"%s\"",
+                       config->to);
         goto cleanup;
+    }
     int64_t started = clock_mono_ms (), sent = 0;
     while (true) {
         int64_t now = clock_mono_ms ();

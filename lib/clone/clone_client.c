@@ -67,8 +67,12 @@ s_ask_snapshot (clone_client_t *self)
     request.failover = self->failover;
     self->asked_at = clock_mono_ms ();
     self->standby_answers = 0;
+    errno = 0;
     bool failed = !self->dealer || s_prepare (self, self->dealer)
                || net_attach_list (self->dealer, self->snapshot_endpoint) != self->servers;
+    if (failed && errno == EINVAL)
+        log_error ("CLN050", "bad endpoint list \"%s\": one endpoint, or a pair's \"A,B\"",
+                   self->snapshot_endpoint);
     //  A pair: one request to each (the DEALER deals them out in turn); the
     //  active one's answer is the state, the standby's says it is not
     for (size_t i = 0; !failed && i < self->servers; i++)
@@ -121,6 +125,8 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
     if (n_topics)
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "health", 6);
     size_t streams = net_attach_list (self->sub, updates);
+    if (!streams && errno == EINVAL)
+        log_error ("CLN050", "bad endpoint list \"%s\": one endpoint, or a pair's \"A,B\"", updates);
     if (streams != self->servers) {
         if (streams)
             log_error ("CLN051", "%zu update endpoints (%s) but %zu snapshot endpoints (%s): "

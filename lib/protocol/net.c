@@ -30,8 +30,7 @@ net_attach_list (void *socket, const char *endpoints)
         size_t length = strcspn (at, ",");
         char endpoint [256];
         if (!length || length >= sizeof endpoint) {
-            log_error ("WIRE003", "bad endpoint list \"%s\": one endpoint, or a pair's \"A,B\"",
-                       endpoints);
+            errno = EINVAL;         //  the caller says it, under its own id
             return 0;
         }
         memcpy (endpoint, at, length);

@@ -44,8 +44,8 @@ int net_attach (void *socket, const char *endpoint, bool bind);
 
 /*  Connects socket to every endpoint of a list "A,B" (a pair of
     aggregators; one endpoint is a list of one), as net_attach does.
-    Returns how many, or 0 if the list is malformed or one cannot be
-    attached (logged).                                                      */
+    Returns how many, or 0 if one cannot be attached (logged) or the list
+    is malformed (errno EINVAL, not logged: the caller says it).            */
 size_t net_attach_list (void *socket, const char *endpoints);
 
 /*  Packs msg and sends it as one frame. Returns 0 or -1 (errno set).  */
