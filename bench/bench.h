@@ -6,12 +6,16 @@
       main.c       the command line, and the order of the run
       children.c   the aggregator and publisher processes, their memory and CPU
       synthetic.c  synthetic elections: baselines, declarations, probes
-      batch.c      batches of packed declarations
-      drive.c      starting a pipeline, driving it, asking it for snapshots
+      batch.c      batches of packed declarations (and of the raw chain's)
+      drive.c      starting a pipeline (ours, or the raw chain), driving
+                   it, asking it for snapshots
       raw.c        raw libzmq baselines on the same machine
-      measure.c    the measurements: small, large, the 2017 night, a pair
+      measure.c    the measurements: small (and the raw chain beside it),
+                   large, the 2017 night, a pair
       failover.c   a pair's failover time
-      report.c     figures, statistics and the report                      */
+      report.c     figures, statistics and the report
+    The raw durable chain's two processes are another program, bench-chain
+    (chain_node.c; its frames in chain.h).                                 */
 #ifndef BENCH_H
 #define BENCH_H
 
@@ -67,8 +71,17 @@ typedef struct {
     const char *name;
 } child_t;
 
+//  What the real pipeline sent for the declarations of durable throughput
+//  runs: the raw chain carries as many updates per declaration, and frames
+//  of the same mean sizes. Updates are every message but heartbeats.
+typedef struct {
+    size_t declarations, acks, updates;
+    size_t ack_bytes, topic_bytes, update_bytes;    /* totals */
+} traffic_t;
+
 typedef struct {
     bench_options_t options;
+    char own_dir [PATH_MAX];    /* where bench is, and bench-chain beside it */
     char tmp_dir [1024];
     void *ctx;
     child_t children [BENCH_MAX_CHILDREN];
@@ -77,12 +90,16 @@ typedef struct {
     size_t message_bytes;       /* median packed declaration, for the raw runs */
     unsigned pipelines;         /* pipelines started so far (names their files) */
     bool publisher_has_http;    /* its --help offers --http (a gateway to turn off) */
+    traffic_t traffic;          /* counted in the durable small throughput runs */
 } bench_t;
 
 //  A running aggregator + publisher, with our sender and subscriber on them;
-//  or a pair of aggregators (the primary active, the backup its standby)
+//  or a pair of aggregators (the primary active, the backup its standby);
+//  or the raw chain (`chain`): its store in the aggregator's place and its
+//  relay in the publisher's
 typedef struct {
     char name [32];
+    bool chain;                 /* the raw chain: frames of chain.h, not protobuf */
     pid_t aggregator, publisher;
     pid_t backup;               /* a pair's standby; 0: no pair */
     char ingest [64], agg_updates [64], agg_snapshot [64], updates [64], snapshot [64];
@@ -111,6 +128,7 @@ typedef struct {
     int64_t *latency_ns;        /* NULL, or batch->n send-to-seat-update times */
     int64_t *ack_latency_ns;    /* NULL, or batch->n send-to-ack times */
     int64_t elapsed_ns;         /* first send to the last ack / update */
+    traffic_t traffic;          /* what came back: acks, updates, their sizes */
     size_t held;                /* paced sends the window held back past their time */
     uint32_t declared;          /* from the last national update (watch_national) */
 } drive_t;
@@ -132,9 +150,10 @@ bench_now_ns (void)
 
 //  children.c
 
-//  Starts bin_dir/program with argv, stdout and stderr appended to log_path.
+//  Starts dir/program with argv, stdout and stderr appended to log_path.
 //  The child dies with us even if we are killed outright (PDEATHSIG).
-pid_t children_spawn (bench_t *self, const char *program, char *const argv [], const char *log_path);
+pid_t children_spawn (bench_t *self, const char *dir, const char *program, char *const argv [],
+                      const char *log_path);
 
 //  True while pid runs; reaps it and forgets it if it has exited
 bool children_alive (bench_t *self, pid_t pid);
@@ -152,8 +171,9 @@ long children_rss_kb (pid_t pid);
 //  CPU time (user + system) of a process so far, in microseconds, or -1
 double children_cpu_us (pid_t pid);
 
-//  A loopback TCP port free right now (bound to port 0 and released)
-int children_free_port (void);
+//  n distinct loopback TCP endpoints on ports free right now (each bound to
+//  port 0 and released). -1 if there are none.
+int children_endpoints (size_t n, char endpoints [][64]);
 
 //  synthetic.c
 
@@ -192,6 +212,12 @@ int batch_add (batch_t *batch, const Election__Declaration *decl, const char *on
 //  Packs a real seat (a results file) as its full declaration, or a rush
 int batch_seat (batch_t *batch, const seat_result_t *seat, bool rush);
 
+//  `count` raw chain declarations of `size` bytes (chain.h), indices from
+//  first. Together they ask for as many updates as the real pipeline sent
+//  for as many declarations (traffic), spread evenly, at least 1 each
+//  (every declaration has its seat update). -1 if traffic is empty.
+int batch_chain (batch_t *batch, const traffic_t *traffic, size_t size, uint64_t first, size_t count);
+
 //  drive.c
 
 //  Starts an aggregator on baseline (journal: a fresh file, or none) and a
@@ -219,11 +245,17 @@ pid_t pipeline_pair_member (bench_t *self, const char *role, const char *baselin
 //  active (a pair's), or the deadline passes. 0 when it is.
 int pipeline_wait_active (bench_t *self, const char *snapshot, pid_t watch, int64_t deadline);
 
+//  Starts the raw chain (bench-chain store with a fresh file, and relay),
+//  its frames of the mean sizes of self->traffic; connects our sender and
+//  subscriber and proves the path with a probe as pipeline_start does.
+int chain_start (bench_t *self, pipeline_t *pipeline);
+
 //  Stops both children and closes our sockets
 void pipeline_stop (bench_t *self, pipeline_t *pipeline);
 
 //  Sends a batch and waits until every declaration is acknowledged as
-//  accepted and the subscriber has its seat update and national update.
+//  accepted and the subscriber has its seat update and national update
+//  (the raw chain: its first and last update).
 //  Pacing: at most `window` declarations without both their ack and their
 //  seat update, and (rate > 0) declaration k not before first + k / rate.
 int drive_run (pipeline_t *pipeline, drive_t *drive);
@@ -238,8 +270,10 @@ int raw_rtt (bench_t *self);
 
 //  measure.c
 
-//  The small election: throughput with and without the journal, latency
-//  at fixed rates (both ways), snapshot, memory
+//  The small election: throughput with and without the journal, and of the
+//  raw durable chain (each repetition right after ours with the journal,
+//  carrying the traffic that counted); latency at fixed rates (all three);
+//  snapshot, memory
 int measure_small (bench_t *self, size_t *snapshot_topics);
 
 //  The large election: every seat declared (a wave), then revised (a

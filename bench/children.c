@@ -14,16 +14,16 @@
 #include <unistd.h>
 #include <zmq.h>
 
-//  Starts bin_dir/program with argv, stdout and stderr appended to log_path.
+//  Starts dir/program with argv, stdout and stderr appended to log_path.
 //  The child dies with us even if we are killed outright (PDEATHSIG).
 pid_t
-children_spawn (bench_t *self, const char *program, char *const argv [], const char *log_path)
+children_spawn (bench_t *self, const char *dir, const char *program, char *const argv [],
+                const char *log_path)
 {
     char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s/%s", self->options.bin_dir, program);
+    snprintf (path, sizeof path, "%s/%s", dir, program);
     if (access (path, X_OK)) {
-        fprintf (stderr, "bench: cannot run %s: %s (build the aggregator and publisher first)\n",
-                 path, strerror (errno));
+        fprintf (stderr, "bench: cannot run %s: %s (build it first)\n", path, strerror (errno));
         return -1;
     }
     size_t slot = 0;
@@ -165,8 +165,8 @@ children_cpu_us (pid_t pid)
 }
 
 //  A loopback TCP port free right now (bound to port 0 and released)
-int
-children_free_port (void)
+static int
+s_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -193,4 +193,23 @@ children_kill (bench_t *self, pid_t *pid_p)
             waitpid (pid, NULL, 0);
             self->children [i].pid = 0;
         }
+}
+
+//  n distinct loopback TCP endpoints on ports free right now
+int
+children_endpoints (size_t n, char endpoints [][64])
+{
+    int ports [n ? n : 1];
+    for (size_t i = 0; i < n; i++) {
+        ports [i] = s_free_port ();
+        for (size_t j = 0; j < i; j++)
+            if (ports [j] == ports [i])
+                ports [i] = -1;
+        if (ports [i] < 0) {
+            fprintf (stderr, "bench: no free port\n");
+            return -1;
+        }
+        snprintf (endpoints [i], 64, "tcp://127.0.0.1:%d", ports [i]);
+    }
+    return 0;
 }

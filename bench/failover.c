@@ -79,15 +79,12 @@ s_watch (void *sub, uint64_t *epoch, size_t *seats)
 static double
 s_trial (bench_t *self, int trial, const char *times)
 {
-    char endpoints [2][4][64], journal [2][PATH_MAX], log_path [PATH_MAX];
-    int ports [8];
-    for (int i = 0; i < 8; i++)
-        if ((ports [i] = children_free_port ()) < 0)
-            return -1;
+    char endpoints [2][4][64], journal [2][PATH_MAX], log_path [PATH_MAX], free_endpoints [8][64];
+    if (children_endpoints (8, free_endpoints))
+        return -1;
     for (int node = 0; node < 2; node++) {
         for (int i = 0; i < 4; i++)
-            snprintf (endpoints [node][i], sizeof endpoints [node][i], "tcp://127.0.0.1:%d",
-                      ports [node * 4 + i]);
+            memcpy (endpoints [node][i], free_endpoints [node * 4 + i], 64);
         snprintf (journal [node], sizeof journal [node], "%s/failover-%02d-%s.journal",
                   self->tmp_dir, trial, node ? "backup" : "primary");
     }
@@ -113,7 +110,7 @@ s_trial (bench_t *self, int trial, const char *times)
         goto cleanup;
     char *argv [] = { "ingest", "replay", results, "--times", (char *) times, "--speed", "1",
                       "--to", to, "--give-up", "60", "--quiet", NULL };
-    ingest = children_spawn (self, "ingest", argv, log_path);
+    ingest = children_spawn (self, self->options.bin_dir, "ingest", argv, log_path);
     if (ingest < 0)
         goto cleanup;
     uint64_t epoch = 0;

@@ -52,7 +52,8 @@ s_usage (FILE *out)
         "  --raw-messages N     raw PUSH/PULL messages per rep (default 2000000; quick 500000)\n"
         "  --raw-round-trips N  raw DEALER/ROUTER round trips per rep (default 20000; quick 10000)\n"
         "  --failovers N        failover trials of a pair of aggregators (default 20; quick 3)\n"
-        "  --bin-dir DIR        where aggregator and publisher are (default: beside bench)\n"
+        "  --bin-dir DIR        where aggregator and publisher are (default: beside bench;\n"
+        "                       bench-chain, the raw chain, is always the one beside bench)\n"
         "  --data DIR           ge2015.csv and ge2017.csv (default %s)\n"
         "  --tmpdir DIR         parent of the scratch directory (default $TMPDIR or /tmp);\n"
         "                       journals are fsynced there, so put it on a real disk\n"
@@ -212,16 +213,17 @@ main (int argc, char *argv [])
                                .window = 256, .data_dir = EL_DATA_DIR };
     if (s_parse_options (argc, argv, options))
         return 2;
+    //  bench-chain is ours: always beside us, wherever --bin-dir points
     char exe [PATH_MAX];
     ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    if (!options->bin_dir) {
-        if (len <= 0) {
-            fprintf (stderr, "bench: cannot find my own executable; use --bin-dir\n");
-            return 2;
-        }
-        exe [len] = 0;
-        options->bin_dir = dirname (exe);
+    if (len <= 0) {
+        fprintf (stderr, "bench: cannot find my own executable\n");
+        return 2;
     }
+    exe [len] = 0;
+    snprintf (self->own_dir, sizeof self->own_dir, "%s", dirname (exe));
+    if (!options->bin_dir)
+        options->bin_dir = self->own_dir;
     log_init ("bench", LOG_WARN);
     signals_catch ();
     const char *tmp = options->tmp_parent ? options->tmp_parent

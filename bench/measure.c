@@ -11,13 +11,39 @@
 #include <unistd.h>
 #include <zmq.h>
 
-//  Throughput: `count` declarations going round the seats, max speed
+//  `count` declarations for a drive: synthetic ones for our pipelines, raw
+//  frames for the chain
+static int
+s_batch (bench_t *self, pipeline_t *pipeline, const synthetic_t *election, size_t count,
+         batch_t *batch)
+{
+    if (pipeline->chain)
+        return batch_chain (batch, &self->traffic, self->message_bytes, 0, count);
+    return synthetic_batch (batch, election, count, &pipeline->next_revision);
+}
+
+static void
+s_add_traffic (traffic_t *into, const traffic_t *add)
+{
+    into->declarations += add->declarations;
+    into->acks += add->acks;
+    into->updates += add->updates;
+    into->ack_bytes += add->ack_bytes;
+    into->topic_bytes += add->topic_bytes;
+    into->update_bytes += add->update_bytes;
+}
+
+//  Throughput: `count` declarations going round the seats, max speed. The
+//  CPU its two children spent per declaration goes beside it: for ours
+//  decl_per_s_X gives agg_cpu_us_X and pub_cpu_us_X, for the raw chain
+//  chain_store_cpu_us and chain_relay_cpu_us. traffic: NULL, or where to
+//  add what came back.
 static int
 s_throughput (bench_t *self, pipeline_t *pipeline, const synthetic_t *election,
-              size_t count, const char *key, const char *label)
+              size_t count, const char *key, const char *label, traffic_t *traffic)
 {
     batch_t batch;
-    if (synthetic_batch (&batch, election, count, &pipeline->next_revision))
+    if (s_batch (self, pipeline, election, count, &batch))
         return -1;
     drive_t drive = { .batch = &batch, .window = self->options.window };
     double agg_cpu = children_cpu_us (pipeline->aggregator), pub_cpu = children_cpu_us (pipeline->publisher);
@@ -29,19 +55,31 @@ s_throughput (bench_t *self, pipeline_t *pipeline, const synthetic_t *election,
         agg_cpu = (children_cpu_us (pipeline->aggregator) - agg_cpu) / (double) count;
         pub_cpu = (children_cpu_us (pipeline->publisher) - pub_cpu) / (double) count;
         own_cpu = (children_cpu_us (getpid ()) - own_cpu) / (double) count;
-        //  CPU per declaration: decl_per_s_X -> agg_cpu_us_X, pub_cpu_us_X
-        char cpu_key [64], cpu_label [96];
-        const char *suffix = key + strlen ("decl_per_s");
-        snprintf (cpu_key, sizeof cpu_key, "agg_cpu_us%s", suffix);
-        snprintf (cpu_label, sizeof cpu_label, "aggregator CPU/decl%s", suffix);
-        report_record (self, cpu_key, cpu_label, "us", agg_cpu);
-        snprintf (cpu_key, sizeof cpu_key, "pub_cpu_us%s", suffix);
-        snprintf (cpu_label, sizeof cpu_label, "publisher CPU/decl%s", suffix);
-        report_record (self, cpu_key, cpu_label, "us", pub_cpu);
-        printf ("  %-40s %10.0f decl/s  (%zu in %.3f s; CPU us/decl: aggregator %.1f, "
-                "publisher %.1f, bench %.1f)\n", label, per_s, count,
-                (double) drive.elapsed_ns / 1e9, agg_cpu, pub_cpu, own_cpu);
+        const char *names [2] = { "aggregator", "publisher" };
+        char cpu_key [2][64], cpu_label [2][96];
+        if (pipeline->chain) {
+            names [0] = "store";
+            names [1] = "relay";
+            snprintf (cpu_key [0], sizeof cpu_key [0], "chain_store_cpu_us");
+            snprintf (cpu_key [1], sizeof cpu_key [1], "chain_relay_cpu_us");
+            snprintf (cpu_label [0], sizeof cpu_label [0], "raw chain store CPU/decl");
+            snprintf (cpu_label [1], sizeof cpu_label [1], "raw chain relay CPU/decl");
+        }
+        else {
+            const char *suffix = key + strlen ("decl_per_s");
+            for (int i = 0; i < 2; i++) {
+                snprintf (cpu_key [i], sizeof cpu_key [i], "%s_cpu_us%s", i ? "pub" : "agg", suffix);
+                snprintf (cpu_label [i], sizeof cpu_label [i], "%s CPU/decl%s", names [i], suffix);
+            }
+        }
+        report_record (self, cpu_key [0], cpu_label [0], "us", agg_cpu);
+        report_record (self, cpu_key [1], cpu_label [1], "us", pub_cpu);
+        printf ("  %-40s %10.0f decl/s  (%zu in %.3f s; CPU us/decl: %s %.1f, "
+                "%s %.1f, bench %.1f)\n", label, per_s, count,
+                (double) drive.elapsed_ns / 1e9, names [0], agg_cpu, names [1], pub_cpu, own_cpu);
         fflush (stdout);
+        if (traffic)
+            s_add_traffic (traffic, &drive.traffic);
     }
     batch_free (&batch);
     return rc;
@@ -56,7 +94,7 @@ s_latency (bench_t *self, pipeline_t *pipeline, const synthetic_t *election,
     if (count < 100)
         count = 100;
     batch_t batch;
-    if (synthetic_batch (&batch, election, count, &pipeline->next_revision))
+    if (s_batch (self, pipeline, election, count, &batch))
         return -1;
     int64_t *latency = calloc (count, sizeof (int64_t));
     int64_t *ack_latency = calloc (count, sizeof (int64_t));
@@ -168,17 +206,20 @@ s_record_rss (bench_t *self, pipeline_t *pipeline, const char *key, const char *
 }
 
 //  One pipeline of the small election, with or without the journal:
-//  throughput, then latency at 1,000/s and 10,000/s; left running
+//  throughput, then latency at 1,000/s and 10,000/s; left running. With the
+//  journal, the raw chain (*chain, started once the first repetition has
+//  counted the traffic to give it) runs each figure right after ours, so
+//  that both see the same moment of a shared machine.
 static int
 s_small_run (bench_t *self, pipeline_t *pipeline, synthetic_t *election,
-             const char *baseline, bool journal)
+             const char *baseline, bool journal, pipeline_t *chain)
 {
     bench_options_t *options = &self->options;
     const char *suffix = journal ? "" : "_nojournal";
     const char *how = journal ? "journal" : "no journal";
     char key [64], label [96], key_10k [64], label_10k [96];
     printf ("== %zu seats, %zu candidates: %s\n", options->seats, options->candidates,
-            journal ? "journal + fsync" : "no journal");
+            journal ? "journal + fsync, and the raw durable chain" : "no journal");
     fflush (stdout);
     uint32_t probe = 1;
     if (pipeline_start (self, pipeline, journal ? "small-journal" : "small-nojournal", baseline,
@@ -187,22 +228,33 @@ s_small_run (bench_t *self, pipeline_t *pipeline, synthetic_t *election,
     pipeline->next_revision = probe + 1;
     snprintf (key, sizeof key, "decl_per_s%s", suffix);
     snprintf (label, sizeof label, "acked decl/s, %s", journal ? "journal+fsync" : "no journal");
-    for (int rep = 0; rep < options->reps; rep++)
-        if (s_throughput (self, pipeline, election, options->seats * options->revisions, key, label))
+    size_t count = options->seats * options->revisions;
+    for (int rep = 0; rep < options->reps; rep++) {
+        if (s_throughput (self, pipeline, election, count, key, label, chain ? &self->traffic : NULL))
             return -1;
+        if (chain && !chain->aggregator && chain_start (self, chain))
+            return -1;
+        if (chain && s_throughput (self, chain, NULL, count, "chain_msg_per_s", "raw chain decl/s", NULL))
+            return -1;
+    }
+    if (chain)
+        report_record (self, "chain_updates_per_decl", "updates per declaration", "",
+                       (double) self->traffic.updates / (double) self->traffic.declarations);
     snprintf (key, sizeof key, "lat_1k%s", suffix);
     snprintf (label, sizeof label, "latency @1,000/s %s", how);
     snprintf (key_10k, sizeof key_10k, "lat_10k%s", suffix);
     snprintf (label_10k, sizeof label_10k, "latency @10,000/s %s", how);
     for (int rep = 0; rep < options->reps; rep++)
         if (s_latency (self, pipeline, election, 1000, key, label)
-        ||  s_latency (self, pipeline, election, 10000, key_10k, label_10k))
+        ||  (chain && s_latency (self, chain, NULL, 1000, "chain_lat_1k", "latency @1,000/s raw chain"))
+        ||  s_latency (self, pipeline, election, 10000, key_10k, label_10k)
+        ||  (chain && s_latency (self, chain, NULL, 10000, "chain_lat_10k", "latency @10,000/s raw chain")))
             return -1;
     return 0;
 }
 
-//  The small election: throughput with and without the journal, latency
-//  at fixed rates (both ways), snapshot, memory
+//  The small election: throughput with and without the journal, and of the
+//  raw durable chain; latency at fixed rates (all three); snapshot, memory
 int
 measure_small (bench_t *self, size_t *snapshot_topics)
 {
@@ -211,12 +263,14 @@ measure_small (bench_t *self, size_t *snapshot_topics)
     snprintf (baseline, sizeof baseline, "%s/baseline-%zu.csv", self->tmp_dir, options->seats);
     char *ids = synthetic_ons_ids (options->seats);
     synthetic_t election = { ids, options->seats, options->candidates };
-    pipeline_t durable = { 0 }, volatile_ = { 0 };
+    pipeline_t durable = { 0 }, volatile_ = { 0 }, chain = { 0 };
     int rc = -1;
     if (!ids || synthetic_write_baseline (baseline, options->seats, options->candidates))
         goto cleanup;
-    if (s_small_run (self, &durable, &election, baseline, true)
-    ||  s_small_run (self, &volatile_, &election, baseline, false))
+    if (s_small_run (self, &durable, &election, baseline, true, &chain))
+        goto cleanup;
+    pipeline_stop (self, &chain);
+    if (s_small_run (self, &volatile_, &election, baseline, false, NULL))
         goto cleanup;
     pipeline_stop (self, &durable);
     for (int rep = 0; rep < options->reps; rep++)
@@ -226,6 +280,7 @@ measure_small (bench_t *self, size_t *snapshot_topics)
         goto cleanup;
     rc = 0;
 cleanup:
+    pipeline_stop (self, &chain);
     pipeline_stop (self, &durable);
     pipeline_stop (self, &volatile_);
     if (!options->keep)
@@ -262,11 +317,11 @@ measure_large (bench_t *self, size_t *snapshot_topics)
     //  First declarations of every seat (so that the state is full size),
     //  then the measured repetitions: revisions scattered over all seats
     if (s_throughput (self, &pipeline, &election, options->large_seats,
-                      "decl_per_s_large_first", "acked decl/s, large, first declarations"))
+                      "decl_per_s_large_first", "acked decl/s, large, first declarations", NULL))
         goto cleanup;
     for (int rep = 0; rep < options->reps; rep++)
         if (s_throughput (self, &pipeline, &election, options->large_decls,
-                          "decl_per_s_large", "acked decl/s, large, revisions"))
+                          "decl_per_s_large", "acked decl/s, large, revisions", NULL))
             goto cleanup;
     for (int rep = 0; rep < options->reps; rep++)
         if (s_snapshot (self, &pipeline, "snapshot_large_ms", "late-joiner snapshot, large", snapshot_topics))
@@ -375,7 +430,7 @@ measure_pair (bench_t *self)
     pipeline.next_revision = probe + 1;
     for (int rep = 0; rep < options->reps; rep++)
         if (s_throughput (self, &pipeline, &election, options->seats * options->revisions,
-                          "decl_per_s_pair", "acked decl/s, pair (copy on)"))
+                          "decl_per_s_pair", "acked decl/s, pair (copy on)", NULL))
             goto cleanup;
     for (int rep = 0; rep < options->reps; rep++)
         if (s_latency (self, &pipeline, &election, 1000, "lat_1k_pair", "latency @1,000/s pair"))
