@@ -1,38 +1,137 @@
-/*  log.c: see log.h. The settings are process-wide by nature (stderr is). */
+/*  log.c: see log.h. The settings are process-wide by nature (stderr is),
+    and so is the record of what was held back: the gateway's threads log
+    too, hence the lock.                                                    */
 #include "log.h"
+#include "clock.h"
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#define S_ID_SIZE 16
+#define S_CAUSES  64        /* ids with a window open at once */
+
+//  One cause's window: how many lines it has shown, how many it held back
+typedef struct {
+    char id [S_ID_SIZE];
+    log_level_t level;
+    int64_t opened_ms;      /* mono; 0: slot free */
+    size_t shown;
+    size_t held;
+} s_cause_t;
 
 static const char *s_program = "election";
 static log_level_t s_min_level = LOG_INFO;
+static s_cause_t s_causes [S_CAUSES];
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 log_init (const char *program, log_level_t min_level)
 {
+    static bool registered = false;
     s_program = program;
     s_min_level = min_level;
+    if (!registered)
+        registered = atexit (log_flush) == 0;
 }
 
-void
-log_msg (log_level_t level, const char *id, const char *fmt, ...)
+//  One fprintf per line so lines of concurrent processes do not interleave
+static void
+s_write (log_level_t level, const char *id, const char *text)
 {
     static const char *names [] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
-    if (level < s_min_level)
-        return;
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
     struct tm tm;
     gmtime_r (&now.tv_sec, &tm);
     char stamp [32];
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf (stderr, "%s.%03ldZ %s %s %s %s\n", stamp, now.tv_nsec / 1000000L,
+             s_program, names [level], id, text);
+}
 
+//  Says how many lines of a cause were held back, and closes its window
+static void
+s_close (s_cause_t *cause, int64_t now)
+{
+    if (cause->held) {
+        char text [128];
+        snprintf (text, sizeof text, "... and %zu more like it in the last %lld s (not shown)",
+                  cause->held, (long long) ((now - cause->opened_ms + 999) / 1000));
+        s_write (cause->level, cause->id, text);
+    }
+    cause->opened_ms = 0;
+}
+
+//  True if a line of this cause may be shown now; counts it if not
+static bool
+s_admit (log_level_t level, const char *id, int64_t now)
+{
+    s_cause_t *cause = NULL, *oldest = &s_causes [0];
+    for (size_t i = 0; i < S_CAUSES; i++) {
+        s_cause_t *slot = &s_causes [i];
+        if (slot->opened_ms && now - slot->opened_ms >= LOG_WINDOW_MS)
+            s_close (slot, now);
+        if (slot->opened_ms && strncmp (slot->id, id, S_ID_SIZE) == 0)
+            cause = slot;
+        if (slot->opened_ms < oldest->opened_ms)
+            oldest = slot;
+    }
+    if (!cause) {
+        cause = oldest;
+        if (cause->opened_ms)
+            s_close (cause, now);   //  more causes at once than slots
+        snprintf (cause->id, sizeof cause->id, "%s", id);
+        cause->level = level;
+        cause->opened_ms = now;
+        cause->shown = cause->held = 0;
+    }
+    if (cause->shown < LOG_BURST) {
+        cause->shown++;
+        return true;
+    }
+    cause->held++;
+    return false;
+}
+
+void
+log_msg (log_level_t level, const char *id, const char *fmt, ...)
+{
+    if (level < s_min_level)
+        return;
     char line [1024];
     va_list args;
     va_start (args, fmt);
     vsnprintf (line, sizeof line, fmt, args);
     va_end (args);
-    //  One fprintf per line so lines of concurrent processes do not interleave
-    fprintf (stderr, "%s.%03ldZ %s %s %s %s\n", stamp, now.tv_nsec / 1000000L,
-             s_program, names [level], id, line);
+    pthread_mutex_lock (&s_lock);
+    if (level < LOG_WARN || s_admit (level, id, clock_mono_ms ()))
+        s_write (level, id, line);
+    pthread_mutex_unlock (&s_lock);
+}
+
+static void
+s_close_windows (bool all)
+{
+    int64_t now = clock_mono_ms ();
+    pthread_mutex_lock (&s_lock);
+    for (size_t i = 0; i < S_CAUSES; i++)
+        if (s_causes [i].opened_ms && (all || now - s_causes [i].opened_ms >= LOG_WINDOW_MS))
+            s_close (&s_causes [i], now);
+    pthread_mutex_unlock (&s_lock);
+}
+
+void
+log_tick (void)
+{
+    s_close_windows (false);
+}
+
+void
+log_flush (void)
+{
+    s_close_windows (true);
 }
