@@ -1,6 +1,7 @@
 /*  aggregator: command line of the aggregator server (see aggregator.h).  */
 #include "aggregator.h"
 #include "cli.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "signals.h"
 #include "names.h"
@@ -238,6 +239,7 @@ main (int argc, char *argv [])
         return 2;
     }
     log_init ("aggregator", level);
+    log_info ("AGG140", "open files: at most %lu (every connection is one)", fdlimit_raise ());
     signals_catch ();
     aggregator_t *aggregator = aggregator_new (&config);
     if (!aggregator)

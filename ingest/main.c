@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "clerk.h"
 #include "cli.h"
+#include "fdlimit.h"
 #include "clock.h"
 #include "journal_record.h"
 #include "keygen.h"
@@ -444,6 +445,7 @@ main (int argc, char *argv [])
     }
     const char *path = takes_file ? argv [optind + 1] : NULL;
     log_init ("ingest", level);
+    fdlimit_raise ();    //  every connection is a file (fdlimit.h)
     if (strcmp (command, "journal") == 0)
         return audit_journal (path, self.json);
     if (strcmp (command, "keygen") == 0)

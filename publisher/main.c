@@ -1,6 +1,7 @@
 /*  publisher: command line of the fan-out tier (see publisher.h).  */
 #include "publisher.h"
 #include "cli.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "signals.h"
 #include "net.h"
@@ -156,6 +157,7 @@ main (int argc, char *argv [])
         return 2;
     }
     log_init ("publisher", level);
+    log_info ("PUB150", "open files: at most %lu (every connection is one)", fdlimit_raise ());
     //  A keyed feed beside an open gateway would give the results away to
     //  whoever reaches the port: with a key, the gateway is on only if asked for
     if (config.curve_secret && !http_given) {

@@ -3,6 +3,7 @@
     output by default, JSON lines with --json; --once prints the current
     state and exits. The tool a graphics developer reaches for first.      */
 #include "cli.h"
+#include "fdlimit.h"
 #include "clone_client.h"
 #include "log.h"
 #include "names.h"
@@ -280,6 +281,7 @@ main (int argc, char *argv [])
         return 2;
     }
     log_init ("subscribe", LOG_WARN);
+    fdlimit_raise ();    //  every connection is a file (fdlimit.h)
     signals_catch ();
     self.view = state_view_new ();
     void *ctx = zmq_ctx_new ();
