@@ -86,6 +86,13 @@ net_send_str (void *socket, const char *text, int flags)
 int
 net_recv_frames (void *socket, zmq_msg_t *frames, size_t max, size_t *count, int flags)
 {
+    return net_recv_frames_counted (socket, frames, max, count, flags, NULL, NULL);
+}
+
+int
+net_recv_frames_counted (void *socket, zmq_msg_t *frames, size_t max, size_t *count,
+                         int flags, net_seen_fn *seen, void *arg)
+{
     *count = 0;
     int more = 1;
     while (more) {
@@ -100,6 +107,8 @@ net_recv_frames (void *socket, zmq_msg_t *frames, size_t max, size_t *count, int
             return -1;
         }
         more = zmq_msg_more (&frame);
+        if (seen)
+            seen (arg, &frame, *count);
         if (*count < max)
             frames [*count] = frame;
         else

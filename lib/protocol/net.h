@@ -31,6 +31,12 @@
 #define NET_PEER_TIMEOUT_MS     1000
 #define NET_COPY_TIMEOUT_MS     500
 #define NET_FAILOVER_MS         1500
+/*  The largest declaration the aggregator's ingest socket takes (its
+    ZMQ_MAXMSGSIZE): a sender refuses to send a larger one.                 */
+#define NET_MAX_DECLARATION (256 * 1024)
+/*  The longest topic published ("seat.<id>", "region.<name>"...), and so the
+    longest subscription a publishing socket admits.                        */
+#define NET_MAX_TOPIC       128
 
 /*  Makes a socket of `type`, binds (bind=true) or connects it to endpoint,
     with LINGER 0 so that closing never hangs. A connect endpoint written with
@@ -60,6 +66,12 @@ int net_send_str (void *socket, const char *text, int flags);
     Caller closes each frame with zmq_msg_close (net_frames_close).          */
 int net_recv_frames (void *socket, zmq_msg_t *frames, size_t max, size_t *count, int flags);
 void net_frames_close (zmq_msg_t *frames, size_t count);
+
+/*  As net_recv_frames, and calls seen (arg, frame, index) on every frame
+    received, the dropped extra ones too, before it is kept or closed.      */
+typedef void (net_seen_fn) (void *arg, zmq_msg_t *frame, size_t index);
+int net_recv_frames_counted (void *socket, zmq_msg_t *frames, size_t max, size_t *count,
+                             int flags, net_seen_fn *seen, void *arg);
 
 /*  Copies a frame into a NUL-terminated string of at most size-1 bytes.
     Returns false if the frame was longer than that.                        */

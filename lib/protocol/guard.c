@@ -1,0 +1,573 @@
+/*  guard.c: see guard.h.
+
+    The bytes a peer has made libzmq hold are
+        received by the kernel (TCP_INFO) - still in the kernel (FIONREAD)
+        - delivered to us (each frame's size and its framing on the wire)
+        - what the wire carries that libzmq never delivers
+    The last term is the ZMTP greeting and handshake (a fixed allowance)
+    and any heartbeat (PING) commands the peer sends, about 9 bytes each,
+    which we cannot see: the allowance grows by S_PING_BYTES_PER_S with the
+    connection's age, so a peer heartbeating once a second is never taken
+    for one that holds back a message, and a slow attacker gains no more
+    than that rate.
+
+    held_hard is judged on what the peer has sent, the bytes still in the
+    kernel included: libzmq will read them (an XPUB files subscriptions in
+    its tree as it reads them, before we see one), so a peer that has sent
+    far more than any honest one is cut before they are read. The other
+    rules leave those bytes out (they may be whole messages libzmq has not
+    read yet), and a connection with bytes in the kernel is measured again
+    soon, as libzmq reads them, even if nothing more arrives.                */
+#include "guard.h"
+#include "clock.h"
+#include "log.h"
+#include "net.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define S_HANDSHAKE_BYTES   2048    /* greeting, READY or the CURVE handshake */
+#define S_PING_BYTES_PER_S  16      /* ZMTP heartbeats, unseen: 9 bytes each */
+#define S_CURVE_FRAME       33      /* a CURVE MESSAGE adds name, nonce, MAC, flags */
+#define S_STALL_MS          1000    /* no whole message for this long: unfinished */
+#define S_RECHECK_MS        50      /* a suspected connection is looked at again */
+#define S_READING_MS        5       /* one with bytes in the kernel, sooner */
+#define S_EVENTS            64      /* epoll events taken per call */
+
+typedef struct {
+    int fd;
+    char address [64];          /* the peer, for logs and to recognise the fd */
+    int64_t since_ms;           /* connected at (mono) */
+    int64_t active_ms;          /* the last frame it gave us, or since_ms */
+    uint64_t delivered;         /* wire bytes of the frames the owner received */
+    uint64_t received;          /* bytes libzmq had read at the last check */
+    uint64_t arrived;           /* bytes the kernel had received then */
+    int64_t suspect_ms;         /* holds too much, maybe in whole messages; 0: no */
+    uint64_t suspect_delivered;
+    size_t subscriptions;       /* XPUB: admitted and not cancelled */
+    bool cut;                   /* shut down; the monitor will say when it is gone */
+} s_peer_t;
+
+struct guard {
+    guard_limits_t limits;
+    void *socket;
+    int type;                   /* ZMQ_ROUTER skips the identity frame it makes up */
+    bool curve;
+    void *monitor;
+    int epoll;
+    s_peer_t *peers;
+    size_t n_peers;
+    size_t capacity;
+    size_t *by_fd;              /* fd -> index in peers + 1; 0: none */
+    size_t n_by_fd;
+    int64_t last_read_ms;       /* the owner last received from the socket */
+    uint64_t cut_count;
+    bool no_tcp_info;           /* the kernel does not count received bytes */
+};
+
+//  ---------------------------------------------------------------------
+//  Peers by file descriptor
+
+static s_peer_t *
+s_find (guard_t *self, int fd)
+{
+    if (fd < 0 || (size_t) fd >= self->n_by_fd || !self->by_fd [fd])
+        return NULL;
+    return &self->peers [self->by_fd [fd] - 1];
+}
+
+static void
+s_address (int fd, char *text, size_t size)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    char host [INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (getpeername (fd, (struct sockaddr *) &addr, &len) == 0) {
+        if (addr.ss_family == AF_INET) {
+            struct sockaddr_in *in = (struct sockaddr_in *) &addr;
+            inet_ntop (AF_INET, &in->sin_addr, host, sizeof host);
+            port = ntohs (in->sin_port);
+        }
+        else
+        if (addr.ss_family == AF_INET6) {
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &addr;
+            inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host);
+            port = ntohs (in6->sin6_port);
+        }
+    }
+    snprintf (text, size, "%s:%d", host, port);
+}
+
+static void
+s_add (guard_t *self, int fd)
+{
+    if (fd < 0 || s_find (self, fd))
+        return;
+    if ((size_t) fd >= self->n_by_fd) {
+        size_t n = self->n_by_fd ? self->n_by_fd : 64;
+        while (n <= (size_t) fd)
+            n *= 2;
+        size_t *by_fd = realloc (self->by_fd, n * sizeof *by_fd);
+        if (!by_fd)
+            return;     //  unguarded, but counted by the kernel: harmless
+        memset (by_fd + self->n_by_fd, 0, (n - self->n_by_fd) * sizeof *by_fd);
+        self->by_fd = by_fd;
+        self->n_by_fd = n;
+    }
+    if (self->n_peers == self->capacity) {
+        size_t capacity = self->capacity ? self->capacity * 2 : 16;
+        s_peer_t *peers = realloc (self->peers, capacity * sizeof *peers);
+        if (!peers)
+            return;
+        self->peers = peers;
+        self->capacity = capacity;
+    }
+    s_peer_t *peer = &self->peers [self->n_peers++];
+    memset (peer, 0, sizeof *peer);
+    peer->fd = fd;
+    peer->since_ms = peer->active_ms = clock_mono_ms ();
+    s_address (fd, peer->address, sizeof peer->address);
+    self->by_fd [fd] = self->n_peers;
+    //  Edge-triggered: we hear of each arrival of data, while libzmq reads it
+    struct epoll_event event = { .events = EPOLLIN | EPOLLET, .data.fd = fd };
+    epoll_ctl (self->epoll, EPOLL_CTL_ADD, fd, &event);
+}
+
+static void
+s_remove (guard_t *self, int fd)
+{
+    s_peer_t *peer = s_find (self, fd);
+    if (!peer)
+        return;
+    //  Fails harmlessly if libzmq has closed it already (epoll let it go)
+    epoll_ctl (self->epoll, EPOLL_CTL_DEL, fd, NULL);
+    size_t index = self->by_fd [fd] - 1;
+    self->by_fd [fd] = 0;
+    if (index != --self->n_peers) {
+        self->peers [index] = self->peers [self->n_peers];
+        self->by_fd [self->peers [index].fd] = index + 1;
+    }
+}
+
+//  Cuts a connection: libzmq sees the end of the stream, drops the
+//  connection and frees what it held for it (the unfinished message too).
+static void
+s_cut (guard_t *self, s_peer_t *peer, const char *why)
+{
+    if (peer->cut)
+        return;
+    //  The fd may have been closed and given to another connection since the
+    //  monitor's last news: only the same peer is cut
+    char now [sizeof peer->address];
+    s_address (peer->fd, now, sizeof now);
+    if (strcmp (now, peer->address) != 0)
+        return;
+    peer->cut = true;
+    self->cut_count++;
+    shutdown (peer->fd, SHUT_RDWR);
+    log_warn ("NET001", "%s: cut the connection from %s: %s", self->limits.name, peer->address, why);
+}
+
+//  ---------------------------------------------------------------------
+//  The monitor: connections coming and going
+
+//  Past peers_max: cut the longest idle connection, or the newest
+static void
+s_enforce_peers_max (guard_t *self, int newest)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < self->n_peers; i++)
+        live += !self->peers [i].cut;
+    if (!self->limits.peers_max || live <= self->limits.peers_max)
+        return;
+    s_peer_t *victim = s_find (self, newest);
+    if (self->limits.evict_idle)
+        for (size_t i = 0; i < self->n_peers; i++) {
+            s_peer_t *peer = &self->peers [i];
+            if (!peer->cut && (!victim || victim->cut || peer->active_ms < victim->active_ms))
+                victim = peer;
+        }
+    if (victim) {
+        char why [96];
+        snprintf (why, sizeof why, "%zu connections is the most this port takes (%s)",
+                  self->limits.peers_max, self->limits.evict_idle ? "the longest idle goes"
+                                                                 : "the newest goes");
+        s_cut (self, victim, why);
+    }
+}
+
+static void
+s_read_monitor (guard_t *self)
+{
+    while (true) {
+        zmq_msg_t frames [2];
+        size_t count;
+        if (net_recv_frames (self->monitor, frames, 2, &count, ZMQ_DONTWAIT))
+            return;
+        uint16_t event = 0;
+        uint32_t value = 0;
+        if (count >= 1 && zmq_msg_size (&frames [0]) == 6) {
+            memcpy (&event, zmq_msg_data (&frames [0]), 2);
+            memcpy (&value, (uint8_t *) zmq_msg_data (&frames [0]) + 2, 4);
+        }
+        net_frames_close (frames, count < 2 ? count : 2);
+        if (event == ZMQ_EVENT_ACCEPTED || event == ZMQ_EVENT_CONNECTED) {
+            s_add (self, (int) value);
+            s_enforce_peers_max (self, (int) value);
+        }
+        else
+        if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED)
+            s_remove (self, (int) value);
+    }
+}
+
+//  The peer a frame came from. A connection's ACCEPTED event is queued
+//  before anything it sends can be read, so an unknown fd means news not
+//  yet taken.
+static s_peer_t *
+s_source (guard_t *self, zmq_msg_t *frame)
+{
+    int fd = zmq_msg_get (frame, ZMQ_SRCFD);
+    s_peer_t *peer = s_find (self, fd);
+    if (!peer && fd >= 0) {
+        s_read_monitor (self);
+        peer = s_find (self, fd);
+    }
+    return peer;
+}
+
+//  ---------------------------------------------------------------------
+//  What a peer makes us hold
+
+static bool
+s_readable (guard_t *self)
+{
+    int events = 0;
+    size_t size = sizeof events;
+    return zmq_getsockopt (self->socket, ZMQ_EVENTS, &events, &size) == 0
+        && (events & ZMQ_POLLIN);
+}
+
+//  Of bytes the peer sent, those not delivered to us, beyond what the wire
+//  carries unseen
+static uint64_t
+s_undelivered (const s_peer_t *peer, uint64_t bytes, int64_t now)
+{
+    uint64_t unseen = S_HANDSHAKE_BYTES + (uint64_t) (now - peer->since_ms) / 1000 * S_PING_BYTES_PER_S;
+    uint64_t accounted = peer->delivered + unseen;
+    return bytes > accounted ? bytes - accounted : 0;
+}
+
+//  Bytes libzmq holds for the peer as of its last check
+static uint64_t
+s_held (const s_peer_t *peer, int64_t now)
+{
+    return s_undelivered (peer, peer->received, now);
+}
+
+//  Asks the kernel how much the connection has received that libzmq read
+static bool
+s_measure (guard_t *self, s_peer_t *peer)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    memset (&info, 0, sizeof info);
+    if (getsockopt (peer->fd, IPPROTO_TCP, TCP_INFO, &info, &len))
+        return false;       //  not TCP (ipc://), or gone
+    if (len < offsetof (struct tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received) {
+        if (!self->no_tcp_info)
+            log_error ("NET006", "%s: this kernel does not count the bytes a connection "
+                       "received (TCP_INFO): unfinished messages are not bounded", self->limits.name);
+        self->no_tcp_info = true;
+        return false;
+    }
+    int waiting = 0;
+    if (ioctl (peer->fd, FIONREAD, &waiting) || waiting < 0)
+        waiting = 0;
+    peer->arrived = info.tcpi_bytes_received;
+    peer->received = info.tcpi_bytes_received - (uint64_t) waiting;
+    return true;
+}
+
+//  The rules of guard.h, for one peer measured just now
+static void
+s_judge (guard_t *self, s_peer_t *peer, bool drained, int64_t now)
+{
+    uint64_t held = s_held (peer, now);
+    uint64_t sent = s_undelivered (peer, peer->arrived, now);
+    char why [160];
+    if (sent > self->limits.held_hard) {
+        snprintf (why, sizeof why, "it sent %llu bytes we have not read (at most %zu)",
+                  (unsigned long long) sent, self->limits.held_hard);
+        s_cut (self, peer, why);
+    }
+    else
+    if (held <= self->limits.held_max)
+        peer->suspect_ms = 0;
+    else
+    if (drained) {
+        snprintf (why, sizeof why, "%llu bytes of an unfinished message (at most %zu)",
+                  (unsigned long long) held, self->limits.held_max);
+        s_cut (self, peer, why);
+    }
+    else
+    if (!peer->suspect_ms || peer->delivered != peer->suspect_delivered) {
+        //  Maybe whole messages the owner has not read yet: wait and see
+        peer->suspect_ms = now;
+        peer->suspect_delivered = peer->delivered;
+    }
+    else
+    if (now - peer->suspect_ms >= S_STALL_MS && self->last_read_ms > peer->suspect_ms) {
+        snprintf (why, sizeof why, "%llu bytes and no whole message in %d ms (at most %zu)",
+                  (unsigned long long) held, S_STALL_MS, self->limits.held_max);
+        s_cut (self, peer, why);
+    }
+}
+
+//  All peers' unfinished messages together: cut the largest past the budget
+static void
+s_judge_budget (guard_t *self, int64_t now)
+{
+    while (true) {
+        uint64_t total = 0, largest = 0;
+        s_peer_t *victim = NULL;
+        for (size_t i = 0; i < self->n_peers; i++) {
+            s_peer_t *peer = &self->peers [i];
+            uint64_t held = peer->cut ? 0 : s_held (peer, now);
+            total += held;
+            if (held > largest) {
+                largest = held;
+                victim = peer;
+            }
+        }
+        if (!victim || total <= self->limits.held_budget)
+            return;
+        char why [160];
+        snprintf (why, sizeof why, "%llu bytes of an unfinished message, the most of the %llu "
+                  "the port's connections hold (at most %zu together)", (unsigned long long) largest,
+                  (unsigned long long) total, self->limits.held_budget);
+        s_cut (self, victim, why);
+    }
+}
+
+void
+guard_handle (guard_t *self)
+{
+    //  News first: a closed connection's fd must not be taken for a new one's
+    s_read_monitor (self);
+    if (self->no_tcp_info)
+        return;
+    int64_t now = clock_mono_ms ();
+    struct epoll_event events [S_EVENTS];
+    int n = epoll_wait (self->epoll, events, S_EVENTS, 0);
+    size_t measured = 0;
+    for (int i = 0; i < n; i++) {
+        s_peer_t *peer = s_find (self, events [i].data.fd);
+        if (peer && !peer->cut && s_measure (self, peer))
+            measured++;
+    }
+    //  Measured again: the suspected, and those whose bytes libzmq was
+    //  still reading from the kernel
+    for (size_t i = 0; i < self->n_peers; i++) {
+        s_peer_t *peer = &self->peers [i];
+        if ((peer->suspect_ms || peer->arrived > peer->received) && !peer->cut
+        &&  s_measure (self, peer))
+            measured++;
+    }
+    if (!measured)
+        return;
+    //  After measuring: if the socket has nothing to read now, what each
+    //  peer held when measured was not whole messages
+    bool drained = !s_readable (self);
+    for (size_t i = 0; i < self->n_peers; i++)
+        if (!self->peers [i].cut)
+            s_judge (self, &self->peers [i], drained, now);
+    if (drained)
+        s_judge_budget (self, now);
+}
+
+long
+guard_timeout_ms (const guard_t *self)
+{
+    long wait = -1;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        const s_peer_t *peer = &self->peers [i];
+        if (peer->cut)
+            continue;
+        if (peer->arrived > peer->received)
+            return S_READING_MS;
+        if (peer->suspect_ms)
+            wait = S_RECHECK_MS;
+    }
+    return wait;
+}
+
+//  ---------------------------------------------------------------------
+//  Receiving
+
+//  Counts a received frame against the connection it came from
+static void
+s_count (void *arg, zmq_msg_t *frame, size_t index)
+{
+    guard_t *self = arg;
+    if (index == 0 && self->type == ZMQ_ROUTER)
+        return;     //  the identity frame is the ROUTER's, not the peer's
+    s_peer_t *peer = s_source (self, frame);
+    if (!peer)
+        return;
+    uint64_t size = zmq_msg_size (frame) + (self->curve ? S_CURVE_FRAME : 0);
+    peer->delivered += size + (size < 256 ? 2 : 9);
+    peer->active_ms = self->last_read_ms;
+}
+
+int
+guard_recv_frames (guard_t *self, zmq_msg_t *frames, size_t max, size_t *count, int flags)
+{
+    self->last_read_ms = clock_mono_ms ();
+    return net_recv_frames_counted (self->socket, frames, max, count, flags, s_count, self);
+}
+
+int
+guard_recv (guard_t *self, zmq_msg_t *frame, int flags)
+{
+    self->last_read_ms = clock_mono_ms ();
+    int rc = zmq_msg_recv (frame, self->socket, flags);
+    if (rc >= 0)
+        s_count (self, frame, 1);
+    return rc;
+}
+
+int
+guard_admit_subscriptions (guard_t *self, int max)
+{
+    int n = 0;
+    for (; n < max; n++) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (guard_recv (self, &frame, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            break;
+        }
+        const uint8_t *data = zmq_msg_data (&frame);
+        size_t size = zmq_msg_size (&frame);
+        //  No peer: libzmq cancelling a gone peer's subscriptions itself
+        s_peer_t *peer = s_source (self, &frame);
+        if (size >= 1 && data [0] == 1 && !(peer && peer->cut)) {
+            if (size - 1 > NET_MAX_TOPIC) {
+                log_warn ("NET003", "%s: subscription of %zu bytes from %s refused "
+                          "(no topic is longer than %d)", self->limits.name, size - 1,
+                          peer ? peer->address : "?", NET_MAX_TOPIC);
+            }
+            else
+            if (peer && peer->subscriptions >= GUARD_MAX_SUBSCRIPTIONS) {
+                char why [96];
+                snprintf (why, sizeof why, "more than %d subscriptions", GUARD_MAX_SUBSCRIPTIONS);
+                s_cut (self, peer, why);
+            }
+            else {
+                //  XPUB_MANUAL: applies to the peer of the message just read
+                zmq_setsockopt (self->socket, ZMQ_SUBSCRIBE, data + 1, size - 1);
+                if (peer)
+                    peer->subscriptions++;
+            }
+        }
+        else
+        if (size >= 1 && data [0] == 0) {
+            zmq_setsockopt (self->socket, ZMQ_UNSUBSCRIBE, data + 1, size - 1);
+            if (peer && peer->subscriptions)
+                peer->subscriptions--;
+        }
+        zmq_msg_close (&frame);
+    }
+    return n;
+}
+
+//  ---------------------------------------------------------------------
+//  Life
+
+guard_t *
+guard_new (void *ctx, void *socket, const guard_limits_t *limits)
+{
+    guard_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->limits = *limits;
+    self->socket = socket;
+    self->epoll = epoll_create1 (EPOLL_CLOEXEC);
+    size_t size = sizeof self->type;
+    zmq_getsockopt (socket, ZMQ_TYPE, &self->type, &size);
+    int mechanism = 0;
+    size = sizeof mechanism;
+    self->curve = zmq_getsockopt (socket, ZMQ_MECHANISM, &mechanism, &size) == 0
+               && mechanism == ZMQ_CURVE;
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://guard-%p", (void *) self);
+    if (self->epoll < 0
+    ||  zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED
+                            | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED)
+    ||  !(self->monitor = net_socket (ctx, ZMQ_PAIR, endpoint, false))) {
+        log_error ("NET005", "%s: cannot watch the socket's connections: %s", limits->name,
+                   zmq_strerror (errno));
+        guard_destroy (&self);
+        return NULL;
+    }
+    //  The monitor wakes the same poll as the connections' data
+    int monitor_fd;
+    size = sizeof monitor_fd;
+    zmq_getsockopt (self->monitor, ZMQ_FD, &monitor_fd, &size);
+    struct epoll_event event = { .events = EPOLLIN | EPOLLET, .data.fd = -1 };
+    epoll_ctl (self->epoll, EPOLL_CTL_ADD, monitor_fd, &event);
+    return self;
+}
+
+void
+guard_destroy (guard_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    guard_t *self = *self_p;
+    if (self->monitor) {
+        zmq_socket_monitor (self->socket, NULL, 0);
+        zmq_close (self->monitor);
+    }
+    if (self->epoll >= 0)
+        close (self->epoll);
+    free (self->peers);
+    free (self->by_fd);
+    free (self);
+    *self_p = NULL;
+}
+
+void *
+guard_socket (const guard_t *self)
+{
+    return self->socket;
+}
+
+int
+guard_fd (const guard_t *self)
+{
+    return self->epoll;
+}
+
+size_t
+guard_peers (const guard_t *self)
+{
+    return self->n_peers;
+}
+
+uint64_t
+guard_cut (const guard_t *self)
+{
+    return self->cut_count;
+}
