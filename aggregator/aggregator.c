@@ -36,6 +36,7 @@
 #include "parties.h"
 #include "results_file.h"
 #include "clone_server.h"
+#include "guard.h"
 #include "summary.h"
 #include "tally.h"
 #include "clock.h"
@@ -62,6 +63,9 @@
                                    of 1000 a ROUTER silently drops replies, and a
                                    sender with a wide window would see none */
 #define S_NO_COPY_NAG_MS 30000  /* how often an active with no copy says so again */
+#define S_INGEST_PEERS  1024    /* count centres connected at once */
+#define S_UPDATES_PEERS 256     /* publishers (and direct subscribers) at once */
+#define S_SUBSCRIPTIONS 256     /* (un)subscriptions admitted per turn */
 
 typedef struct {
     char topic [S_TOPIC_MAX];
@@ -90,6 +94,9 @@ struct aggregator {
     void *ingest;
     void *updates;
     void *snapshot;
+    guard_t *ingest_guard;      /* what each peer of a socket may make us hold */
+    guard_t *updates_guard;
+    guard_t *snapshot_guard;
     auth_t *auth;               /* NULL: the ingest socket is open to anyone */
     parties_t *parties;         /* NULL: no register (codes, neutral colours) */
     nominations_t *nominations; /* NULL: declarations checked against nothing */
@@ -607,20 +614,28 @@ aggregator_new (const aggregator_config_t *config)
     if (!self->ctx)
         goto failed;
     self->ingest = net_socket (self->ctx, ZMQ_ROUTER, NULL, true);
-    self->updates = net_socket (self->ctx, ZMQ_PUB, NULL, true);
+    self->updates = net_socket (self->ctx, ZMQ_XPUB, NULL, true);
     self->snapshot = net_socket (self->ctx, ZMQ_ROUTER, NULL, true);
     if (!self->ingest || !self->updates || !self->snapshot || s_secure_ingest (self))
         goto failed;
     //  Hostile senders: a frame over this size drops their connection
     int64_t max_size = INTAKE_MAX_MESSAGE;
     zmq_setsockopt (self->ingest, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
-    int64_t request_max = 4096;
-    zmq_setsockopt (self->snapshot, ZMQ_MAXMSGSIZE, &request_max, sizeof request_max);
     //  A slow subscriber gets its updates dropped past this, never stalls us
     int hwm = S_PUB_HWM;
     zmq_setsockopt (self->updates, ZMQ_SNDHWM, &hwm, sizeof hwm);
     int ack_hwm = S_ACK_HWM;
     zmq_setsockopt (self->ingest, ZMQ_SNDHWM, &ack_hwm, sizeof ack_hwm);
+    //  A declaration and what frames around it may take; a count centre
+    //  cut for more retries on a new connection and loses nothing
+    guard_limits_t ingest_limits = { .name = "ingest", .held_max = INTAKE_MAX_MESSAGE + 64 * 1024,
+                                     .held_budget = 2 * 1024 * 1024, .held_hard = 64 * 1024 * 1024,
+                                     .peers_max = S_INGEST_PEERS, .evict_idle = true };
+    self->ingest_guard = guard_new (self->ctx, self->ingest, &ingest_limits);
+    self->updates_guard = clone_server_guard_updates (self->ctx, self->updates, S_UPDATES_PEERS);
+    self->snapshot_guard = clone_server_guard_snapshot (self->ctx, self->snapshot);
+    if (!self->ingest_guard || !self->updates_guard || !self->snapshot_guard)
+        goto failed;
     if (net_attach (self->ingest, config->ingest, true)
     ||  net_attach (self->updates, config->updates, true)
     ||  net_attach (self->snapshot, config->snapshot, true))
@@ -649,6 +664,9 @@ aggregator_destroy (aggregator_t **self_p)
         return;
     aggregator_t *self = *self_p;
     auth_destroy (&self->auth);
+    guard_destroy (&self->ingest_guard);
+    guard_destroy (&self->updates_guard);
+    guard_destroy (&self->snapshot_guard);
     if (self->ingest)
         zmq_close (self->ingest);
     if (self->updates)
@@ -1749,7 +1767,7 @@ s_handle_ingest (aggregator_t *self)
     while (self->n_replies < S_BATCH) {
         zmq_msg_t frames [4];
         size_t count;
-        if (net_recv_frames (self->ingest, frames, 4, &count, ZMQ_DONTWAIT))
+        if (guard_recv_frames (self->ingest_guard, frames, 4, &count, ZMQ_DONTWAIT))
             break;
         if (count == 3) {
             //  A command: answered once what came before it is committed
@@ -1816,8 +1834,8 @@ s_handle_snapshot (aggregator_t *self)
     //  A failover request may make us active (s_on_failover_request), and
     //  change what the snapshots that follow it say
     self->snapshot_head = s_published_head (self);
-    clone_server_serve_snapshots (self->server, self->snapshot, &self->snapshot_head,
-                                  !self->journal_failing, 16);
+    clone_server_serve_guarded (self->server, self->snapshot_guard, &self->snapshot_head,
+                                !self->journal_failing, 16);
 }
 
 static void
@@ -1846,6 +1864,7 @@ s_heartbeat (aggregator_t *self)
     update_head_t head = s_published_head (self);
     clone_server_send_heartbeat (self->updates, &head, &heartbeat, &update);
     self->next_heartbeat = clock_mono_ms () + self->config.heartbeat_ms;
+    log_tick ();        //  the count of warnings held back, once their window ends
 }
 
 //  The peer link's timers: our state to the peer; a standby caught up or
@@ -1902,6 +1921,7 @@ aggregator_run (aggregator_t *self)
 {
     self->next_heartbeat = clock_mono_ms ();
     self->next_peer_beat = clock_mono_ms ();
+    guard_t *guards [] = { self->ingest_guard, self->updates_guard, self->snapshot_guard };
     while (!signals_interrupted ()) {
         //  A batch awaiting its copy holds the next one back: it will be
         //  judged against what both journals hold
@@ -1909,14 +1929,23 @@ aggregator_run (aggregator_t *self)
             { self->peer ? peer_socket (self->peer) : NULL, 0, ZMQ_POLLIN, 0 },
             { self->ingest, 0, self->waiting_copy ? 0 : ZMQ_POLLIN, 0 },
             { self->snapshot, 0, ZMQ_POLLIN, 0 },
+            { self->updates, 0, ZMQ_POLLIN, 0 },
+            { NULL, guard_fd (guards [0]), ZMQ_POLLIN, 0 },
+            { NULL, guard_fd (guards [1]), ZMQ_POLLIN, 0 },
+            { NULL, guard_fd (guards [2]), ZMQ_POLLIN, 0 },
             { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
         int64_t deadline = self->next_heartbeat;
         if (self->pair && s_pair_deadline (self) < deadline)
             deadline = s_pair_deadline (self);
         int64_t wait = deadline - clock_mono_ms ();
+        for (size_t i = 0; i < 3; i++) {
+            long guard_wait = guard_timeout_ms (guards [i]);
+            if (guard_wait >= 0 && guard_wait < wait)
+                wait = guard_wait;
+        }
         size_t first = self->peer ? 0 : 1;
-        if (zmq_poll (items + first, (self->auth ? 4 : 3) - (int) first, wait > 0 ? (long) wait : 0) < 0) {
+        if (zmq_poll (items + first, (self->auth ? 8 : 7) - (int) first, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
             log_error ("AGG060", "poll failed: %s", zmq_strerror (errno));
@@ -1932,8 +1961,13 @@ aggregator_run (aggregator_t *self)
             return 1;
         if (items [2].revents & ZMQ_POLLIN)
             s_handle_snapshot (self);
-        if (self->auth && (items [3].revents & ZMQ_POLLIN))
+        if (items [3].revents & ZMQ_POLLIN)
+            guard_admit_subscriptions (self->updates_guard, S_SUBSCRIPTIONS);
+        if (self->auth && (items [7].revents & ZMQ_POLLIN))
             auth_handle (self->auth);
+        //  After the sockets were read: what is left is what peers hold back
+        for (size_t i = 0; i < 3; i++)
+            guard_handle (guards [i]);
         if (clock_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);
     }

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "clone_server.h"
 #include "clock.h"
+#include "guard.h"
 #include "signals.h"
 #include "update_head.h"
 #include "net.h"
@@ -16,12 +17,16 @@
 #include <string.h>
 
 #define S_PUB_HWM 100000
+#define S_UPDATES_PEERS 4096    /* subscribers at once */
+#define S_SUBSCRIPTIONS 256     /* (un)subscriptions admitted per turn */
 
 struct publisher {
     publisher_config_t config;
     void *ctx;
     void *updates;
     void *snapshot;
+    guard_t *updates_guard;     /* what each subscriber may make us hold */
+    guard_t *snapshot_guard;
     clone_client_t *upstream;
     auth_t *auth;               /* subscribers' allow-list; NULL: none */
     clone_server_t *server;
@@ -137,6 +142,7 @@ s_heartbeat (publisher_t *self)
     if (self->http)
         http_on_health (self->http, &update);
     self->next_heartbeat = clock_mono_ms () + self->config.heartbeat_ms;
+    log_tick ();        //  the count of warnings held back, once their window ends
 }
 
 static void
@@ -147,7 +153,7 @@ s_serve_snapshots (publisher_t *self)
                            .epoch = clone_client_synced (self->upstream)
                                   ? clone_client_epoch (self->upstream) : 0,
                            .mode = self->mode };
-    clone_server_serve_snapshots (self->server, self->snapshot, &head, s_upstream_live (self), 16);
+    clone_server_serve_guarded (self->server, self->snapshot_guard, &head, s_upstream_live (self), 16);
 }
 
 //  The paid-feed option: CURVE on both serving sockets (before they bind),
@@ -195,15 +201,17 @@ publisher_new (const publisher_config_t *config)
     election__heartbeat__init (&self->pair);
     if (!self->ctx || !self->server)
         goto failed;
-    self->updates = net_socket (self->ctx, ZMQ_PUB, NULL, true);
+    self->updates = net_socket (self->ctx, ZMQ_XPUB, NULL, true);
     self->snapshot = net_socket (self->ctx, ZMQ_ROUTER, NULL, true);
     if (!self->updates || !self->snapshot)
         goto failed;
     int hwm = S_PUB_HWM;
     zmq_setsockopt (self->updates, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    int64_t request_max = 4096;
-    zmq_setsockopt (self->snapshot, ZMQ_MAXMSGSIZE, &request_max, sizeof request_max);
     if (s_secure (self))
+        goto failed;
+    self->updates_guard = clone_server_guard_updates (self->ctx, self->updates, S_UPDATES_PEERS);
+    self->snapshot_guard = clone_server_guard_snapshot (self->ctx, self->snapshot);
+    if (!self->updates_guard || !self->snapshot_guard)
         goto failed;
     if (net_attach (self->updates, config->updates, true)
     ||  net_attach (self->snapshot, config->snapshot, true))
@@ -238,6 +246,8 @@ publisher_destroy (publisher_t **self_p)
     nchan_destroy (&self->nchan);
     clone_client_destroy (&self->upstream);
     auth_destroy (&self->auth);
+    guard_destroy (&self->updates_guard);
+    guard_destroy (&self->snapshot_guard);
     if (self->updates)
         zmq_close (self->updates);
     if (self->snapshot)
@@ -253,17 +263,23 @@ int
 publisher_run (publisher_t *self)
 {
     self->next_heartbeat = clock_mono_ms ();
+    guard_t *guards [] = { self->updates_guard, self->snapshot_guard };
     while (!signals_interrupted ()) {
         zmq_pollitem_t items [] = {
             { clone_client_socket (self->upstream), 0, ZMQ_POLLIN, 0 },
             { self->snapshot, 0, ZMQ_POLLIN, 0 },
+            { self->updates, 0, ZMQ_POLLIN, 0 },
+            { NULL, guard_fd (guards [0]), ZMQ_POLLIN, 0 },
+            { NULL, guard_fd (guards [1]), ZMQ_POLLIN, 0 },
             { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
         int64_t wait = self->next_heartbeat - clock_mono_ms ();
-        long upstream_wait = clone_client_timeout_ms (self->upstream);
-        if (upstream_wait >= 0 && upstream_wait < wait)
-            wait = upstream_wait;
-        if (zmq_poll (items, self->auth ? 3 : 2, wait > 0 ? (long) wait : 0) < 0) {
+        long waits [] = { clone_client_timeout_ms (self->upstream),
+                          guard_timeout_ms (guards [0]), guard_timeout_ms (guards [1]) };
+        for (size_t i = 0; i < 3; i++)
+            if (waits [i] >= 0 && waits [i] < wait)
+                wait = waits [i];
+        if (zmq_poll (items, self->auth ? 6 : 5, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
             log_error ("PUB060", "poll failed: %s", zmq_strerror (errno));
@@ -274,8 +290,13 @@ publisher_run (publisher_t *self)
             return 1;
         if (items [1].revents & ZMQ_POLLIN)
             s_serve_snapshots (self);
-        if (self->auth && (items [2].revents & ZMQ_POLLIN))
+        if (items [2].revents & ZMQ_POLLIN)
+            guard_admit_subscriptions (self->updates_guard, S_SUBSCRIPTIONS);
+        if (self->auth && (items [5].revents & ZMQ_POLLIN))
             auth_handle (self->auth);
+        //  After the sockets were read: what is left is what peers hold back
+        for (size_t i = 0; i < 2; i++)
+            guard_handle (guards [i]);
         if (clock_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);
     }

@@ -2,6 +2,7 @@
 #include "clone_client.h"
 #include "log.h"
 #include "clock.h"
+#include "guard.h"
 #include "update_head.h"
 #include "net.h"
 #include <errno.h>
@@ -17,6 +18,11 @@
 /*  Upstream is trusted, but a frame this large is not an Update: refuse it
     rather than allocate it (a snapshot's frames are one Update each).      */
 #define S_MAX_FRAME        (16 * 1024 * 1024)
+/*  What upstream may make us hold: a 200,000-seat snapshot is about 80 MB,
+    and the stream waits unread while a snapshot loads. Past this a message
+    is no snapshot (nor a backlog) but a never-ending one: cut, and resync. */
+#define S_MAX_HELD         (256 * 1024 * 1024)
+#define S_GUARD_CHECK_MS   100      /* how often the guards look, unwoken */
 
 struct clone_client {
     void *ctx;
@@ -26,6 +32,8 @@ struct clone_client {
     size_t standby_answers;     /* to this ask, from servers not active */
     void *sub;
     void *dealer;               /* NULL while synced */
+    guard_t *sub_guard;         /* what upstream may make each socket hold */
+    guard_t *dealer_guard;
     const clone_handlers_t *handlers;
     void *arg;
     bool synced;
@@ -42,23 +50,27 @@ struct clone_client {
     keys_client_t curve;
 };
 
-//  The options every socket of the client gets before it connects
-static int
+//  The options every socket of the client gets before it connects, and its
+//  guard (after CURVE, which changes what a frame takes on the wire)
+static guard_t *
 s_prepare (clone_client_t *self, void *socket)
 {
     int64_t max_size = S_MAX_FRAME;
     zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
     if (self->has_curve && keys_apply_client (socket, &self->curve)) {
         log_error ("CLN009", "cannot set CURVE keys: %s", zmq_strerror (errno));
-        return -1;
+        return NULL;
     }
-    return 0;
+    guard_limits_t limits = { .name = "upstream", .held_max = S_MAX_HELD,
+                              .held_budget = S_MAX_HELD, .held_hard = S_MAX_HELD };
+    return guard_new (self->ctx, socket, &limits);
 }
 
 static int
 s_ask_snapshot (clone_client_t *self)
 {
     //  A fresh DEALER each time: a late answer to an abandoned request dies with the old one
+    guard_destroy (&self->dealer_guard);
     if (self->dealer)
         zmq_close (self->dealer);
     self->dealer = net_socket (self->ctx, ZMQ_DEALER, NULL, false);
@@ -68,7 +80,7 @@ s_ask_snapshot (clone_client_t *self)
     self->asked_at = clock_mono_ms ();
     self->standby_answers = 0;
     errno = 0;
-    bool failed = !self->dealer || s_prepare (self, self->dealer)
+    bool failed = !self->dealer || !(self->dealer_guard = s_prepare (self, self->dealer))
                || net_attach_list (self->dealer, self->snapshot_endpoint) != self->servers;
     if (failed && errno == EINVAL)
         log_error ("CLN050", "bad endpoint list \"%s\": one endpoint, or a pair's \"A,B\"",
@@ -113,7 +125,7 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
     self->snapshot_endpoint = strdup (snapshot);
     self->servers = 1 + (strchr (snapshot, ',') != NULL);
     self->sub = net_socket (ctx, ZMQ_SUB, NULL, false);
-    if (!self->snapshot_endpoint || !self->sub || s_prepare (self, self->sub))
+    if (!self->snapshot_endpoint || !self->sub || !(self->sub_guard = s_prepare (self, self->sub)))
         goto failed;
     //  Deep enough to hold a night's updates while a large snapshot loads
     int hwm = 1000000;
@@ -149,6 +161,8 @@ clone_client_destroy (clone_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     clone_client_t *self = *self_p;
+    guard_destroy (&self->sub_guard);
+    guard_destroy (&self->dealer_guard);
     if (self->sub)
         zmq_close (self->sub);
     if (self->dealer)
@@ -198,7 +212,7 @@ s_read_snapshot (clone_client_t *self)
 {
     zmq_msg_t header_frame;
     zmq_msg_init (&header_frame);
-    if (zmq_msg_recv (&header_frame, self->dealer, ZMQ_DONTWAIT) < 0) {
+    if (guard_recv (self->dealer_guard, &header_frame, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&header_frame);
         return 0;
     }
@@ -211,7 +225,7 @@ s_read_snapshot (clone_client_t *self)
         while (more) {      //  drain the rest of that message
             zmq_msg_t frame;
             zmq_msg_init (&frame);
-            zmq_msg_recv (&frame, self->dealer, 0);
+            guard_recv (self->dealer_guard, &frame, 0);
             more = zmq_msg_more (&frame);
             zmq_msg_close (&frame);
         }
@@ -248,10 +262,10 @@ s_read_snapshot (clone_client_t *self)
         zmq_msg_t topic, body;
         zmq_msg_init (&topic);
         zmq_msg_init (&body);
-        zmq_msg_recv (&topic, self->dealer, 0);
+        guard_recv (self->dealer_guard, &topic, 0);
         more = zmq_msg_more (&topic);
         if (more) {
-            zmq_msg_recv (&body, self->dealer, 0);
+            guard_recv (self->dealer_guard, &body, 0);
             more = zmq_msg_more (&body);
             char name [S_MAX_TOPIC];
             update_head_t head;
@@ -271,6 +285,7 @@ s_read_snapshot (clone_client_t *self)
     self->failover = false;
     self->snapshots++;
     self->last_heard = clock_mono_ms ();
+    guard_destroy (&self->dealer_guard);
     zmq_close (self->dealer);
     self->dealer = NULL;
     log_info ("CLN005", "snapshot from %s: %zu topics at sequence %llu, epoch %016llx",
@@ -354,6 +369,9 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count, bool *our
 int
 clone_client_handle (clone_client_t *self, bool readable)
 {
+    guard_handle (self->sub_guard);
+    if (self->dealer_guard)
+        guard_handle (self->dealer_guard);
     if (!self->synced) {
         if (readable)
             return s_read_snapshot (self);
@@ -374,7 +392,7 @@ clone_client_handle (clone_client_t *self, bool readable)
     for (size_t n = 0; readable && n < S_DRAIN_BATCH && self->synced; n++) {
         zmq_msg_t frames [3];
         size_t count;
-        if (net_recv_frames (self->sub, frames, 3, &count, ZMQ_DONTWAIT))
+        if (guard_recv_frames (self->sub_guard, frames, 3, &count, ZMQ_DONTWAIT))
             break;
         bool ours;
         s_apply_stream (self, frames, count, &ours);
@@ -395,14 +413,17 @@ clone_client_handle (clone_client_t *self, bool readable)
 long
 clone_client_timeout_ms (const clone_client_t *self)
 {
+    //  The guards are not polled by the owner: they look this often
+    long wait = S_GUARD_CHECK_MS;
     if (self->synced && self->servers > 1) {
         int64_t left = NET_SILENCE_MS - clone_client_silent_ms (self);
-        return left > 0 ? (long) left : 0;
+        if (left < wait)
+            wait = left > 0 ? (long) left : 0;
     }
     if (self->synced)
-        return -1;
+        return wait;
     int64_t left = self->asked_at + self->retry_ms - clock_mono_ms ();
-    return left > 0 ? (long) left : 0;
+    return left <= 0 ? 0 : left < wait ? (long) left : wait;
 }
 
 bool

@@ -67,7 +67,8 @@ void *clone_client_socket (clone_client_t *self);
 int clone_client_handle (clone_client_t *self, bool readable);
 
 /*  Milliseconds until clone_client_handle must be called even if nothing
-    arrives (a snapshot retry), or -1 for no deadline.                      */
+    arrives: a snapshot retry, or a look at what upstream makes each socket
+    hold (guard.h; at most 256 MiB, and looked at every 100 ms).           */
 long clone_client_timeout_ms (const clone_client_t *self);
 
 /*  Throws the state away and asks for a fresh snapshot.  */

@@ -101,7 +101,9 @@ s_send_snapshot (const clone_server_t *self, void *router, zmq_msg_t *identity,
     zmq_msg_t id;
     zmq_msg_init (&id);
     zmq_msg_copy (&id, identity);
-    if (zmq_msg_send (&id, router, ZMQ_SNDMORE) < 0) {
+    //  ZMQ_ROUTER_MANDATORY: EAGAIN says the peer has not read our last
+    //  answer (ZMQ_SNDHWM 1), EHOSTUNREACH that it has gone
+    if (zmq_msg_send (&id, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&id);
         return -1;
     }
@@ -121,15 +123,16 @@ s_send_snapshot (const clone_server_t *self, void *router, zmq_msg_t *identity,
     return 0;
 }
 
-int
-clone_server_serve_snapshots (const clone_server_t *self, void *router,
-                              const update_head_t *head, bool upstream_ok, int max)
+static int
+s_serve (const clone_server_t *self, void *router, guard_t *guard,
+         const update_head_t *head, bool upstream_ok, int max)
 {
     int answered = 0;
     for (; answered < max; answered++) {
         zmq_msg_t frames [3];
         size_t count;
-        if (net_recv_frames (router, frames, 3, &count, ZMQ_DONTWAIT))
+        if (guard ? guard_recv_frames (guard, frames, 3, &count, ZMQ_DONTWAIT)
+                  : net_recv_frames (router, frames, 3, &count, ZMQ_DONTWAIT))
             break;
         if (count == 2) {
             char prefix [128] = "";
@@ -153,17 +156,74 @@ clone_server_serve_snapshots (const clone_server_t *self, void *router,
             reply.upstream_ok = upstream_ok;
             reply.has_pair_state = self->pair_state != ELECTION__PAIR_STATE__PAIR_NONE;
             reply.pair_state = self->pair_state;
-            if (s_send_snapshot (self, router, &frames [0], &reply, prefix))
-                log_warn ("STO001", "snapshot reply failed: %s", zmq_strerror (errno));
-            else
+            if (s_send_snapshot (self, router, &frames [0], &reply, prefix) == 0)
                 log_debug ("STO002", "snapshot of %u topics sent at sequence %llu",
                            reply.count, (unsigned long long) reply.sequence);
+            else
+            if (errno == EAGAIN)
+                log_warn ("CLN010", "snapshot request dropped: the peer has not read the "
+                          "snapshot we sent it last");
+            else
+            if (errno == EHOSTUNREACH)
+                log_debug ("CLN011", "snapshot request from a peer gone since");
+            else
+                log_warn ("STO001", "snapshot reply failed: %s", zmq_strerror (errno));
         }
         else
             log_warn ("STO003", "snapshot request of %zu frames dropped", count > 0 ? count - 1 : 0);
         net_frames_close (frames, count < 3 ? count : 3);
     }
     return answered;
+}
+
+int
+clone_server_serve_snapshots (const clone_server_t *self, void *router,
+                              const update_head_t *head, bool upstream_ok, int max)
+{
+    return s_serve (self, router, NULL, head, upstream_ok, max);
+}
+
+int
+clone_server_serve_guarded (const clone_server_t *self, guard_t *guard,
+                            const update_head_t *head, bool upstream_ok, int max)
+{
+    return s_serve (self, guard_socket (guard), guard, head, upstream_ok, max);
+}
+
+guard_t *
+clone_server_guard_updates (void *ctx, void *xpub, size_t peers_max)
+{
+    int manual = 1, one = 1;
+    int64_t max_frame = 1024;
+    zmq_setsockopt (xpub, ZMQ_XPUB_MANUAL, &manual, sizeof manual);
+    zmq_setsockopt (xpub, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
+    //  libzmq files a subscription in its tree as soon as our thread takes
+    //  it from the connection's pipe, before we can refuse it: with one
+    //  message in the pipe at most, a flood waits in the kernel (where the
+    //  guard sees it) instead of in the tree
+    zmq_setsockopt (xpub, ZMQ_RCVHWM, &one, sizeof one);
+    //  Subscribers send only subscriptions, and at most 256 of 128 bytes
+    //  (33 KiB): libzmq files each in a tree at ~50 bytes a byte before we
+    //  see it, so a peer is cut as soon as it has sent more
+    guard_limits_t limits = { .name = "updates", .held_max = 64 * 1024, .held_budget = 1024 * 1024,
+                              .held_hard = 64 * 1024, .peers_max = peers_max,
+                              .evict_idle = false };    //  a subscriber is idle by nature
+    return guard_new (ctx, xpub, &limits);
+}
+
+guard_t *
+clone_server_guard_snapshot (void *ctx, void *router)
+{
+    int one = 1;
+    int64_t max_frame = CLONE_SERVER_MAX_REQUEST;
+    zmq_setsockopt (router, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
+    zmq_setsockopt (router, ZMQ_SNDHWM, &one, sizeof one);
+    zmq_setsockopt (router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    //  A follower sends one request of a few bytes per connection
+    guard_limits_t limits = { .name = "snapshot", .held_max = 64 * 1024, .held_budget = 1024 * 1024,
+                              .held_hard = 1024 * 1024, .peers_max = CLONE_SERVER_MAX_PEERS,
+                              .evict_idle = true };     //  a follower asks, reads, leaves
+    return guard_new (ctx, router, &limits);
 }
 
 int

@@ -11,7 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "election.pb-c.h"
+#include "guard.h"
 #include "update_head.h"
+
+#define CLONE_SERVER_MAX_REQUEST    4096    /* bytes of a snapshot request */
+#define CLONE_SERVER_MAX_PEERS      256     /* connections to a snapshot port */
 
 typedef struct clone_server clone_server_t;
 
@@ -53,6 +57,26 @@ void clone_server_on_failover (clone_server_t *self, clone_server_vote_fn *fn, v
     how many it answered; failures are logged.                              */
 int clone_server_serve_snapshots (const clone_server_t *self, void *router,
                                   const update_head_t *head, bool upstream_ok, int max);
+
+/*  As clone_server_serve_snapshots, on the ROUTER that guard watches
+    (clone_server_guard_snapshot), counting what it reads.                 */
+int clone_server_serve_guarded (const clone_server_t *self, guard_t *guard,
+                                const update_head_t *head, bool upstream_ok, int max);
+
+/*  The serving sockets of the aggregator and of every publisher, and what
+    one subscriber may make them hold (SECURITY.md "Resource bounds").
+
+    The update socket is an XPUB with ZMQ_XPUB_MANUAL: its guard admits each
+    subscription (guard_admit_subscriptions; read the socket whenever it is
+    readable), and a frame over 1 KiB (a subscription of 1 MiB) cuts the
+    peer at once. The snapshot ROUTER takes requests of 4 KiB at most and
+    queues one reply per peer: a peer that asks again before it has read
+    the last answer is not answered (ZMQ_SNDHWM 1, ZMQ_ROUTER_MANDATORY).
+    Both set the socket's options: call them after CURVE and before
+    binding. NULL on failure (logged); caller owns the guard (guard_destroy
+    before closing the socket).                                             */
+guard_t *clone_server_guard_updates (void *ctx, void *xpub, size_t peers_max);
+guard_t *clone_server_guard_snapshot (void *ctx, void *router);
 
 /*  Sends a heartbeat on the PUB socket `publisher`: topic "health", an
     Update with head and body heartbeat (borrowed). *update is filled with
