@@ -122,6 +122,33 @@ strmap_put (strmap_t *self, const char *key, size_t value)
     return 0;
 }
 
+bool
+strmap_remove (strmap_t *self, const char *key)
+{
+    s_slot_t *slot = s_find (self->slots, self->capacity, key);
+    if (!slot->key)
+        return false;
+    if (!self->borrowed)
+        free ((char *) slot->key);
+    slot->key = NULL;
+    self->size--;
+    //  Backward shift: a key after the hole that could sit in it moves into
+    //  it (its home slot is not between the hole and where it is), so no
+    //  probe for it stops early at the hole
+    size_t mask = self->capacity - 1;
+    size_t hole = (size_t) (slot - self->slots);
+    for (size_t i = (hole + 1) & mask; self->slots [i].key; i = (i + 1) & mask) {
+        size_t home = s_hash (self->slots [i].key) & mask;
+        bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+        if (!stays) {
+            self->slots [hole] = self->slots [i];
+            self->slots [i].key = NULL;
+            hole = i;
+        }
+    }
+    return true;
+}
+
 size_t
 strmap_size (const strmap_t *self)
 {

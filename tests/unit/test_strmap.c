@@ -1,6 +1,7 @@
 /*  test_strmap: the string map behind every lookup by name (seats, parties,
-    topics): put, get, replace, absent keys, keys that share a slot, and
-    growth from the smallest table past a hundred thousand keys.            */
+    topics): put, get, replace, absent keys, keys that share a slot,
+    growth from the smallest table past a hundred thousand keys, and
+    removal (from the middle of a cluster, and churn that leaves it small). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,6 +101,50 @@ test_colliding_keys (void **state)
     strmap_destroy (&map);
 }
 
+static void
+test_remove (void **state)
+{
+    //  The cluster of test_colliding_keys: removing its second key must
+    //  leave the third and fourth findable (they probe past the hole)
+    const char *same_slot [] = { "seat.9", "seat.12", "seat.38", "seat.74" };
+    strmap_t *map = strmap_new (0);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal (strmap_put (map, same_slot [i], 100 + i), 0);
+    assert_int_equal (strmap_put (map, "seat.17", 200), 0);
+    assert_true (strmap_remove (map, "seat.12"));
+    assert_false (strmap_remove (map, "seat.12"));
+    assert_false (strmap_get (map, "seat.12", NULL));
+    size_t value;
+    for (size_t i = 0; i < 4; i++)
+        if (i != 1) {
+            assert_true (strmap_get (map, same_slot [i], &value));
+            assert_int_equal (value, 100 + i);
+        }
+    assert_true (strmap_get (map, "seat.17", &value));
+    assert_int_equal (strmap_size (map), 4);
+    strmap_destroy (&map);
+
+    //  Churn: 100,000 keys put, each removed ten keys later; every live key
+    //  is found all along
+    map = strmap_new (16);
+    char key [32];
+    for (size_t i = 0; i < 100000; i++) {
+        snprintf (key, sizeof key, "P%zu", i);
+        assert_int_equal (strmap_put (map, key, i), 0);
+        if (i >= 10) {
+            snprintf (key, sizeof key, "P%zu", i - 10);
+            assert_true (strmap_remove (map, key));
+        }
+        for (size_t j = i >= 9 ? i - 9 : 0; j <= i; j += 3) {
+            snprintf (key, sizeof key, "P%zu", j);
+            assert_true (strmap_get (map, key, &value));
+            assert_int_equal (value, j);
+        }
+    }
+    assert_int_equal (strmap_size (map), 10);
+    strmap_destroy (&map);
+}
+
 #define S_MANY 100000
 
 static void
@@ -187,6 +232,7 @@ main (void)
         cmocka_unit_test (test_put_get_replace),
         cmocka_unit_test (test_absent_keys),
         cmocka_unit_test (test_colliding_keys),
+        cmocka_unit_test (test_remove),
         cmocka_unit_test (test_grow_past_many_keys),
         cmocka_unit_test (test_borrowed_keys),
     };
