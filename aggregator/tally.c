@@ -7,6 +7,10 @@
       - parties get a dense id; each scope keeps an accumulator per party id
         (seats, change, votes, and baseline votes over the seats that have
         full figures), grown lazily so a new party costs nothing elsewhere;
+      - a party is counted by the baseline seats and held candidates that
+        name it; when none does any more (a revision dropped it) its code is
+        freed and its id reused, so a sender inventing parties cannot make
+        the tally grow, nor every scope's view slower, without bound;
       - a seat's contribution to its scopes is added when it declares and
         subtracted again when a revision replaces it or a retraction
         withdraws it (s_seat_contribute with sign +1 / -1);
@@ -124,8 +128,11 @@ struct tally {
     strmap_t *country_map;      //  country name -> scope
     strmap_t *region_map;       //  region name (not a country of its own) -> scope
 
-    char **parties;             //  party id -> code (owned)
-    size_t n_parties;
+    char **parties;             //  party id -> code (owned); NULL: a free id
+    size_t *party_refs;         //  party id -> baseline seats and held candidates naming it
+    size_t *free_ids;           //  ids of parties freed, to reuse
+    size_t n_free;
+    size_t n_parties;           //  ids in use or free: 0 .. n_parties-1
     size_t party_cap;
     strmap_t *party_map;
     //  Scratch per party id for share changes; all zero between calls
@@ -139,19 +146,30 @@ struct tally {
 //  ---------------------------------------------------------------------
 //  Parties and scopes
 
-//  The party id of a code, adding the party if new. Returns EL_ERR_NOMEM
-//  on allocation failure.
+//  The party id of a code, adding the party if new, and counts one more
+//  reference to it (s_party_release gives it back). Returns EL_ERR_NOMEM on
+//  allocation failure.
 static el_err_t
 s_party_intern (tally_t *self, const char *code, size_t *id)
 {
-    if (strmap_get (self->party_map, code, id))
+    if (strmap_get (self->party_map, code, id)) {
+        self->party_refs [*id]++;
         return EL_OK;
-    if (self->n_parties == self->party_cap) {
+    }
+    if (self->n_free == 0 && self->n_parties == self->party_cap) {
         size_t cap = self->party_cap? self->party_cap * 2: 32;
         char **parties = realloc (self->parties, cap * sizeof (char *));
         if (!parties)
             return EL_ERR_NOMEM;
         self->parties = parties;
+        size_t *refs = realloc (self->party_refs, cap * sizeof (size_t));
+        if (!refs)
+            return EL_ERR_NOMEM;
+        self->party_refs = refs;
+        size_t *free_ids = realloc (self->free_ids, cap * sizeof (size_t));
+        if (!free_ids)
+            return EL_ERR_NOMEM;
+        self->free_ids = free_ids;
         //  Each array is stored as soon as it has grown, so that a later
         //  failure leaves no dangling pointer (party_cap stays the minimum)
         size_t extra = (cap - self->party_cap) * sizeof (uint32_t);
@@ -175,13 +193,33 @@ s_party_intern (tally_t *self, const char *code, size_t *id)
     char *copy = strdup (code);
     if (!copy)
         return EL_ERR_NOMEM;
-    if (strmap_put (self->party_map, copy, self->n_parties)) {
+    size_t fresh = self->n_free? self->free_ids [self->n_free - 1]: self->n_parties;
+    if (strmap_put (self->party_map, copy, fresh)) {
         free (copy);
         return EL_ERR_NOMEM;
     }
-    self->parties [self->n_parties] = copy;
-    *id = self->n_parties++;
+    if (self->n_free)
+        self->n_free--;
+    else
+        self->n_parties++;
+    self->parties [fresh] = copy;
+    self->party_refs [fresh] = 1;
+    *id = fresh;
     return EL_OK;
+}
+
+//  Gives back one reference to a party: the last one frees it. Its
+//  accumulators are all zero by then (no seat contributes to them).
+static void
+s_party_release (tally_t *self, size_t id)
+{
+    assert (id < self->n_parties && self->party_refs [id]);
+    if (--self->party_refs [id])
+        return;
+    strmap_remove (self->party_map, self->parties [id]);
+    free (self->parties [id]);
+    self->parties [id] = NULL;
+    self->free_ids [self->n_free++] = id;
 }
 
 //  The party code a candidate counts for: "Speaker" may be attributed.
@@ -257,12 +295,16 @@ s_seat_contribute (tally_t *self, const s_seat_t *seat, int sign)
     }
 }
 
+//  Frees what a declaration derived to, and gives back its references to
+//  parties (self NULL: the whole tally is going, nothing to give back to)
 static void
-s_held_free (s_held_t *held)
+s_held_free (tally_t *self, s_held_t *held)
 {
     for (size_t i = 0; i < held->n_cands; i++) {
         free (held->cands [i].name);
         free (held->cands [i].party_raw);
+        if (self && held->cands [i].party != S_NO_SEAT)
+            s_party_release (self, held->cands [i].party);
     }
     free (held->cands);
     free (held->views);
@@ -460,7 +502,7 @@ tally_destroy (tally_t **self_p)
         free (seat->region);
         free (seat->base);
         free (seat->base_view);
-        s_held_free (&seat->held);
+        s_held_free (NULL, &seat->held);
     }
     free (self->seats);
     for (size_t s = 0; s < self->n_scopes; s++) {
@@ -472,10 +514,12 @@ tally_destroy (tally_t **self_p)
     for (size_t p = 0; p < self->n_parties; p++)
         free (self->parties [p]);
     free (self->parties);
+    free (self->party_refs);
+    free (self->free_ids);
     free (self->scratch_cur);
     free (self->scratch_base);
     free (self->scratch_base_votes);
-    s_held_free (&self->preview);
+    s_held_free (NULL, &self->preview);
     strmap_destroy (&self->seat_map);
     strmap_destroy (&self->country_map);
     strmap_destroy (&self->region_map);
@@ -739,6 +783,7 @@ s_build (tally_t *self, const s_seat_t *seat, const declaration_t *decl,
 
     for (size_t i = 0; i < n; i++) {
         s_cand_t *cand = &held->cands [i];
+        cand->party = S_NO_SEAT;    //  no reference to give back yet
         held->n_cands++;
         cand->name = strdup (s_str (order [i]->name));
         cand->party_raw = strdup (order [i]->party);
@@ -802,7 +847,7 @@ s_build (tally_t *self, const s_seat_t *seat, const declaration_t *decl,
 cleanup:
     free (rank);
     if (rc)
-        s_held_free (held);
+        s_held_free (self, held);
     return rc;
 }
 
@@ -840,7 +885,7 @@ s_retract (tally_t *self, s_seat_t *seat, const declaration_t *decl,
     if (status != TALLY_ACCEPTED)
         return status;
     s_seat_contribute (self, seat, -1);
-    s_held_free (&seat->held);
+    s_held_free (self, &seat->held);
     seat->declared = false;
     seat->revision = decl->revision;
     seat->reason = REVISION_RETRACTION;
@@ -918,7 +963,7 @@ tally_check (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict,
     assert (self);
     assert (decl);
     assert (verdict);
-    s_held_free (&self->preview);
+    s_held_free (self, &self->preview);
     s_seat_t *seat = NULL;
     tally_status_t status = s_find_seat (self, decl, verdict, &seat);
     if (status != TALLY_ACCEPTED)
@@ -968,7 +1013,7 @@ tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
     assert (self);
     assert (decl);
     assert (verdict);
-    s_held_free (&self->preview);
+    s_held_free (self, &self->preview);
     s_seat_t *seat = NULL;
     tally_status_t status = s_find_seat (self, decl, verdict, &seat);
     if (status != TALLY_ACCEPTED)
@@ -983,13 +1028,13 @@ tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
         return status;
     for (size_t s = 0; s < seat->n_scopes; s++)
         if (s_scope_reserve (&self->scopes [seat->scopes [s]], self->n_parties)) {
-            s_held_free (&held);
+            s_held_free (self, &held);
             return s_verdict (verdict, TALLY_REJECTED, EL_REASON_NONE, decl, "out of memory");
         }
     bool was_declared = seat->declared;
     if (was_declared) {
         s_seat_contribute (self, seat, -1);
-        s_held_free (&seat->held);
+        s_held_free (self, &seat->held);
     }
     else
         self->declared++;

@@ -192,13 +192,19 @@ size_t tally_seat_scopes (const tally_t *self, size_t seat, size_t out[3]);
 long tally_scope_find (const tally_t *self, const char *name);
 
 /*  Parties have dense ids 0 .. tally_party_count-1, given in order of first
-    appearance (the baseline's parties first) and never reused, so a reader
-    can keep arrays indexed by party id. A declaration naming a new party
-    adds an id; nothing removes one.                                         */
+    appearance (the baseline's parties first), so a reader can keep arrays
+    indexed by party id. A declaration naming a new party takes an id; a
+    party that no baseline seat and no held declaration names any more (a
+    revision or a retraction dropped it) is forgotten and its id given to
+    the next new party. So the count is the most parties named at once, not
+    every code ever sent: a reader that keeps figures per id across
+    declarations must look the party up again by name. The baseline's
+    parties are never forgotten.                                             */
 size_t tally_party_count (const tally_t *self);
 
-/*  The code of party `id` (after Speaker attribution), or NULL. The string
-    belongs to the tally and lives as long as it. O(1).                     */
+/*  The code of party `id` (after Speaker attribution), or NULL (no such
+    id, or an id free now). The string belongs to the tally and lives as
+    long as the party. O(1).                                                */
 const char *tally_party_name (const tally_t *self, size_t id);
 
 /*  The id of a party code, or -1. O(1).  */

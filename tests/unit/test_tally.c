@@ -1,6 +1,6 @@
 /*  test_tally.c: the tally engine against the 2015 baseline and the 2017
-    declarations (data/), then revisions, rushes, rejections and a synthetic
-    200,000-seat baseline.                                                  */
+    declarations (data/), then revisions, rushes, rejections, a synthetic
+    200,000-seat baseline, and parties forgotten when nothing names them.   */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1179,6 +1179,79 @@ test_seat_baseline (void **state)
     tally_destroy (&tally);
 }
 
+//  One seat revised 2,000 times, each revision naming 10 parties never seen
+//  before: the tally forgets each revision's parties when the next replaces
+//  them, so it holds the baseline's parties and a revision or two's more,
+//  not 20,000 more, and the totals stay right. A party also named by another seat, or by
+//  the baseline, outlives a revision that drops it.
+static void
+test_parties_forgotten (void **state)
+{
+    fixture_t *fixture = *state;
+    tally_t *tally = tally_new (fixture->ge2015, &s_bbc);
+    assert_non_null (tally);
+    size_t baseline_parties = tally_party_count (tally);
+    const seat_result_t *luton = results_find (fixture->ge2017, LUTON_NORTH);
+    s_apply_seat (tally, fixture->ge2017, BUCKINGHAM, 1);
+
+    char codes [10][16], names [10][8];
+    candidate_t cands [10];
+    size_t settled = 0;
+    for (uint32_t revision = 1; revision <= 2000; revision++) {
+        for (size_t i = 0; i < 10; i++) {
+            snprintf (codes [i], sizeof codes [i], "P%u_%zu", revision, i);
+            snprintf (names [i], sizeof names [i], "C%zu", i);
+            //  The last revision's first candidate stands for a party of
+            //  Buckingham's (2017) and one of the baseline's
+            const char *party = revision == 2000 && i == 0 ? "Green" : revision == 2000 && i == 1
+                              ? "UKIP" : codes [i];
+            cands [i] = (candidate_t) { names [i], (char *) party, 100 + (uint32_t) i, false };
+        }
+        declaration_t decl = s_decl (luton, revision);
+        decl.candidates = cands;
+        decl.n_candidates = 10;
+        tally_verdict_t verdict;
+        assert_int_equal (s_apply (tally, &decl, &verdict), TALLY_ACCEPTED);
+        //  The one before is forgotten; these are known
+        if (revision > 1) {
+            char old [16];
+            snprintf (old, sizeof old, "P%u_5", revision - 1);
+            assert_int_equal (tally_party_find (tally, old), -1);
+        }
+        assert_true (tally_party_find (tally, codes [9]) >= 0);
+        //  A revision's parties are named before the last one's are let go:
+        //  ids for two revisions at most, and then no more
+        if (revision == 2)
+            settled = tally_party_count (tally);
+        if (revision > 2)
+            assert_int_equal (tally_party_count (tally), settled);
+    }
+    assert_true (settled <= baseline_parties + 20);
+    //  The winner's name resolves through its id; the seat counts for it
+    seat_view_t view;
+    tally_seat (tally, (size_t) tally_seat_find (tally, LUTON_NORTH), &view);
+    assert_string_equal (view.winner, "P2000_9");
+    for (size_t c = 0; c < view.n_candidates; c++)
+        assert_string_equal (tally_party_name (tally, view.candidates [c].party_id),
+                             view.candidates [c].party);
+    scope_view_t uk;
+    tally_scope (tally, 0, &uk);
+    assert_int_equal (uk.declared, 2);
+    uint64_t votes = 0;
+    for (size_t i = 0; i < uk.n_parties; i++)
+        votes += uk.parties [i].votes;
+    assert_int_equal (votes, uk.total_votes);
+    //  Retracting the seat forgets its own parties, not the shared ones
+    declaration_t retraction = s_decl (luton, 2001);
+    retraction.reason = REVISION_RETRACTION;
+    retraction.n_candidates = 0;
+    assert_int_equal (s_apply (tally, &retraction, NULL), TALLY_ACCEPTED);
+    assert_int_equal (tally_party_find (tally, "P2000_9"), -1);
+    assert_true (tally_party_find (tally, "Green") >= 0);
+    assert_true (tally_party_find (tally, "UKIP") >= 0);
+    tally_destroy (&tally);
+}
+
 int
 main (void)
 {
@@ -1197,6 +1270,7 @@ main (void)
         cmocka_unit_test (test_rejections),
         cmocka_unit_test (test_big_baseline),
         cmocka_unit_test (test_seat_baseline),
+        cmocka_unit_test (test_parties_forgotten),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
