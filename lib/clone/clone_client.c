@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #define S_FIRST_RETRY_MS   5000     /* a 200,000-seat snapshot takes ~1 s to serve */
 #define S_MAX_RETRY_MS     16000
@@ -34,6 +36,7 @@ struct clone_client {
     void *dealer;               /* NULL while synced */
     guard_t *sub_guard;         /* what upstream may make each socket hold */
     guard_t *dealer_guard;
+    int epoll;                  /* readable when a guard has something to look at */
     const clone_handlers_t *handlers;
     void *arg;
     bool synced;
@@ -63,7 +66,11 @@ s_prepare (clone_client_t *self, void *socket)
     }
     guard_limits_t limits = { .name = "upstream", .held_max = S_MAX_HELD,
                               .held_budget = S_MAX_HELD, .held_hard = S_MAX_HELD };
-    return guard_new (self->ctx, socket, &limits);
+    guard_t *guard = guard_new (self->ctx, socket, &limits);
+    struct epoll_event event = { .events = EPOLLIN };
+    if (guard)
+        epoll_ctl (self->epoll, EPOLL_CTL_ADD, guard_fd (guard), &event);
+    return guard;
 }
 
 static int
@@ -122,10 +129,12 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
     self->arg = arg;
     self->retry_ms = S_FIRST_RETRY_MS;
     self->last_heard = clock_mono_ms ();
+    self->epoll = epoll_create1 (EPOLL_CLOEXEC);
     self->snapshot_endpoint = strdup (snapshot);
     self->servers = 1 + (strchr (snapshot, ',') != NULL);
     self->sub = net_socket (ctx, ZMQ_SUB, NULL, false);
-    if (!self->snapshot_endpoint || !self->sub || !(self->sub_guard = s_prepare (self, self->sub)))
+    if (self->epoll < 0 || !self->snapshot_endpoint || !self->sub
+    ||  !(self->sub_guard = s_prepare (self, self->sub)))
         goto failed;
     //  Deep enough to hold a night's updates while a large snapshot loads
     int hwm = 1000000;
@@ -167,6 +176,8 @@ clone_client_destroy (clone_client_t **self_p)
         zmq_close (self->sub);
     if (self->dealer)
         zmq_close (self->dealer);
+    if (self->epoll >= 0)
+        close (self->epoll);
     free (self->snapshot_endpoint);
     free (self);
     *self_p = NULL;
@@ -176,6 +187,12 @@ void *
 clone_client_socket (clone_client_t *self)
 {
     return self->synced ? self->sub : self->dealer;
+}
+
+int
+clone_client_fd (const clone_client_t *self)
+{
+    return self->epoll;
 }
 
 void
