@@ -1,0 +1,275 @@
+"""What one hostile peer can make the programs hold, and their logs say
+(issue 11 items 5-9 and the open-files limit), against the real programs.
+
+    python3 tests/system/test_bounds.py BIN_DIR DATA_DIR [TestClass.test_name]
+
+Each attack is what a peer needing no key can do by hand (hostile.py: raw
+ZMTP over a plain socket): a multipart message that never ends, enormous
+or countless subscriptions, snapshot requests whose answers it never reads,
+junk that makes warnings, refused CURVE keys by the thousand, idle
+connections by the thousand, and, with a sender's rights, a fresh party
+code in every candidate of every revision. Memory is asserted as a bound
+on the growth of the target's peak resident set (VmHWM, reset before each
+attack), never as a time. Readiness and "it has read everything we sent"
+are asked for (a snapshot answered, an ack, a log line after the last
+message on the same connection), never slept for.
+"""
+import os
+import re
+import resource
+import shutil
+import socket
+import tempfile
+import time
+import unittest
+
+import harness
+import hostile
+from harness import Pipeline, Process, free_port, run, tcp, wait_for
+from hostile import RawPeer
+
+MIB = 1024 * 1024
+SEAT = "E14000530"          # Aldershot
+
+
+def peak_growth(pid, before_kib):
+    """Peak resident memory since the reset, above what it was then, in MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return (peak - before_kib) / 1024.0
+
+
+def reset_peak(pid):
+    """Resets VmHWM to the current RSS (clear_refs 5) and returns that RSS in KiB."""
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("5")
+    return hostile.rss_kib(pid)
+
+
+class Ports(unittest.TestCase):
+    """One aggregator and one publisher, all 650 seats declared; each test
+    attacks their ports in turn and checks they still serve."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="test_bounds.")
+        cls.pipeline = Pipeline(cls.dir)
+        cls.agg = cls.pipeline.start_aggregator()
+        cls.pub = cls.pipeline.start_publisher()
+        result = cls.pipeline.ingest("send", harness.RESULTS, summary=True, timeout=120)
+        assert result.summary["accepted"] == 650, result.stdout
+        cls.pipeline.state(*cls.pub.ports, min_sequence=650)
+        p = cls.pipeline
+        # (process, port, the socket type we pretend to be)
+        cls.ports = {"aggregator ingest": (cls.agg, p.ingest_port, "DEALER"),
+                     "aggregator snapshot": (cls.agg, p.agg_snapshot, "DEALER"),
+                     "aggregator updates": (cls.agg, p.agg_updates, "SUB"),
+                     "publisher snapshot": (cls.pub, cls.pub.ports[1], "DEALER"),
+                     "publisher updates": (cls.pub, cls.pub.ports[0], "SUB")}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pipeline.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def still_serves(self):
+        """Both still answer with the whole night."""
+        self.assertEqual(self.pipeline.state()["declared"], 650)
+        self.assertEqual(self.pipeline.state(*self.pub.ports)["declared"], 650)
+
+    def test_endless_multipart_message_is_cut(self):
+        # 8 MiB of empty frames, each with MORE: 4 million frames, which libzmq
+        # held at 64 bytes each (+256 MiB) before the guard
+        for name, (proc, port, kind) in self.ports.items():
+            before = reset_peak(proc.proc.pid)
+            peer = RawPeer.connect(port, kind)
+            cut = peer.endless(8 * MIB) or peer.cut()
+            peer.close()
+            growth = peak_growth(proc.proc.pid, before)
+            self.assertTrue(cut, "%s held all of a never-ending message (peak +%.0f MiB)" % (name, growth))
+            self.assertLess(growth, 48, name)
+        self.assertIn("NET001", self.agg.output())
+        self.still_serves()
+
+    def test_subscriptions_are_bounded(self):
+        for name in ("aggregator updates", "publisher updates"):
+            proc, port, _ = self.ports[name]
+            # A subscription of 1 MiB (libzmq's topic tree costs ~30 bytes a byte)
+            before = reset_peak(proc.proc.pid)
+            peer = RawPeer.connect(port, "SUB")
+            cut = False
+            try:
+                for i in range(8):
+                    peer.message(b"\x01" + bytes([65 + i]) * MIB)
+            except OSError:
+                cut = True
+            cut = cut or peer.cut()
+            peer.close()
+            growth = peak_growth(proc.proc.pid, before)
+            self.assertTrue(cut, "%s kept 1 MiB subscriptions (peak +%.0f MiB)" % (name, growth))
+            self.assertLess(growth, 32, name)
+            # Countless subscriptions, each as long as a topic may be
+            before = reset_peak(proc.proc.pid)
+            peer = RawPeer.connect(port, "SUB")
+            subs = b"".join(hostile.frame(b"\x01" + b"%06d" % i + b"x" * 120) for i in range(20000))
+            try:
+                peer.send(subs)
+                cut = peer.cut()
+            except OSError:
+                cut = True
+            peer.close()
+            growth = peak_growth(proc.proc.pid, before)
+            self.assertTrue(cut, "%s kept 20,000 subscriptions of one peer (peak +%.0f MiB)" % (name, growth))
+            self.assertLess(growth, 32, name)
+        self.still_serves()
+
+    def test_unread_snapshots_are_not_queued(self):
+        for name in ("aggregator snapshot", "publisher snapshot"):
+            proc, port, _ = self.ports[name]
+            before = reset_peak(proc.proc.pid)
+            peer = RawPeer.connect(port, "DEALER", rcvbuf=4096)
+            # 1,200 requests for the whole state, never read; then a request of
+            # two frames, logged when read: by then it has read all before it
+            peer.send(hostile.frame(b"") * 1200)
+            peer.message(b"", b"")
+            wait_for(lambda: "STO003 snapshot request of 2 frames dropped" in proc.output(), 60,
+                     "%s to read 1,200 requests" % name)
+            growth = peak_growth(proc.proc.pid, before)
+            peer.close()
+            self.assertLess(growth, 32, "%s queued unread snapshots" % name)
+            self.assertIn("CLN010", proc.output())
+        self.still_serves()
+
+
+class Alone(harness.PipelineTest):
+    """Attacks that need an aggregator of their own."""
+
+    def test_fresh_party_codes_are_freed(self):
+        p = self.pipeline()
+        agg = p.start_aggregator()
+        peer = RawPeer.connect(p.ingest_port, "DEALER")
+
+        def revisions(first, last):
+            """Revisions of one seat, each naming 100 parties never seen before."""
+            for revision in range(first, last):
+                cands = [hostile.candidate("C%d" % i, "P%d_%d" % (revision, i), 100 + i) for i in range(100)]
+                peer.message(hostile.declaration(SEAT, revision, 80000, cands, revision))
+            acks = hostile.read_frames(peer.sock, last - first)
+            statuses = {hostile.ack_fields(a).get(4) for a in acks}
+            self.assertEqual(statuses, {1}, "every revision accepted")
+        revisions(1, 201)           # the maps and arrays at their working size
+        before = reset_peak(agg.proc.pid)
+        revisions(201, 2201)        # 200,000 party codes, each named once
+        growth = peak_growth(agg.proc.pid, before)
+        peer.close()
+        self.assertLess(growth, 16, "parties no declaration names any more were kept")
+        state = p.state()
+        self.assertEqual([c["revision"] for c in state["constituencies"]], [2200])
+
+    def test_repeated_warnings_are_counted_not_written(self):
+        p = self.pipeline()
+        agg = p.start_aggregator()
+        peer = RawPeer.connect(p.ingest_port, "DEALER")
+        # 20,000 messages of five frames (each a warning), then a declaration:
+        # its ack says the aggregator has read everything before it
+        junk = b"".join(hostile.frame(b"", more=True) for _ in range(4)) + hostile.frame(b"")
+        peer.send(junk * 20000)
+        cands = [hostile.candidate("A", "Con", 100), hostile.candidate("B", "Lab", 50)]
+        peer.message(hostile.declaration(SEAT, 1, 80000, cands, 77))
+        [ack] = hostile.read_frames(peer.sock, 1)
+        self.assertEqual(hostile.ack_fields(ack)[1], 77)
+        peer.close()
+        self.assertEqual(agg.stop(), 0)
+        log = agg.output()
+        lines = [l for l in log.splitlines() if " AGG020 " in l]
+        held = [int(n) for n in re.findall(r"AGG020 \.\.\. and (\d+) more like it", log)]
+        # At most LOG_BURST lines a window (10 s), and the rest counted
+        self.assertLessEqual(len(lines) - len(held), 10 * len(held), "%d AGG020 lines" % len(lines))
+        self.assertEqual(len(lines) - len(held) + sum(held), 20000)
+        self.assertLess(len(log), 64 * 1024)
+
+    def test_refused_keys_are_counted_not_written(self):
+        p = self.pipeline()
+        keys = os.path.join(self.workdir, "agg")
+        self.assertEqual(run("ingest", "keygen", keys).returncode, 0)
+        self.assertEqual(run("ingest", "keygen", keys + "-centre").returncode, 0)
+        allow = os.path.join(self.workdir, "allow.txt")
+        with open(keys + "-centre.pub") as f:
+            centre = f.read().strip()
+        with open(os.open(allow, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("%s centre %s\n" % (centre, SEAT))
+        p.extra = ["--curve-secret", keys + ".key", "--allow", allow]
+        agg = p.start_aggregator()
+        with open(keys + ".pub") as f:
+            server = f.read().strip()
+        zmq = hostile.Zmq()
+        try:
+            for _ in range(1000):
+                zmq.curve_dealer(tcp(p.ingest_port), server)
+            wait_for(lambda: agg.output().count(" AUTH002 ") >= 10, 60, "refused keys logged")
+            # A listed centre still gets in
+            r = p.ingest("send", harness.BASELINE, "--seat", SEAT, "--curve-server-key", keys + ".pub",
+                         "--curve-key", keys + "-centre", summary=True)
+            self.assertEqual(r.summary["accepted"], 1)
+        finally:
+            zmq.close()
+        self.assertEqual(agg.stop(), 0)
+        log = agg.output()
+        lines = [l for l in log.splitlines() if " AUTH002 " in l]
+        self.assertLessEqual(len(lines), 12, "%d AUTH002 lines for 1,000 keys" % len(lines))
+        self.assertRegex(log, r"AUTH002 \.\.\. and \d+ more like it")
+
+    def test_idle_connections_leave_room_for_count_centres(self):
+        p = self.pipeline()
+        # A machine whose hard limit is the usual soft one: raising cannot help
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+        agg = Process(self.workdir, "aggregator", p.aggregator_args(), preexec_fn=limit)
+        p.aggregator = agg
+        p.state()
+        idle = []
+        try:
+            for _ in range(1100):
+                s = socket.socket()
+                s.connect(("127.0.0.1", p.agg_snapshot))
+                idle.append(s)
+            r = p.ingest("send", harness.BASELINE, "--seat", SEAT, "--give-up", "10", summary=True, check=False)
+            self.assertEqual(r.summary["accepted"], 1, r.stderr + agg.output()[-2000:])
+            self.assertEqual(p.state()["declared"], 1)
+            self.assertLess(hostile.open_fds(agg.proc.pid), 900)
+        finally:
+            for s in idle:
+                s.close()
+
+    def test_endless_snapshot_from_upstream_is_cut(self):
+        # A false upstream: its snapshot reply never ends. The clone client
+        # takes snapshots of up to 256 MiB (200,000 seats are ~80 MB)
+        updates, updates_port = hostile.listen()
+        snapshots, snapshot_port = hostile.listen()
+        sub = Process(self.workdir, "subscribe", ["subscribe", "--updates", tcp(updates_port),
+                                                  "--snapshot", tcp(snapshot_port), "--json"])
+        conn, _ = snapshots.accept()
+        peer = RawPeer(conn, "ROUTER")
+        hostile.read_frames(conn, 1)            # the request
+        before = reset_peak(sub.proc.pid)
+        cut = peer.endless(400 * MIB, frame_size=65000) or peer.cut()
+        growth = peak_growth(sub.proc.pid, before)
+        for s in (conn, updates, snapshots):
+            s.close()
+        self.assertTrue(cut, "subscribe held a never-ending snapshot (peak +%.0f MiB)" % growth)
+        self.assertLess(growth, 320)
+        self.assertTrue(sub.alive(), sub.output())
+        self.assertIn("NET001 upstream: cut", sub.output())
+
+    def test_open_files_raised_to_the_hard_limit(self):
+        p = self.pipeline()
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 4096))
+        agg = Process(self.workdir, "aggregator", p.aggregator_args(), preexec_fn=limit)
+        p.aggregator = agg
+        p.state()
+        with open("/proc/%d/limits" % agg.proc.pid) as f:
+            line = next(l for l in f if l.startswith("Max open files"))
+        self.assertEqual(line.split()[3:5], ["4096", "4096"], line)
+
+
+if __name__ == "__main__":
+    harness.main()
