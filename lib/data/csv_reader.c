@@ -210,6 +210,36 @@ s_csv_failed (csv_reader_t *self, struct csv_parser *parser)
         s_fail (self, self->line, EL_ERR_PARSE, "malformed CSV: %s", csv_strerror (status));
 }
 
+//  Reads one physical line, its end included, as getline does but never
+//  longer than CSV_MAX_LINE: a file with no line end (/dev/zero) must not
+//  grow the buffer until memory runs out. Returns its length, -1 at the
+//  end of the file (or on a read error: see ferror), -2 if too long.
+static ssize_t
+s_getline (FILE *file, char **line, size_t *capacity)
+{
+    size_t len = 0;
+    int c = 0;
+    while (c != '\n' && (c = getc_unlocked (file)) != EOF) {
+        if (len == CSV_MAX_LINE)
+            return -2;
+        if (len + 2 > *capacity) {
+            size_t grown = *capacity ? *capacity * 2 : 256;
+            char *bigger = realloc (*line, grown);
+            if (!bigger) {
+                errno = ENOMEM;
+                return -1;
+            }
+            *line = bigger;
+            *capacity = grown;
+        }
+        (*line) [len++] = (char) c;
+    }
+    if (len == 0)
+        return -1;
+    (*line) [len] = '\0';
+    return (ssize_t) len;
+}
+
 //  Reads the whole file through libcsv
 static el_err_t
 s_run (csv_reader_t *self)
@@ -232,8 +262,13 @@ s_run (csv_reader_t *self)
     csv_set_space_func (&parser, s_no_space);
 
     ssize_t len;
-    while (!self->rc && (len = getline (&line, &line_cap, file)) != -1) {
+    while (!self->rc && (len = s_getline (file, &line, &line_cap)) != -1) {
         self->line++;
+        if (len == -2) {
+            s_fail (self, self->line, EL_ERR_PARSE, "line longer than %d bytes: not a CSV file "
+                    "of ours", CSV_MAX_LINE);
+            break;
+        }
         const char *data = line;
         size_t size = (size_t) len;
         if (self->line == 1 && size >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0) {
@@ -266,7 +301,7 @@ s_run (csv_reader_t *self)
     int read_errno = errno;
     if (self->rc)
         goto cleanup;
-    //  getline also returns -1 on a read error or when out of memory
+    //  s_getline also returns -1 on a read error or when out of memory
     if (ferror (file) || !feof (file)) {
         s_fail (self, self->line + 1, read_errno == ENOMEM ? EL_ERR_NOMEM : EL_ERR_IO,
                 "read error: %s", strerror (read_errno));

@@ -18,6 +18,7 @@
 
 #define CSV_MAX_COLUMNS   8
 #define CSV_EXCERPT_SIZE  48    /* a quoted bad value in an error message */
+#define CSV_MAX_LINE      65536 /* bytes of one physical line: a row is ~100 */
 
 typedef struct csv_reader csv_reader_t;
 
@@ -31,7 +32,8 @@ typedef el_err_t (csv_reader_row_fn) (csv_reader_t *reader, void *ctx, char **fi
     "PATH:LINE: reason" written into err (errlen bytes; err may be NULL).
     Refused besides the row function's reasons: an empty file, a header
     but no data rows, a misnamed or missing column, a row with the wrong
-    number of fields, a NUL byte, malformed quoting.                         */
+    number of fields, a NUL byte, malformed quoting, a line longer than
+    CSV_MAX_LINE (read no further: /dev/zero has no line end).              */
 el_err_t csv_reader_read (const char *path, const char *const *columns, size_t n_columns,
                           csv_reader_row_fn *on_row, void *ctx, char *err, size_t errlen);
 

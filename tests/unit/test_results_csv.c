@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv_reader.h"
 #include "results_file.h"
 #include "times_file.h"
 
@@ -346,6 +347,30 @@ test_refuses_empty_file (void **state)
     s_expect_bad_results ("bom_only", "\xEF\xBB\xBF", 1, "empty file");
 }
 
+//  A line with no end (as /dev/zero is) is refused at CSV_MAX_LINE bytes,
+//  not read until memory runs out; a line just under it is read
+static void
+test_refuses_endless_line (void **state)
+{
+    size_t len = CSV_MAX_LINE + 100;
+    char *content = malloc (len);
+    assert_non_null (content);
+    memset (content, 'x', len);
+    s_expect_bad_results_n ("endless_line", content, len, 1, "line longer than 65536 bytes");
+    memset (content, 0, len);
+    s_expect_bad_results_n ("endless_zeros", content, len, 1, "line longer than 65536 bytes");
+    free (content);
+    char row [CSV_MAX_LINE];
+    int n = snprintf (row, sizeof row, "%s", HEADER);
+    n += snprintf (row + n, sizeof row - (size_t) n, "E14000831,\"");
+    memset (row + n, 'a', CSV_MAX_LINE - 200);
+    n += CSV_MAX_LINE - 200;
+    n += snprintf (row + n, sizeof row - (size_t) n, "\",England,London,70000,Anne Example,Lab,100\n");
+    results_t *results = s_load_good_results ("long_name", row, (size_t) n);
+    assert_int_equal (strlen (results->seats [0].name), CSV_MAX_LINE - 200);
+    results_destroy (&results);
+}
+
 static void
 test_refuses_missing_column (void **state)
 {
@@ -658,6 +683,7 @@ main (void)
         cmocka_unit_test (test_directory_is_io_error),
         cmocka_unit_test (test_small_error_buffer),
         cmocka_unit_test (test_refuses_empty_file),
+        cmocka_unit_test (test_refuses_endless_line),
         cmocka_unit_test (test_refuses_missing_column),
         cmocka_unit_test (test_refuses_misnamed_column),
         cmocka_unit_test (test_refuses_wrong_field_count),
