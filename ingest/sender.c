@@ -14,6 +14,8 @@ typedef enum { S_QUEUED, S_IN_FLIGHT, S_FINISHED } s_state_t;
 #define S_MAX_ENDPOINTS 2   /* a pair */
 #define S_MIN_DWELL_MS 200  /* at least this long with one before a standby's
                                word turns us to the other again */
+#define S_APPENDED   14     /* at most: the request id (a tag and 10 varint
+                               bytes) and the failover flag (3) */
 
 typedef struct {
     char *label;
@@ -244,6 +246,24 @@ s_append_request_id (uint8_t *at, uint64_t id)
     return n;
 }
 
+//  A request that can never be sent: finished now as rejected, never sent
+static void
+s_refuse (sender_t *self, size_t index, size_t size)
+{
+    char text [160];
+    snprintf (text, sizeof text, "declaration too large: a frame of %zu bytes, and the "
+              "aggregator takes at most %d; not sent", size + S_APPENDED, NET_MAX_DECLARATION);
+    log_error ("ING060", "%s: %s", self->requests [index].label, text);
+    Election__Ack ack = ELECTION__ACK__INIT;
+    ack.has_status = true;
+    ack.status = ELECTION__ACK_STATUS__ACK_REJECTED;
+    ack.text = text;
+    s_request_t *request = &self->requests [index];
+    request->state = S_FINISHED;
+    self->finished++;
+    self->done (self->arg, request->label, &ack, 0);
+}
+
 int
 sender_submit (sender_t *self, const char *label, const void *bytes, size_t size, int64_t due_ms)
 {
@@ -258,7 +278,14 @@ sender_submit (sender_t *self, const char *label, const void *bytes, size_t size
     s_request_t *request = &self->requests [self->count];
     memset (request, 0, sizeof *request);
     request->label = strdup (label);
-    request->bytes = malloc (size + 11 + 3);      //  + request id + failover flag
+    if (request->label && size + S_APPENDED > NET_MAX_DECLARATION) {
+        //  The aggregator's socket would drop the connection at such a frame,
+        //  every time: refused here, at once, with the reason
+        self->count++;
+        s_refuse (self, self->count - 1, size);
+        return 0;
+    }
+    request->bytes = malloc (size + S_APPENDED);
     if (!request->label || !request->bytes) {
         free (request->label);
         free (request->bytes);
@@ -402,6 +429,8 @@ sender_pump (sender_t *self, long wait_ms)
     while (self->refused_since && now - self->refused_since >= self->config.give_up_ms
        &&  self->next_queued < self->count && self->requests [self->next_queued].due_ms <= now) {
         size_t index = self->next_queued++;
+        if (self->requests [index].state == S_FINISHED)
+            continue;       //  refused when submitted
         log_warn ("ING050", "%s: never sent (%s took nothing for %d ms), giving up",
                   self->requests [index].label, self->endpoints [self->current], self->config.give_up_ms);
         s_finish (self, index, NULL);
@@ -409,6 +438,10 @@ sender_pump (sender_t *self, long wait_ms)
     //  Send what is due, within the window
     while (self->next_queued < self->count && self->n_in_flight < self->config.window) {
         s_request_t *request = &self->requests [self->next_queued];
+        if (request->state == S_FINISHED) {
+            self->next_queued++;        //  refused when submitted
+            continue;
+        }
         if (request->due_ms > now || now < self->blocked_until || !s_send (self, request, now))
             break;
         request->state = S_IN_FLIGHT;

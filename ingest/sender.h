@@ -44,7 +44,10 @@ void sender_destroy (sender_t **self_p);
 /*  Queues a packed Declaration to be sent no
     earlier than due_ms (monotonic ms; 0 for now). Copies bytes and label.
     Requests are sent in submission order; the sender gives each its own
-    request id (the ack echoes it). Returns -1 on no memory.                 */
+    request id (the ack echoes it). One larger than the aggregator takes
+    (NET_MAX_DECLARATION) is not queued: it is done at once, rejected with
+    the reason (done gets an Ack made here, and 0 attempts). Returns -1 on
+    no memory.                                                              */
 int sender_submit (sender_t *self, const char *label, const void *bytes, size_t size,
                    int64_t due_ms);
 
