@@ -39,6 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define S_MIN_SPEED     0.001   /* --speed: a night of 22 h takes 2.5 years */
+#define S_MAX_SPEED     1e9
+#define S_MAX_DELAY_MS  1e15    /* 31,000 years: later than any replay ends */
+
 typedef struct {
     //  Options
     const char *to;
@@ -168,8 +172,12 @@ s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, const char *comman
     for (size_t i = 0; i < plan->count; i++) {
         plan_item_t *item = &plan->items [i];
         int64_t due = 0;
-        if (replay && self->speed > 0)
-            due = started + (int64_t) llround ((double) (item->night_ms - first_night) / self->speed);
+        if (replay && self->speed > 0) {
+            //  In double, then bounded: a night's times come from a file and
+            //  may be anything, and a delay past int64 would wrap to "now"
+            double delay = ((double) item->night_ms - (double) first_night) / self->speed;
+            due = started + (delay < S_MAX_DELAY_MS ? (int64_t) llround (delay) : (int64_t) S_MAX_DELAY_MS);
+        }
         if (sender_submit (sender, item->label, item->bytes, item->size, due)) {
             fprintf (stderr, "ingest: out of memory\n");
             return -1;
@@ -252,7 +260,7 @@ s_usage (FILE *out)
         "                         asked of the aggregator)\n"
         "  --times TIMES.csv      replay: declaration times (default: declaration_times_YYYY.csv\n"
         "                         beside geYYYY.csv if present, else evenly over a night)\n"
-        "  --speed N|max          replay: N times real speed, or max (default 60)\n"
+        "  --speed N|max          replay: N times real speed (0.001 to 1e9), or max (default 60)\n"
         "  --mode MODE            live, test or rehearsal (default rehearsal)\n"
         "  --election ID          election id (default uk-general)\n"
         "  --source ID            who is declaring (default ingest@HOST)\n"
@@ -386,14 +394,9 @@ main (int argc, char *argv [])
             case 'x':
                 if (strcmp (optarg, "max") == 0)
                     self.speed = 0;
-                else {
-                    char *end;
-                    self.speed = strtod (optarg, &end);
-                    if (*end || end == optarg || !(self.speed > 0) || self.speed > 1e9) {
-                        fprintf (stderr, "ingest: --speed must be a positive number or max\n");
-                        return 2;
-                    }
-                }
+                else
+                if (cli_real ("ingest", "--speed", optarg, S_MIN_SPEED, S_MAX_SPEED, &self.speed))
+                    return 2;       //  (or max)
                 break;
             case 'r':
                 revision_given = true;
