@@ -119,7 +119,9 @@ s_load (auth_t *self, const char *path, char *err, size_t errlen)
     }
     char *line = NULL;
     size_t capacity = 0, number = 0;
-    el_err_t rc = EL_OK;
+    //  Whoever can change it can let themselves in; only its owner reads it,
+    //  as with a secret key
+    el_err_t rc = keys_check_private (fileno (file), path, "allow-list", "", err, errlen);
     while (rc == EL_OK && getline (&line, &capacity, file) >= 0) {
         number++;
         if (strlen (line) > 64 * 1024) {

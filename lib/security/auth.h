@@ -28,6 +28,8 @@ typedef struct auth auth_t;
     sockets carry (requests for another are refused). On success sets
     *self_p (caller owns it; free with auth_destroy, before terminating
     ctx). On failure returns EL_ERR_PARSE (a bad line, or no keys at all),
+    EL_ERR_INVALID (the group or others may read or write the file: it
+    decides who may declare what, so it is kept as a secret key is),
     EL_ERR_IO or EL_ERR_NOMEM, with the reason in err ("FILE:LINE: ...").   */
 el_err_t auth_load (void *ctx, const char *path, const char *domain, auth_t **self_p,
                     char *err, size_t errlen);

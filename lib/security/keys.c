@@ -83,6 +83,23 @@ keys_generate (const char *name, char *err, size_t errlen)
     return rc;
 }
 
+el_err_t
+keys_check_private (int fd, const char *path, const char *what, const char *advice,
+                    char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat (fd, &st)) {
+        snprintf (err, errlen, "cannot stat %s: %s", path, strerror (errno));
+        return EL_ERR_IO;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        snprintf (err, errlen, "%s %s is readable by group or others (mode %03o): refusing it; "
+                  "run chmod 600 %s%s", what, path, (unsigned) (st.st_mode & 0777), path, advice);
+        return EL_ERR_INVALID;
+    }
+    return EL_OK;
+}
+
 //  Reads the one line of a key file into key
 static el_err_t
 s_read_key (const char *path, bool secret, char key [KEYS_Z85_SIZE], char *err, size_t errlen)
@@ -92,20 +109,11 @@ s_read_key (const char *path, bool secret, char key [KEYS_Z85_SIZE], char *err, 
         snprintf (err, errlen, "cannot open %s: %s", path, strerror (errno));
         return EL_ERR_IO;
     }
-    el_err_t rc = EL_OK;
-    struct stat st;
-    if (fstat (fileno (file), &st)) {
-        snprintf (err, errlen, "cannot stat %s: %s", path, strerror (errno));
-        rc = EL_ERR_IO;
-    }
-    else
-    if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-        snprintf (err, errlen, "secret key %s is readable by group or others (mode %03o): "
-                  "refusing it; run chmod 600 %s, and make a new key if others may have read it",
-                  path, (unsigned) (st.st_mode & 0777), path);
-        rc = EL_ERR_INVALID;
-    }
-    else {
+    el_err_t rc = secret ? keys_check_private (fileno (file), path, "secret key",
+                                               ", and make a new key if others may have read it",
+                                               err, errlen)
+                         : EL_OK;
+    if (rc == EL_OK) {
         char line [128] = "";
         if (!fgets (line, sizeof line, file))
             line [0] = 0;

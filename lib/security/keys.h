@@ -34,6 +34,13 @@ el_err_t keys_read_secret (const char *path, char key [KEYS_Z85_SIZE], char *err
 el_err_t keys_read_pair (const char *name, char public_key [KEYS_Z85_SIZE],
                          char secret_key [KEYS_Z85_SIZE], char *err, size_t errlen);
 
+/*  Refuses (EL_ERR_INVALID, or EL_ERR_IO if it cannot tell) a file the
+    group or others may read or write: a secret key, or an allow-list, which
+    decides who may declare what. what names it in the reason ("secret
+    key"); advice is added to the "chmod 600" the reason ends with.         */
+el_err_t keys_check_private (int fd, const char *path, const char *what, const char *advice,
+                             char *err, size_t errlen);
+
 /*  True if text is 40 Z85 characters that decode to a 32-byte key.  */
 bool keys_valid (const char *text);
 

@@ -26,6 +26,11 @@ SEAT_A2 = "W07000049"       # Aberavon: centre-a counts it too
 SEAT_B = "E14000531"        # Aldridge-Brownhills: centre-b's
 
 
+def private(path):
+    """An allow-list is written as a secret key is: mode 0600, or refused."""
+    return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
+
+
 class SecurityTest(unittest.TestCase):
     """One aggregator for the whole class: each test goes on from the last."""
 
@@ -36,7 +41,7 @@ class SecurityTest(unittest.TestCase):
             r = run("ingest", "keygen", os.path.join(cls.dir, name))
             assert r.returncode == 0, r.stderr
         cls.allow = os.path.join(cls.dir, "allow.txt")
-        with open(cls.allow, "w") as f:
+        with private(cls.allow) as f:
             f.write("# count centres: key, name, the seats each counts\n\n")
             f.write("%s centre-a %s %s\n" % (cls.public("centre-a"), SEAT_A, SEAT_A2))
             f.write("%s centre-b %s\n" % (cls.public("centre-b"), SEAT_B))
@@ -160,15 +165,23 @@ class SecurityTest(unittest.TestCase):
         r = run("aggregator", *base, "--curve-secret", self.key("agg") + ".key")
         self.assertEqual(r.returncode, 2)
         bad_list = self.key("bad-allow.txt")
-        with open(bad_list, "w") as f:
+        with private(bad_list) as f:
             f.write("%s\n" % self.public("centre-a"))   # no centre name
         r = run("aggregator", *base, "--curve-secret", self.key("agg") + ".key", "--allow", bad_list)
         self.assertEqual(r.returncode, 1)
         self.assertIn("bad-allow.txt:1:", r.stderr)
+        # An allow-list others may read (or write) is refused, as a secret key is
+        os.chmod(self.allow, 0o644)
+        try:
+            r = run("aggregator", *base, "--curve-secret", self.key("agg") + ".key", "--allow", self.allow)
+        finally:
+            os.chmod(self.allow, 0o600)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("allow-list %s is readable by group or others (mode 644)" % self.allow, r.stderr)
 
     def test_5_paid_feed(self):
         subs = self.key("subscribers.txt")
-        with open(subs, "w") as f:
+        with private(subs) as f:
             f.write("%s viewer-1\n" % self.public("viewer"))
         ports = [free_port() for _ in range(2)]
         publisher = Process(self.dir, "publisher", [
