@@ -271,5 +271,47 @@ class Alone(harness.PipelineTest):
         self.assertEqual(line.split()[3:5], ["4096", "4096"], line)
 
 
+
+class Inputs(harness.PipelineTest):
+    """What ingest is given: it refuses at once what can never work."""
+
+    def test_replay_speed_out_of_range_is_refused(self):
+        p = self.pipeline()
+        p.start_aggregator()
+        r = p.ingest("replay", harness.RESULTS, "--speed", "1e-300", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--speed must be 0.001..", r.stderr)
+        self.assertEqual(p.state()["sequence"], 0)
+
+    def test_replay_of_a_file_without_line_ends_is_refused(self):
+        ingest = Process(self.workdir, "ingest", ["ingest", "replay", "/dev/zero", "--to", tcp(free_port())])
+        peak = 0
+        while ingest.alive():
+            try:
+                peak = max(peak, hostile.rss_kib(ingest.proc.pid))
+            except (OSError, AssertionError):
+                pass        # it has just ended
+            if peak > 256 * 1024:
+                ingest.kill()
+                self.fail("ingest replay /dev/zero grew past 256 MiB")
+            time.sleep(0.02)
+        self.assertEqual(ingest.stop(), 1)
+        self.assertIn("/dev/zero:1: line longer than 65536 bytes", ingest.output())
+        self.assertLess(peak, 64 * 1024)
+
+    def test_declaration_too_large_is_refused_at_once(self):
+        p = self.pipeline()
+        p.start_aggregator()
+        path = os.path.join(self.workdir, "huge.csv")
+        harness.write_csv(path, [[SEAT, "Aldershot", "England", "South East", "72430",
+                                  "N%d" % i + "x" * 60000, "P%d" % i, str(100 + i)] for i in range(5)])
+        r = p.ingest("send", path, "--give-up", "5", "--retry-ms", "500", check=False, summary=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        [seat] = r.summary["seats"]
+        self.assertEqual((seat["outcome"], seat["attempts"]), ("rejected", 0), r.stdout)
+        self.assertIn("declaration too large", seat["reason"])
+        self.assertIn("the aggregator takes at most 262144", seat["reason"])
+
+
 if __name__ == "__main__":
     harness.main()
