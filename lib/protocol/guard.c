@@ -235,15 +235,20 @@ s_read_monitor (guard_t *self)
 //  before anything it sends can be read, so an unknown fd means news not
 //  yet taken.
 static s_peer_t *
-s_source (guard_t *self, zmq_msg_t *frame)
+s_peer_of (guard_t *self, int fd)
 {
-    int fd = zmq_msg_get (frame, ZMQ_SRCFD);
     s_peer_t *peer = s_find (self, fd);
     if (!peer && fd >= 0) {
         s_read_monitor (self);
         peer = s_find (self, fd);
     }
     return peer;
+}
+
+static s_peer_t *
+s_source (guard_t *self, zmq_msg_t *frame)
+{
+    return s_peer_of (self, zmq_msg_get (frame, ZMQ_SRCFD));
 }
 
 //  ---------------------------------------------------------------------
@@ -291,11 +296,13 @@ s_measure (guard_t *self, s_peer_t *peer)
         self->no_tcp_info = true;
         return false;
     }
+    //  Asked second: bytes arriving between the two calls are counted as
+    //  still in the kernel, so libzmq's share is never overstated
     int waiting = 0;
     if (ioctl (peer->fd, FIONREAD, &waiting) || waiting < 0)
         waiting = 0;
     peer->arrived = info.tcpi_bytes_received;
-    peer->received = info.tcpi_bytes_received - (uint64_t) waiting;
+    peer->received = (uint64_t) waiting < peer->arrived ? peer->arrived - (uint64_t) waiting : 0;
     return true;
 }
 
@@ -445,6 +452,14 @@ guard_recv (guard_t *self, zmq_msg_t *frame, int flags)
     if (rc >= 0)
         s_count (self, frame, 1);
     return rc;
+}
+
+void
+guard_cut_fd (guard_t *self, int fd, const char *why)
+{
+    s_peer_t *peer = s_peer_of (self, fd);
+    if (peer)
+        s_cut (self, peer, why);
 }
 
 int

@@ -83,6 +83,11 @@ int guard_recv (guard_t *self, zmq_msg_t *frame, int flags);
     many it read.                                                           */
 int guard_admit_subscriptions (guard_t *self, int max);
 
+/*  Cuts the connection a frame came from (fd: the frame's ZMQ_SRCFD),
+    a peer that does not read what we send it, saying why. Does nothing if
+    that fd is not one of ours (any more).                                  */
+void guard_cut_fd (guard_t *self, int fd, const char *why);
+
 /*  Connections now, and connections cut since the guard was made.  */
 size_t guard_peers (const guard_t *self);
 uint64_t guard_cut (const guard_t *self);
