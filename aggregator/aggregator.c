@@ -59,9 +59,10 @@
 #define S_DESK_TOPIC    "desk"
 #define S_COMMAND_MAX   32      /* bytes of a command name */
 #define S_PUB_HWM       100000  /* updates queued per slow subscriber before dropping */
-#define S_ACK_HWM       100000  /* acks queued per sender: past libzmq's default
-                                   of 1000 a ROUTER silently drops replies, and a
-                                   sender with a wide window would see none */
+#define S_ACK_HWM       10000   /* acks queued per sender that it has not read:
+                                   past this it is cut (it retries on a new
+                                   connection); ingest reads its acks as it
+                                   sends, whatever its window */
 #define S_NO_COPY_NAG_MS 30000  /* how often an active with no copy says so again */
 #define S_INGEST_PEERS  1024    /* count centres connected at once */
 #define S_UPDATES_PEERS 256     /* publishers (and direct subscribers) at once */
@@ -75,6 +76,7 @@ typedef struct {
 
 typedef struct {
     zmq_msg_t identity;
+    int fd;                     /* the sender's connection (ZMQ_SRCFD), or -1 */
     Election__Ack ack;
     char text [256];
     char ons_id [INTAKE_MAX_CODE + 1];
@@ -130,6 +132,7 @@ struct aggregator {
     size_t n_outgoing;
     size_t outgoing_capacity;
     s_reply_t replies [S_BATCH];
+    int command_fd;             /* the connection of the command being answered */
     size_t n_replies;
 };
 
@@ -624,8 +627,10 @@ aggregator_new (const aggregator_config_t *config)
     //  A slow subscriber gets its updates dropped past this, never stalls us
     int hwm = S_PUB_HWM;
     zmq_setsockopt (self->updates, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    int ack_hwm = S_ACK_HWM;
+    int ack_hwm = S_ACK_HWM, mandatory = 1;
     zmq_setsockopt (self->ingest, ZMQ_SNDHWM, &ack_hwm, sizeof ack_hwm);
+    //  EAGAIN, not silence, when a sender's acks are not being read
+    zmq_setsockopt (self->ingest, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
     //  A declaration and what frames around it may take; a count centre
     //  cut for more retries on a new connection and loses nothing
     guard_limits_t ingest_limits = { .name = "ingest", .held_max = INTAKE_MAX_MESSAGE + 64 * 1024,
@@ -701,6 +706,7 @@ s_reply (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
     s_reply_t *reply = &self->replies [self->n_replies++];
     zmq_msg_init (&reply->identity);
     zmq_msg_move (&reply->identity, identity);
+    reply->fd = -1;
     election__ack__init (&reply->ack);
     reply->ack.has_request_id = true;
     reply->ack.request_id = request_id;
@@ -1157,6 +1163,27 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
     intake_release (&intake);
 }
 
+//  Sends one answer on the ingest socket, never waiting: a sender whose
+//  answers pile up unread (ZMQ_SNDHWM, with ZMQ_ROUTER_MANDATORY saying so)
+//  is cut, since holding more for it is what it wants. fd: the connection
+//  the request came from.
+static void
+s_send_reply (aggregator_t *self, zmq_msg_t *identity, int fd, const ProtobufCMessage *reply)
+{
+    if (zmq_msg_send (identity, self->ingest, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        if (errno == EAGAIN) {
+            char why [80];
+            snprintf (why, sizeof why, "it has not read its last %d answers", S_ACK_HWM);
+            guard_cut_fd (self->ingest_guard, fd, why);
+        }
+        else
+            log_debug ("AGG041", "answer to a vanished sender dropped");
+    }
+    else
+    if (net_send_pb (self->ingest, reply, 0))
+        log_debug ("AGG041", "answer to a vanished sender dropped");
+}
+
 static void
 s_publish_and_reply (aggregator_t *self)
 {
@@ -1171,9 +1198,7 @@ s_publish_and_reply (aggregator_t *self)
     self->published = self->sequence;
     for (size_t i = 0; i < self->n_replies; i++) {
         s_reply_t *reply = &self->replies [i];
-        if (zmq_msg_send (&reply->identity, self->ingest, ZMQ_SNDMORE) < 0
-        ||  net_send_pb (self->ingest, &reply->ack.base, 0))
-            log_debug ("AGG041", "ack to a vanished sender dropped");
+        s_send_reply (self, &reply->identity, reply->fd, &reply->ack.base);
         zmq_msg_close (&reply->identity);
     }
     self->n_replies = 0;
@@ -1236,9 +1261,7 @@ s_fail_batch (aggregator_t *self, uint64_t sequence_before, const char *why)
 static void
 s_answer (aggregator_t *self, zmq_msg_t *identity, const ProtobufCMessage *reply)
 {
-    if (zmq_msg_send (identity, self->ingest, ZMQ_SNDMORE) < 0
-    ||  net_send_pb (self->ingest, reply, 0))
-        log_debug ("AGG041", "answer to a vanished requester dropped");
+    s_send_reply (self, identity, self->command_fd, reply);
 }
 
 static void
@@ -1771,6 +1794,7 @@ s_handle_ingest (aggregator_t *self)
             break;
         if (count == 3) {
             //  A command: answered once what came before it is committed
+            self->command_fd = zmq_msg_get (&frames [1], ZMQ_SRCFD);
             for (size_t i = 0; i < 3; i++) {
                 zmq_msg_init (&self->command [i]);
                 zmq_msg_move (&self->command [i], &frames [i]);
@@ -1779,7 +1803,12 @@ s_handle_ingest (aggregator_t *self)
             self->have_command = true;
             break;
         }
+        size_t replies = self->n_replies;
         s_handle_declaration (self, frames, count);
+        //  The connection to cut if the answer cannot be queued (the
+        //  identity frame the ROUTER made up need not say)
+        if (self->n_replies > replies)
+            self->replies [replies].fd = count >= 2 ? zmq_msg_get (&frames [1], ZMQ_SRCFD) : -1;
         net_frames_close (frames, count < 4 ? count : 4);
     }
     if (self->batch_unjournaled) {

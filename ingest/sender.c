@@ -16,6 +16,7 @@ typedef enum { S_QUEUED, S_IN_FLIGHT, S_FINISHED } s_state_t;
                                word turns us to the other again */
 #define S_APPENDED   14     /* at most: the request id (a tag and 10 varint
                                bytes) and the failover flag (3) */
+#define S_READ_EVERY 256    /* sends between two looks at the acks */
 
 typedef struct {
     char *label;
@@ -435,8 +436,12 @@ sender_pump (sender_t *self, long wait_ms)
                   self->requests [index].label, self->endpoints [self->current], self->config.give_up_ms);
         s_finish (self, index, NULL);
     }
-    //  Send what is due, within the window
-    while (self->next_queued < self->count && self->n_in_flight < self->config.window) {
+    //  Send what is due, within the window, reading acks as they come: the
+    //  aggregator cuts a sender that leaves thousands unread
+    for (size_t sent = 1; self->next_queued < self->count && self->n_in_flight < self->config.window;
+         sent++) {
+        if (sent % S_READ_EVERY == 0)
+            s_read_acks (self);
         s_request_t *request = &self->requests [self->next_queued];
         if (request->state == S_FINISHED) {
             self->next_queued++;        //  refused when submitted

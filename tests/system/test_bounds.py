@@ -166,6 +166,22 @@ class Alone(harness.PipelineTest):
         state = p.state()
         self.assertEqual([c["revision"] for c in state["constituencies"]], [2200])
 
+    def test_unread_acks_cut_the_sender(self):
+        p = self.pipeline()
+        agg = p.start_aggregator()
+        before = reset_peak(agg.proc.pid)
+        # Four senders of junk (each frame answered with a rejection) that
+        # never read the answers: 100,000 acks each were queued (+58 MiB)
+        peers = [RawPeer.connect(p.ingest_port, "DEALER", rcvbuf=4096) for _ in range(4)]
+        for peer in peers:
+            peer.send(hostile.frame(b"\xff") * 200000)
+        wait_for(lambda: agg.output().count("it has not read its last") >= 4, 30, "four senders cut")
+        growth = peak_growth(agg.proc.pid, before)
+        for peer in peers:
+            peer.close()
+        self.assertLess(growth, 24)
+        self.assertEqual(p.state()["sequence"], 0)
+
     def test_repeated_warnings_are_counted_not_written(self):
         p = self.pipeline()
         agg = p.start_aggregator()
