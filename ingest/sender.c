@@ -84,18 +84,9 @@ s_secure (sender_t *self, void *ctx)
 static void
 s_read_monitor (sender_t *self)
 {
-    while (true) {
-        zmq_msg_t frames [3];
-        size_t count;
-        if (net_recv_frames (self->monitor, frames, 3, &count, ZMQ_DONTWAIT))
-            return;
-        uint16_t event = 0;
-        uint32_t value = 0;
-        if (count >= 1 && zmq_msg_size (&frames [0]) == 6) {
-            memcpy (&event, zmq_msg_data (&frames [0]), 2);
-            memcpy (&value, (uint8_t *) zmq_msg_data (&frames [0]) + 2, 4);
-        }
-        net_frames_close (frames, count < 3 ? count : 3);
+    uint16_t event;
+    uint32_t value;
+    while (net_recv_event (self->monitor, &event, &value, ZMQ_DONTWAIT) == 0) {
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             if (self->told_refused)
                 log_info ("ING032", "aggregator %s accepted our key", self->endpoints [self->current]);

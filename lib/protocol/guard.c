@@ -63,6 +63,7 @@ struct guard {
     int type;                   /* ZMQ_ROUTER skips the identity frame it makes up */
     bool curve;
     void *monitor;
+    bool monitoring;            /* the socket's monitor is on */
     int epoll;
     s_peer_t *peers;
     size_t n_peers;
@@ -209,18 +210,9 @@ s_enforce_peers_max (guard_t *self, int newest)
 static void
 s_read_monitor (guard_t *self)
 {
-    while (true) {
-        zmq_msg_t frames [2];
-        size_t count;
-        if (net_recv_frames (self->monitor, frames, 2, &count, ZMQ_DONTWAIT))
-            return;
-        uint16_t event = 0;
-        uint32_t value = 0;
-        if (count >= 1 && zmq_msg_size (&frames [0]) == 6) {
-            memcpy (&event, zmq_msg_data (&frames [0]), 2);
-            memcpy (&value, (uint8_t *) zmq_msg_data (&frames [0]) + 2, 4);
-        }
-        net_frames_close (frames, count < 2 ? count : 2);
+    uint16_t event;
+    uint32_t value;
+    while (net_recv_event (self->monitor, &event, &value, ZMQ_DONTWAIT) == 0) {
         if (event == ZMQ_EVENT_ACCEPTED || event == ZMQ_EVENT_CONNECTED) {
             s_add (self, (int) value);
             s_enforce_peers_max (self, (int) value);
@@ -525,12 +517,16 @@ guard_new (void *ctx, void *socket, const guard_limits_t *limits)
     size = sizeof mechanism;
     self->curve = zmq_getsockopt (socket, ZMQ_MECHANISM, &mechanism, &size) == 0
                && mechanism == ZMQ_CURVE;
+    //  A name never used before: a guard made again (a clone client's next
+    //  snapshot socket) must not meet the last one's endpoint, still closing
     char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "inproc://guard-%p", (void *) self);
-    if (self->epoll < 0
-    ||  zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED
-                            | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED)
-    ||  !(self->monitor = net_socket (ctx, ZMQ_PAIR, endpoint, false))) {
+    snprintf (endpoint, sizeof endpoint, "inproc://guard-%016llx",
+              (unsigned long long) clock_random_u64 ());
+    if (self->epoll >= 0
+    &&  zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED
+                            | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) == 0)
+        self->monitoring = true;
+    if (!self->monitoring || !(self->monitor = net_socket (ctx, ZMQ_PAIR, endpoint, false))) {
         log_error ("NET005", "%s: cannot watch the socket's connections: %s", limits->name,
                    zmq_strerror (errno));
         guard_destroy (&self);
@@ -551,10 +547,10 @@ guard_destroy (guard_t **self_p)
     if (!self_p || !*self_p)
         return;
     guard_t *self = *self_p;
-    if (self->monitor) {
+    if (self->monitoring)
         zmq_socket_monitor (self->socket, NULL, 0);
+    if (self->monitor)
         zmq_close (self->monitor);
-    }
     if (self->epoll >= 0)
         close (self->epoll);
     free (self->peers);

@@ -126,6 +126,25 @@ net_frames_close (zmq_msg_t *frames, size_t count)
         zmq_msg_close (&frames [i]);
 }
 
+int
+net_recv_event (void *monitor, uint16_t *event, uint32_t *value, int flags)
+{
+    zmq_msg_t frames [2];
+    size_t count;
+    if (net_recv_frames (monitor, frames, 2, &count, flags))
+        return -1;
+    *event = 0;
+    *value = 0;
+    //  The first frame: the event (16 bits) and its value (32 bits); the
+    //  second, the endpoint
+    if (count >= 1 && zmq_msg_size (&frames [0]) == 6) {
+        memcpy (event, zmq_msg_data (&frames [0]), 2);
+        memcpy (value, (uint8_t *) zmq_msg_data (&frames [0]) + 2, 4);
+    }
+    net_frames_close (frames, count < 2 ? count : 2);
+    return 0;
+}
+
 bool
 net_frame_str (zmq_msg_t *frame, char *buf, size_t size)
 {

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 #include <zmq.h>
 
@@ -72,6 +73,11 @@ void net_frames_close (zmq_msg_t *frames, size_t count);
 typedef void (net_seen_fn) (void *arg, zmq_msg_t *frame, size_t index);
 int net_recv_frames_counted (void *socket, zmq_msg_t *frames, size_t max, size_t *count,
                              int flags, net_seen_fn *seen, void *arg);
+
+/*  Reads one event from a socket monitor's PAIR (zmq_socket_monitor):
+    its number and value (an fd, an errno or a status). Returns 0, or -1
+    with errno (EAGAIN with ZMQ_DONTWAIT and none waiting).                 */
+int net_recv_event (void *monitor, uint16_t *event, uint32_t *value, int flags);
 
 /*  Copies a frame into a NUL-terminated string of at most size-1 bytes.
     Returns false if the frame was longer than that.                        */
