@@ -1959,22 +1959,17 @@ aggregator_run (aggregator_t *self)
             { self->ingest, 0, self->waiting_copy ? 0 : ZMQ_POLLIN, 0 },
             { self->snapshot, 0, ZMQ_POLLIN, 0 },
             { self->updates, 0, ZMQ_POLLIN, 0 },
-            { NULL, guard_fd (guards [0]), ZMQ_POLLIN, 0 },
-            { NULL, guard_fd (guards [1]), ZMQ_POLLIN, 0 },
-            { NULL, guard_fd (guards [2]), ZMQ_POLLIN, 0 },
             { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
         int64_t deadline = self->next_heartbeat;
         if (self->pair && s_pair_deadline (self) < deadline)
             deadline = s_pair_deadline (self);
         int64_t wait = deadline - clock_mono_ms ();
-        for (size_t i = 0; i < 3; i++) {
-            long guard_wait = guard_timeout_ms (guards [i]);
-            if (guard_wait >= 0 && guard_wait < wait)
-                wait = guard_wait;
-        }
+        for (size_t i = 0; i < 3; i++)
+            if (guard_timeout_ms (guards [i]) < wait)
+                wait = guard_timeout_ms (guards [i]);
         size_t first = self->peer ? 0 : 1;
-        if (zmq_poll (items + first, (self->auth ? 8 : 7) - (int) first, wait > 0 ? (long) wait : 0) < 0) {
+        if (zmq_poll (items + first, (self->auth ? 5 : 4) - (int) first, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
             log_error ("AGG060", "poll failed: %s", zmq_strerror (errno));
@@ -1992,7 +1987,7 @@ aggregator_run (aggregator_t *self)
             s_handle_snapshot (self);
         if (items [3].revents & ZMQ_POLLIN)
             guard_admit_subscriptions (self->updates_guard, S_SUBSCRIPTIONS);
-        if (self->auth && (items [7].revents & ZMQ_POLLIN))
+        if (self->auth && (items [4].revents & ZMQ_POLLIN))
             auth_handle (self->auth);
         //  After the sockets were read: what is left is what peers hold back
         for (size_t i = 0; i < 3; i++)

@@ -269,9 +269,6 @@ publisher_run (publisher_t *self)
             { clone_client_socket (self->upstream), 0, ZMQ_POLLIN, 0 },
             { self->snapshot, 0, ZMQ_POLLIN, 0 },
             { self->updates, 0, ZMQ_POLLIN, 0 },
-            { NULL, guard_fd (guards [0]), ZMQ_POLLIN, 0 },
-            { NULL, guard_fd (guards [1]), ZMQ_POLLIN, 0 },
-            { NULL, clone_client_fd (self->upstream), ZMQ_POLLIN, 0 },
             { self->auth ? auth_socket (self->auth) : NULL, 0, ZMQ_POLLIN, 0 }
         };
         int64_t wait = self->next_heartbeat - clock_mono_ms ();
@@ -280,7 +277,7 @@ publisher_run (publisher_t *self)
         for (size_t i = 0; i < 3; i++)
             if (waits [i] >= 0 && waits [i] < wait)
                 wait = waits [i];
-        if (zmq_poll (items, self->auth ? 7 : 6, wait > 0 ? (long) wait : 0) < 0) {
+        if (zmq_poll (items, self->auth ? 4 : 3, wait > 0 ? (long) wait : 0) < 0) {
             if (errno == EINTR)
                 continue;
             log_error ("PUB060", "poll failed: %s", zmq_strerror (errno));
@@ -293,7 +290,7 @@ publisher_run (publisher_t *self)
             s_serve_snapshots (self);
         if (items [2].revents & ZMQ_POLLIN)
             guard_admit_subscriptions (self->updates_guard, S_SUBSCRIPTIONS);
-        if (self->auth && (items [6].revents & ZMQ_POLLIN))
+        if (self->auth && (items [3].revents & ZMQ_POLLIN))
             auth_handle (self->auth);
         //  After the sockets were read: what is left is what peers hold back
         for (size_t i = 0; i < 2; i++)

@@ -316,14 +316,13 @@ main (int argc, char *argv [])
             rc = 1;
             break;
         }
-        zmq_pollitem_t items [] = { { clone_client_socket (client), 0, ZMQ_POLLIN, 0 },
-                                    { NULL, clone_client_fd (client), ZMQ_POLLIN, 0 } };
+        zmq_pollitem_t item = { clone_client_socket (client), 0, ZMQ_POLLIN, 0 };
         long wait = clone_client_timeout_ms (client);
         if (wait < 0 || wait > 250)
             wait = 250;
-        if (zmq_poll (items, 2, wait) < 0 && errno != EINTR)
+        if (zmq_poll (&item, 1, wait) < 0 && errno != EINTR)
             break;
-        if (clone_client_handle (client, items [0].revents & ZMQ_POLLIN))
+        if (clone_client_handle (client, item.revents & ZMQ_POLLIN))
             break;
         //  Our own liveness check: the stream itself may be what died
         if (!self.once && !self.health && clone_client_synced (client)) {

@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #define S_FIRST_RETRY_MS   5000     /* a 200,000-seat snapshot takes ~1 s to serve */
 #define S_MAX_RETRY_MS     16000
@@ -24,7 +22,6 @@
     and the stream waits unread while a snapshot loads. Past this a message
     is no snapshot (nor a backlog) but a never-ending one: cut, and resync. */
 #define S_MAX_HELD         (256 * 1024 * 1024)
-#define S_GUARD_CHECK_MS   100      /* how often the guards look, unwoken */
 
 struct clone_client {
     void *ctx;
@@ -36,7 +33,6 @@ struct clone_client {
     void *dealer;               /* NULL while synced */
     guard_t *sub_guard;         /* what upstream may make each socket hold */
     guard_t *dealer_guard;
-    int epoll;                  /* readable when a guard has something to look at */
     const clone_handlers_t *handlers;
     void *arg;
     bool synced;
@@ -66,11 +62,7 @@ s_prepare (clone_client_t *self, void *socket)
     }
     guard_limits_t limits = { .name = "upstream", .held_max = S_MAX_HELD,
                               .held_budget = S_MAX_HELD, .held_hard = S_MAX_HELD };
-    guard_t *guard = guard_new (self->ctx, socket, &limits);
-    struct epoll_event event = { .events = EPOLLIN };
-    if (guard)
-        epoll_ctl (self->epoll, EPOLL_CTL_ADD, guard_fd (guard), &event);
-    return guard;
+    return guard_new (self->ctx, socket, &limits);
 }
 
 static int
@@ -129,12 +121,10 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
     self->arg = arg;
     self->retry_ms = S_FIRST_RETRY_MS;
     self->last_heard = clock_mono_ms ();
-    self->epoll = epoll_create1 (EPOLL_CLOEXEC);
     self->snapshot_endpoint = strdup (snapshot);
     self->servers = 1 + (strchr (snapshot, ',') != NULL);
     self->sub = net_socket (ctx, ZMQ_SUB, NULL, false);
-    if (self->epoll < 0 || !self->snapshot_endpoint || !self->sub
-    ||  !(self->sub_guard = s_prepare (self, self->sub)))
+    if (!self->snapshot_endpoint || !self->sub || !(self->sub_guard = s_prepare (self, self->sub)))
         goto failed;
     //  Deep enough to hold a night's updates while a large snapshot loads
     int hwm = 1000000;
@@ -176,8 +166,6 @@ clone_client_destroy (clone_client_t **self_p)
         zmq_close (self->sub);
     if (self->dealer)
         zmq_close (self->dealer);
-    if (self->epoll >= 0)
-        close (self->epoll);
     free (self->snapshot_endpoint);
     free (self);
     *self_p = NULL;
@@ -187,12 +175,6 @@ void *
 clone_client_socket (clone_client_t *self)
 {
     return self->synced ? self->sub : self->dealer;
-}
-
-int
-clone_client_fd (const clone_client_t *self)
-{
-    return self->epoll;
 }
 
 void
@@ -430,17 +412,21 @@ clone_client_handle (clone_client_t *self, bool readable)
 long
 clone_client_timeout_ms (const clone_client_t *self)
 {
-    //  The guards are not polled by the owner: they look this often
-    long wait = S_GUARD_CHECK_MS;
+    //  The guards look at what upstream makes us hold on their own timer
+    long wait = guard_timeout_ms (self->sub_guard);
+    if (self->dealer_guard && guard_timeout_ms (self->dealer_guard) < wait)
+        wait = guard_timeout_ms (self->dealer_guard);
     if (self->synced && self->servers > 1) {
         int64_t left = NET_SILENCE_MS - clone_client_silent_ms (self);
         if (left < wait)
             wait = left > 0 ? (long) left : 0;
     }
-    if (self->synced)
-        return wait;
-    int64_t left = self->asked_at + self->retry_ms - clock_mono_ms ();
-    return left <= 0 ? 0 : left < wait ? (long) left : wait;
+    if (!self->synced) {
+        int64_t left = self->asked_at + self->retry_ms - clock_mono_ms ();
+        if (left < wait)
+            wait = left > 0 ? (long) left : 0;
+    }
+    return wait;
 }
 
 bool

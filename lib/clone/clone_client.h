@@ -62,19 +62,13 @@ void clone_client_destroy (clone_client_t **self_p);
 /*  The socket to poll for ZMQ_POLLIN now (it changes on resync).  */
 void *clone_client_socket (clone_client_t *self);
 
-/*  A file descriptor to poll for ZMQ_POLLIN too (socket NULL): readable
-    when upstream has sent what the client cannot read yet (part of a
-    message), so that clone_client_handle looks at once at what upstream
-    makes it hold (guard.h). Without it the client looks every 100 ms.     */
-int clone_client_fd (const clone_client_t *self);
-
 /*  Does what is due: reads the socket if readable, re-asks for a snapshot
     that is late. Call after every poll. Returns 0, or -1 on a fatal error. */
 int clone_client_handle (clone_client_t *self, bool readable);
 
 /*  Milliseconds until clone_client_handle must be called even if nothing
     arrives: a snapshot retry, or a look at what upstream makes each socket
-    hold (guard.h; at most 256 MiB, and looked at every 100 ms).           */
+    hold (guard.h; at most 256 MiB; never more than 20 ms away).            */
 long clone_client_timeout_ms (const clone_client_t *self);
 
 /*  Throws the state away and asks for a fresh snapshot.  */

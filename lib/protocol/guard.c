@@ -16,8 +16,19 @@
     its tree as it reads them, before we see one), so a peer that has sent
     far more than any honest one is cut before they are read. The other
     rules leave those bytes out (they may be whole messages libzmq has not
-    read yet), and a connection with bytes in the kernel is measured again
-    soon, as libzmq reads them, even if nothing more arrives.                */
+    read yet).
+
+    When to look: nothing outside libzmq says that it has read a
+    connection's bytes (epoll re-checks readiness, and libzmq has emptied
+    the socket by then), so the guard looks on a timer. Every S_FULL_MS it
+    measures every connection; every S_TICK_MS it measures those it
+    suspects or whose bytes wait in the kernel, and, if the process's peak
+    memory has grown by S_GROWTH_KIB since the last full look, every
+    connection again: a message of empty frames costs 32 times its wire
+    bytes in memory, and is caught as the memory grows, not 250 ms later.
+    While memory grows the ticks come every S_ALERT_MS, so that libzmq,
+    which can take a few hundred MB a second of empty frames, is caught
+    within a few MB; idle, a tick costs little.                             */
 #include "guard.h"
 #include "clock.h"
 #include "log.h"
@@ -30,8 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,9 +50,11 @@
 #define S_PING_BYTES_PER_S  16      /* ZMTP heartbeats, unseen: 9 bytes each */
 #define S_CURVE_FRAME       33      /* a CURVE MESSAGE adds name, nonce, MAC, flags */
 #define S_STALL_MS          1000    /* no whole message for this long: unfinished */
-#define S_RECHECK_MS        50      /* a suspected connection is looked at again */
-#define S_READING_MS        5       /* one with bytes in the kernel, sooner */
-#define S_EVENTS            64      /* epoll events taken per call */
+#define S_TICK_MS           20      /* the suspected looked at again, memory too */
+#define S_ALERT_MS          2       /* the same, while memory grows */
+#define S_ALERT_KIB         1024    /* peak memory grown this much in a tick */
+#define S_FULL_MS           250     /* every connection looked at */
+#define S_GROWTH_KIB        4096    /* peak memory grown this much: look at all */
 
 typedef struct {
     int fd;
@@ -53,6 +66,7 @@ typedef struct {
     uint64_t arrived;           /* bytes the kernel had received then */
     int64_t suspect_ms;         /* holds too much, maybe in whole messages; 0: no */
     uint64_t suspect_delivered;
+    bool measured;              /* in this call of guard_handle */
     size_t subscriptions;       /* XPUB: admitted and not cancelled */
     bool cut;                   /* shut down; the monitor will say when it is gone */
 } s_peer_t;
@@ -64,13 +78,19 @@ struct guard {
     bool curve;
     void *monitor;
     bool monitoring;            /* the socket's monitor is on */
-    int epoll;
     s_peer_t *peers;
     size_t n_peers;
     size_t capacity;
     size_t *by_fd;              /* fd -> index in peers + 1; 0: none */
     size_t n_by_fd;
     int64_t last_read_ms;       /* the owner last received from the socket */
+    int frame_fd;               /* where the frame being counted came from */
+    bool more;                  /* the last frame counted had more to follow */
+    int64_t next_tick_ms;       /* mono */
+    int64_t next_full_ms;
+    long peak_kib;              /* the process's peak memory at the last full look */
+    long tick_kib;              /* ... and at the last tick */
+    size_t live;                /* peers not cut */
     uint64_t cut_count;
     bool no_tcp_info;           /* the kernel does not count received bytes */
 };
@@ -139,9 +159,7 @@ s_add (guard_t *self, int fd)
     peer->since_ms = peer->active_ms = clock_mono_ms ();
     s_address (fd, peer->address, sizeof peer->address);
     self->by_fd [fd] = self->n_peers;
-    //  Edge-triggered: we hear of each arrival of data, while libzmq reads it
-    struct epoll_event event = { .events = EPOLLIN | EPOLLET, .data.fd = fd };
-    epoll_ctl (self->epoll, EPOLL_CTL_ADD, fd, &event);
+    self->live++;
 }
 
 static void
@@ -150,8 +168,8 @@ s_remove (guard_t *self, int fd)
     s_peer_t *peer = s_find (self, fd);
     if (!peer)
         return;
-    //  Fails harmlessly if libzmq has closed it already (epoll let it go)
-    epoll_ctl (self->epoll, EPOLL_CTL_DEL, fd, NULL);
+    if (!peer->cut)
+        self->live--;
     size_t index = self->by_fd [fd] - 1;
     self->by_fd [fd] = 0;
     if (index != --self->n_peers) {
@@ -174,6 +192,7 @@ s_cut (guard_t *self, s_peer_t *peer, const char *why)
     if (strcmp (now, peer->address) != 0)
         return;
     peer->cut = true;
+    self->live--;
     self->cut_count++;
     shutdown (peer->fd, SHUT_RDWR);
     log_warn ("NET001", "%s: cut the connection from %s: %s", self->limits.name, peer->address, why);
@@ -186,10 +205,7 @@ s_cut (guard_t *self, s_peer_t *peer, const char *why)
 static void
 s_enforce_peers_max (guard_t *self, int newest)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < self->n_peers; i++)
-        live += !self->peers [i].cut;
-    if (!self->limits.peers_max || live <= self->limits.peers_max)
+    if (!self->limits.peers_max || self->live <= self->limits.peers_max)
         return;
     s_peer_t *victim = s_find (self, newest);
     if (self->limits.evict_idle)
@@ -359,29 +375,44 @@ s_judge_budget (guard_t *self, int64_t now)
     }
 }
 
+static bool
+s_watched (const s_peer_t *peer)
+{
+    return !peer->cut && (peer->suspect_ms || peer->arrived > peer->received);
+}
+
+//  The process's peak resident memory, in KiB
+static long
+s_peak_kib (void)
+{
+    struct rusage usage;
+    return getrusage (RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss : 0;
+}
+
 void
 guard_handle (guard_t *self)
 {
+    int64_t now = clock_mono_ms ();
+    if (now < self->next_tick_ms)
+        return;
+    long peak = s_peak_kib ();
+    self->next_tick_ms = now + (peak - self->tick_kib >= S_ALERT_KIB ? S_ALERT_MS : S_TICK_MS);
+    self->tick_kib = peak;
     //  News first: a closed connection's fd must not be taken for a new one's
     s_read_monitor (self);
-    if (self->no_tcp_info)
+    if (self->no_tcp_info || self->n_peers == 0)
         return;
-    int64_t now = clock_mono_ms ();
-    struct epoll_event events [S_EVENTS];
-    int n = epoll_wait (self->epoll, events, S_EVENTS, 0);
-    size_t measured = 0;
-    for (int i = 0; i < n; i++) {
-        s_peer_t *peer = s_find (self, events [i].data.fd);
-        if (peer && !peer->cut && s_measure (self, peer))
-            measured++;
+    bool full = now >= self->next_full_ms;
+    if (full || peak - self->peak_kib >= S_GROWTH_KIB) {
+        full = true;
+        self->next_full_ms = now + S_FULL_MS;
+        self->peak_kib = peak;
     }
-    //  Measured again: the suspected, and those whose bytes libzmq was
-    //  still reading from the kernel
+    bool measured = false;
     for (size_t i = 0; i < self->n_peers; i++) {
         s_peer_t *peer = &self->peers [i];
-        if ((peer->suspect_ms || peer->arrived > peer->received) && !peer->cut
-        &&  s_measure (self, peer))
-            measured++;
+        peer->measured = !peer->cut && (full || s_watched (peer)) && s_measure (self, peer);
+        measured = measured || peer->measured;
     }
     if (!measured)
         return;
@@ -389,7 +420,7 @@ guard_handle (guard_t *self)
     //  peer held when measured was not whole messages
     bool drained = !s_readable (self);
     for (size_t i = 0; i < self->n_peers; i++)
-        if (!self->peers [i].cut)
+        if (self->peers [i].measured && !self->peers [i].cut)
             s_judge (self, &self->peers [i], drained, now);
     if (drained)
         s_judge_budget (self, now);
@@ -398,17 +429,8 @@ guard_handle (guard_t *self)
 long
 guard_timeout_ms (const guard_t *self)
 {
-    long wait = -1;
-    for (size_t i = 0; i < self->n_peers; i++) {
-        const s_peer_t *peer = &self->peers [i];
-        if (peer->cut)
-            continue;
-        if (peer->arrived > peer->received)
-            return S_READING_MS;
-        if (peer->suspect_ms)
-            wait = S_RECHECK_MS;
-    }
-    return wait;
+    int64_t left = self->next_tick_ms - clock_mono_ms ();
+    return left > 0 ? (long) left : 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -421,7 +443,11 @@ s_count (void *arg, zmq_msg_t *frame, size_t index)
     guard_t *self = arg;
     if (index == 0 && self->type == ZMQ_ROUTER)
         return;     //  the identity frame is the ROUTER's, not the peer's
-    s_peer_t *peer = s_source (self, frame);
+    //  The frames of one message come from one connection: asked once
+    if (!self->more)
+        self->frame_fd = zmq_msg_get (frame, ZMQ_SRCFD);
+    self->more = zmq_msg_more (frame);
+    s_peer_t *peer = s_peer_of (self, self->frame_fd);
     if (!peer)
         return;
     uint64_t size = zmq_msg_size (frame) + (self->curve ? S_CURVE_FRAME : 0);
@@ -510,7 +536,6 @@ guard_new (void *ctx, void *socket, const guard_limits_t *limits)
         return NULL;
     self->limits = *limits;
     self->socket = socket;
-    self->epoll = epoll_create1 (EPOLL_CLOEXEC);
     size_t size = sizeof self->type;
     zmq_getsockopt (socket, ZMQ_TYPE, &self->type, &size);
     int mechanism = 0;
@@ -522,8 +547,7 @@ guard_new (void *ctx, void *socket, const guard_limits_t *limits)
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://guard-%016llx",
               (unsigned long long) clock_random_u64 ());
-    if (self->epoll >= 0
-    &&  zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED
+    if (zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED
                             | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) == 0)
         self->monitoring = true;
     if (!self->monitoring || !(self->monitor = net_socket (ctx, ZMQ_PAIR, endpoint, false))) {
@@ -532,12 +556,6 @@ guard_new (void *ctx, void *socket, const guard_limits_t *limits)
         guard_destroy (&self);
         return NULL;
     }
-    //  The monitor wakes the same poll as the connections' data
-    int monitor_fd;
-    size = sizeof monitor_fd;
-    zmq_getsockopt (self->monitor, ZMQ_FD, &monitor_fd, &size);
-    struct epoll_event event = { .events = EPOLLIN | EPOLLET, .data.fd = -1 };
-    epoll_ctl (self->epoll, EPOLL_CTL_ADD, monitor_fd, &event);
     return self;
 }
 
@@ -551,8 +569,6 @@ guard_destroy (guard_t **self_p)
         zmq_socket_monitor (self->socket, NULL, 0);
     if (self->monitor)
         zmq_close (self->monitor);
-    if (self->epoll >= 0)
-        close (self->epoll);
     free (self->peers);
     free (self->by_fd);
     free (self);
@@ -563,12 +579,6 @@ void *
 guard_socket (const guard_t *self)
 {
     return self->socket;
-}
-
-int
-guard_fd (const guard_t *self)
-{
-    return self->epoll;
 }
 
 size_t

@@ -25,11 +25,13 @@
     newest goes), and on an XPUB admits subscriptions: at most
     GUARD_MAX_SUBSCRIPTIONS a peer, each at most NET_MAX_TOPIC bytes.
 
-    It never blocks and runs no thread: the owner polls guard_fd (it is
-    readable when a connection has received data or the monitor has news),
-    calls guard_handle after every poll, and receives through the guard.
-    Create it after the socket's security options (CURVE changes the wire
-    size of a frame) and before the socket binds or connects.               */
+    It never blocks and runs no thread: the owner calls guard_handle after
+    every poll, bounds its poll's timeout by guard_timeout_ms (the guard
+    looks every 20 ms at what it suspects and at how much memory the
+    process has taken, every 250 ms at every connection), and receives
+    through the guard. Create it after the socket's security options (CURVE
+    changes the wire size of a frame) and before the socket binds or
+    connects.                                                               */
 #ifndef EL_GUARD_H
 #define EL_GUARD_H
 
@@ -60,16 +62,12 @@ void guard_destroy (guard_t **self_p);
 /*  The guarded socket (borrowed).  */
 void *guard_socket (const guard_t *self);
 
-/*  The file descriptor to poll for ZMQ_POLLIN (a zmq_pollitem_t with
-    socket NULL).                                                           */
-int guard_fd (const guard_t *self);
-
-/*  Takes the monitor's news and checks the connections that received data
-    or are suspected. Call after every poll, readable or not.               */
+/*  Takes the monitor's news and looks at the connections, when it is time
+    to. Call after every poll.                                              */
 void guard_handle (guard_t *self);
 
 /*  Milliseconds until guard_handle must run again even if nothing arrives
-    (a suspected connection to look at again), or -1 for no deadline.       */
+    (0: now). Never more than 20.                                           */
 long guard_timeout_ms (const guard_t *self);
 
 /*  As net_recv_frames on the guarded socket, counting what was received.  */

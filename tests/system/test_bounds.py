@@ -38,10 +38,13 @@ os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS
                                                     "thread_local_quarantine_size_kb=0"]))
 
 
-def peak_growth(pid, before_kib):
-    """Peak resident memory since the reset, above what it was then, in MiB."""
+def peak_growth(pid, before_kib, what=""):
+    """Peak resident memory since the reset, above what it was then, in MiB
+    (printed with BOUNDS_SHOW=1, for the record)."""
     with open("/proc/%d/status" % pid) as f:
         peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    if os.environ.get("BOUNDS_SHOW"):
+        print("\n  %s: peak +%.1f MiB" % (what, (peak - before_kib) / 1024.0), end=" ")
     return (peak - before_kib) / 1024.0
 
 
@@ -91,7 +94,7 @@ class Ports(unittest.TestCase):
             peer = RawPeer.connect(port, kind)
             cut = peer.endless(8 * MIB) or peer.cut()
             peer.close()
-            growth = peak_growth(proc.proc.pid, before)
+            growth = peak_growth(proc.proc.pid, before, name + " endless message")
             self.assertTrue(cut, "%s held all of a never-ending message (peak +%.0f MiB)" % (name, growth))
             self.assertLess(growth, 48, name)
         self.assertIn("NET001", self.agg.output())
@@ -111,7 +114,7 @@ class Ports(unittest.TestCase):
                 cut = True
             cut = cut or peer.cut()
             peer.close()
-            growth = peak_growth(proc.proc.pid, before)
+            growth = peak_growth(proc.proc.pid, before, name + " 1 MiB subscriptions")
             self.assertTrue(cut, "%s kept 1 MiB subscriptions (peak +%.0f MiB)" % (name, growth))
             self.assertLess(growth, 32, name)
             # Countless subscriptions, each as long as a topic may be
@@ -124,7 +127,7 @@ class Ports(unittest.TestCase):
             except OSError:
                 cut = True
             peer.close()
-            growth = peak_growth(proc.proc.pid, before)
+            growth = peak_growth(proc.proc.pid, before, name + " 20,000 subscriptions")
             self.assertTrue(cut, "%s kept 20,000 subscriptions of one peer (peak +%.0f MiB)" % (name, growth))
             self.assertLess(growth, 32, name)
         self.still_serves()
@@ -140,7 +143,7 @@ class Ports(unittest.TestCase):
             peer.message(b"", b"")
             wait_for(lambda: "STO003 snapshot request of 2 frames dropped" in proc.output(), 60,
                      "%s to read 1,200 requests" % name)
-            growth = peak_growth(proc.proc.pid, before)
+            growth = peak_growth(proc.proc.pid, before, name + " 1,200 unread snapshots")
             peer.close()
             self.assertLess(growth, 32, "%s queued unread snapshots" % name)
             self.assertIn("CLN010", proc.output())
@@ -166,7 +169,7 @@ class Alone(harness.PipelineTest):
         revisions(1, 201)           # the maps and arrays at their working size
         before = reset_peak(agg.proc.pid)
         revisions(201, 2201)        # 200,000 party codes, each named once
-        growth = peak_growth(agg.proc.pid, before)
+        growth = peak_growth(agg.proc.pid, before, "200,000 party codes")
         peer.close()
         self.assertLess(growth, 16, "parties no declaration names any more were kept")
         state = p.state()
@@ -182,7 +185,7 @@ class Alone(harness.PipelineTest):
         for peer in peers:
             peer.send(hostile.frame(b"\xff") * 200000)
         wait_for(lambda: agg.output().count("it has not read its last") >= 4, 30, "four senders cut")
-        growth = peak_growth(agg.proc.pid, before)
+        growth = peak_growth(agg.proc.pid, before, "unread acks")
         for peer in peers:
             peer.close()
         self.assertLess(growth, 24)
@@ -274,7 +277,7 @@ class Alone(harness.PipelineTest):
         hostile.read_frames(conn, 1)            # the request
         before = reset_peak(sub.proc.pid)
         cut = peer.endless(400 * MIB, frame_size=65000) or peer.cut()
-        growth = peak_growth(sub.proc.pid, before)
+        growth = peak_growth(sub.proc.pid, before, "endless snapshot from upstream")
         for s in (conn, updates, snapshots):
             s.close()
         self.assertTrue(cut, "subscribe held a never-ending snapshot (peak +%.0f MiB)" % growth)
