@@ -88,7 +88,9 @@ class Ports(unittest.TestCase):
 
     def test_endless_multipart_message_is_cut(self):
         # 8 MiB of empty frames, each with MORE: 4 million frames, which libzmq
-        # held at 64 bytes each (+256 MiB) before the guard
+        # held at 64 bytes each (+256 MiB) before the guard. Now: what libzmq
+        # takes in the 20 ms before the guard looks (it decodes a few hundred
+        # MB a second of these), and the bound itself at 32 times its bytes
         for name, (proc, port, kind) in self.ports.items():
             before = reset_peak(proc.proc.pid)
             peer = RawPeer.connect(port, kind)
@@ -96,7 +98,7 @@ class Ports(unittest.TestCase):
             peer.close()
             growth = peak_growth(proc.proc.pid, before, name + " endless message")
             self.assertTrue(cut, "%s held all of a never-ending message (peak +%.0f MiB)" % (name, growth))
-            self.assertLess(growth, 48, name)
+            self.assertLess(growth, 64, name)
         self.assertIn("NET001", self.agg.output())
         self.still_serves()
 
