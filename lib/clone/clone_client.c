@@ -205,6 +205,19 @@ s_is_old_epoch (const clone_client_t *self, uint64_t epoch)
     return false;
 }
 
+//  Reads and drops the rest of a snapshot reply (counted by its guard)
+static void
+s_drain (clone_client_t *self, bool more)
+{
+    while (more) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        guard_recv (self->dealer_guard, &frame, 0);
+        more = zmq_msg_more (&frame);
+        zmq_msg_close (&frame);
+    }
+}
+
 //  Reads one snapshot reply: header, then (topic, update) pairs
 static int
 s_read_snapshot (clone_client_t *self)
@@ -221,13 +234,7 @@ s_read_snapshot (clone_client_t *self)
     zmq_msg_close (&header_frame);
     if (!header) {
         log_warn ("CLN003", "undecodable snapshot header from %s", self->snapshot_endpoint);
-        while (more) {      //  drain the rest of that message
-            zmq_msg_t frame;
-            zmq_msg_init (&frame);
-            guard_recv (self->dealer_guard, &frame, 0);
-            more = zmq_msg_more (&frame);
-            zmq_msg_close (&frame);
-        }
+        s_drain (self, more);
         return 0;
     }
     if (header->has_pair_state && header->pair_state != ELECTION__PAIR_STATE__PAIR_ACTIVE
@@ -239,13 +246,7 @@ s_read_snapshot (clone_client_t *self)
         //  again soon rather than at the slow retry
         if (++self->standby_answers >= self->servers)
             self->asked_at = clock_mono_ms () - self->retry_ms + S_STANDBY_RETRY_MS;
-        while (more) {
-            zmq_msg_t frame;
-            zmq_msg_init (&frame);
-            zmq_msg_recv (&frame, self->dealer, 0);
-            more = zmq_msg_more (&frame);
-            zmq_msg_close (&frame);
-        }
+        s_drain (self, more);
         election__snapshot__free_unpacked (header, NULL);
         return 0;
     }
