@@ -276,7 +276,7 @@ class Alone(harness.PipelineTest):
 
     def test_endless_snapshot_from_upstream_is_cut(self):
         # A false upstream: its snapshot reply never ends. The clone client
-        # takes snapshots of up to 256 MiB (200,000 seats are ~80 MB)
+        # takes snapshots of up to 256 MiB (200,000 seats are about 100 MB)
         updates, updates_port = hostile.listen()
         snapshots, snapshot_port = hostile.listen()
         sub = Process(self.workdir, "subscribe", ["subscribe", "--updates", tcp(updates_port),
