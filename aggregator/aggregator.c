@@ -99,7 +99,8 @@ struct aggregator {
     guard_t *ingest_guard;      /* what each peer of a socket may make us hold */
     guard_t *updates_guard;
     guard_t *snapshot_guard;
-    auth_t *auth;               /* NULL: the ingest socket is open to anyone */
+    auth_t *auth;               /* the ZAP handler: the ingest allow-list
+                                   (--curve-secret) and the peer's key */
     parties_t *parties;         /* NULL: no register (codes, neutral colours) */
     nominations_t *nominations; /* NULL: declarations checked against nothing */
     holds_t *holds;             /* declarations held for a second look */
@@ -542,6 +543,36 @@ s_new_pair (aggregator_t *self)
     return 0;
 }
 
+//  The peer link: CURVE both ways with the other's key alone let in, or
+//  open (whoever reaches it can pose as the other aggregator) with a warning
+static int
+s_new_peer (aggregator_t *self)
+{
+    const aggregator_config_t *config = &self->config;
+    if (!config->peer_key) {
+        log_warn ("AGG418", "peer link %s is OPEN: whoever reaches it can pose as the other "
+                  "aggregator; use --peer-key and --peer-public (SECURITY.md)", config->peer_bind);
+        self->peer = peer_new (self->ctx, config->peer_bind, config->peer, NULL);
+        return self->peer ? 0 : -1;
+    }
+    keys_client_t keys;
+    char err [512];
+    if (keys_client_load (&keys, config->peer_public, config->peer_key, err, sizeof err)
+    ||  auth_allow_only (self->ctx, &self->auth, PEER_ZAP_DOMAIN, keys.server_public, "peer",
+                         err, sizeof err)) {
+        log_error ("AGG420", "peer link: %s", err);
+        memset (&keys, 0, sizeof keys);
+        return -1;
+    }
+    char id [KEYS_ID_SIZE];
+    keys_id (keys.server_public, id);
+    self->peer = peer_new (self->ctx, config->peer_bind, config->peer, &keys);
+    memset (&keys, 0, sizeof keys);
+    if (self->peer)
+        log_info ("AGG421", "peer link is CURVE: only key %s (%s) may connect", id, config->peer_public);
+    return self->peer ? 0 : -1;
+}
+
 aggregator_t *
 aggregator_new (const aggregator_config_t *config)
 {
@@ -645,7 +676,7 @@ aggregator_new (const aggregator_config_t *config)
     ||  net_attach (self->updates, config->updates, true)
     ||  net_attach (self->snapshot, config->snapshot, true))
         goto failed;
-    if (self->pair && !(self->peer = peer_new (self->ctx, config->peer_bind, config->peer)))
+    if (self->pair && s_new_peer (self))
         goto failed;
     if (self->pair)
         log_info ("AGG415", "one of a pair, as %s: peer link %s (ours) and %s (theirs); STARTING, "
@@ -790,7 +821,7 @@ s_decode (aggregator_t *self, zmq_msg_t *frames, size_t count, intake_t *intake,
 static const char *
 s_centre (const aggregator_t *self, zmq_msg_t *frame)
 {
-    if (!self->auth)
+    if (!self->config.curve_secret)
         return NULL;
     const char *user = zmq_msg_gets (frame, "User-Id");
     return user && *user ? user : "(unauthenticated)";
@@ -805,7 +836,7 @@ s_authorise (aggregator_t *self, zmq_msg_t *frames, const intake_t *intake,
              uint64_t request_id, const char **source)
 {
     *source = intake->message->source_id ? intake->message->source_id : "?";
-    if (!self->auth)
+    if (!self->config.curve_secret)
         return true;
     *source = s_centre (self, &frames [1]);
     if (auth_permits (self->auth, *source, intake->decl.ons_id))
@@ -1323,7 +1354,7 @@ s_requested_seats (aggregator_t *self, zmq_msg_t *frames, const char *centre, si
         }
         seat_view_t view;
         tally_seat (self->tally, (size_t) seat, &view);
-        if (self->auth && !auth_permits (self->auth, centre, view.ons_id)) {
+        if (self->config.curve_secret && !auth_permits (self->auth, centre, view.ons_id)) {
             if (request->n_ons_ids) {
                 s_refuse (self, &frames [0], EL_REASON_NOT_AUTHORISED, "centre %s may not declare %s",
                           centre, view.ons_id);

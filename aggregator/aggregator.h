@@ -44,6 +44,8 @@ typedef struct {
     const char *role;               /* "primary" or "backup" */
     const char *peer;               /* the other's peer endpoint (connect) */
     const char *peer_bind;          /* our peer endpoint (bind) */
+    const char *peer_key;           /* our key pair's name; NULL: open link */
+    const char *peer_public;        /* the other's public key file */
     bool take_over;                 /* may take over without being a known copy */
     int peer_heartbeat_ms;
     int peer_timeout_ms;

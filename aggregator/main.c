@@ -61,6 +61,9 @@ s_usage (FILE *out)
         "                             only, and acknowledged once both journals hold them\n"
         "  --peer ENDPOINT            the other aggregator's --peer-bind endpoint\n"
         "  --peer-bind ENDPOINT       the peer link, ROUTER (default %s)\n"
+        "  --peer-key NAME            this aggregator's key pair NAME.key/NAME.pub (ingest\n"
+        "                             keygen): the peer link is CURVE, and only the key of\n"
+        "  --peer-public FILE         the other aggregator (its NAME.pub) may connect to it\n"
         "  --take-over                may take over when the peer is silent even if this one\n"
         "                             is not known to hold all it acknowledged (the peer is\n"
         "                             down and will not be back soon): that may be lost\n"
@@ -128,6 +131,8 @@ main (int argc, char *argv [])
         { "peer-heartbeat-ms", required_argument, NULL, 2005 },
         { "peer-timeout-ms", required_argument, NULL, 2006 },
         { "copy-timeout-ms", required_argument, NULL, 2007 },
+        { "peer-key", required_argument, NULL, 2008 },
+        { "peer-public", required_argument, NULL, 2009 },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -169,6 +174,8 @@ main (int argc, char *argv [])
             case 'A': config.allow = optarg; break;
             case 2002: config.peer = optarg; break;
             case 2003: config.peer_bind = optarg; break;
+            case 2008: config.peer_key = optarg; break;
+            case 2009: config.peer_public = optarg; break;
             case 2004: config.take_over = true; break;
             case 2001:
                 if (strcmp (optarg, "primary") != 0 && strcmp (optarg, "backup") != 0) {
@@ -226,8 +233,13 @@ main (int argc, char *argv [])
         fprintf (stderr, "aggregator: --role needs --peer (the other aggregator) and --journal\n");
         return 2;
     }
-    if (!config.role && (config.peer || config.take_over)) {
-        fprintf (stderr, "aggregator: --peer and --take-over are for one of a pair: give --role\n");
+    if (!config.role && (config.peer || config.take_over || config.peer_key || config.peer_public)) {
+        fprintf (stderr, "aggregator: --peer, --peer-key and --take-over are for one of a pair: "
+                 "give --role\n");
+        return 2;
+    }
+    if (!config.peer_key != !config.peer_public) {
+        fprintf (stderr, "aggregator: --peer-key and --peer-public go together\n");
         return 2;
     }
     if (config.role && config.peer_timeout_ms <= config.peer_heartbeat_ms) {

@@ -1,5 +1,6 @@
 /*  peer.c: see peer.h.  */
 #include "peer.h"
+#include "keys.h"
 #include "log.h"
 #include "net.h"
 #include <errno.h>
@@ -16,7 +17,7 @@ struct peer {
 };
 
 peer_t *
-peer_new (void *ctx, const char *bind, const char *connect)
+peer_new (void *ctx, const char *bind, const char *connect, const keys_client_t *keys)
 {
     peer_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -36,6 +37,13 @@ peer_new (void *ctx, const char *bind, const char *connect)
         void *socket = i ? self->out : self->in;
         zmq_setsockopt (socket, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt (socket, ZMQ_HEARTBEAT_TIMEOUT, &dead, sizeof dead);
+    }
+    //  Each end is the other's CURVE server: what comes in must come from
+    //  the other's key (the ZAP domain PEER_ZAP_DOMAIN allows it alone)
+    if (keys && (keys_apply_server (self->in, keys->secret_key, PEER_ZAP_DOMAIN)
+             ||  keys_apply_client (self->out, keys))) {
+        log_error ("AGG419", "cannot make the peer link CURVE: %s", zmq_strerror (errno));
+        goto failed;
     }
     if (net_attach (self->in, bind, true) || net_attach (self->out, connect, false))
         goto failed;

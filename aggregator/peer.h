@@ -14,12 +14,19 @@
 
 #include <stdbool.h>
 #include "election.pb-c.h"
+#include "keys.h"
+
+#define PEER_ZAP_DOMAIN "peer"
 
 typedef struct peer peer_t;
 
-/*  Binds bind (ROUTER) and connects to connect (DEALER). NULL on failure
-    (logged). Caller owns it; free with peer_destroy.                       */
-peer_t *peer_new (void *ctx, const char *bind, const char *connect);
+/*  Binds bind (ROUTER) and connects to connect (DEALER). keys: NULL for an
+    open link, else this aggregator's pair and the other's public key
+    (server_public): both ends are CURVE, and ctx's ZAP handler must let in
+    the other's key alone on PEER_ZAP_DOMAIN (auth_allow_only) before this
+    is called. NULL on failure (logged). Caller owns it; free with
+    peer_destroy.                                                            */
+peer_t *peer_new (void *ctx, const char *bind, const char *connect, const keys_client_t *keys);
 void peer_destroy (peer_t **self_p);
 
 /*  The socket to poll for ZMQ_POLLIN.  */

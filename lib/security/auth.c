@@ -15,6 +15,7 @@
 #define S_ZAP_FRAMES    8       /* a request has 7 frames for CURVE */
 #define S_QUIET_MS      10000   /* a refused key is logged once per this */
 #define S_RECENT        16
+#define S_ONLY          4       /* domains of one key each */
 
 typedef struct {
     char *centre;
@@ -27,9 +28,18 @@ typedef struct {
     size_t suppressed;
 } s_refusal_t;
 
+//  A key let in on a ZAP domain of its own (the peer link of a pair)
+typedef struct {
+    char domain [AUTH_MAX_NAME + 1];
+    char key [KEYS_Z85_SIZE];
+    char name [AUTH_MAX_NAME + 1];
+} s_only_t;
+
 struct auth {
     void *handler;
-    char *domain;
+    char *domain;               /* the allow-list's domain; NULL: none */
+    s_only_t only [S_ONLY];
+    size_t n_only;
     strmap_t *by_key;           /* Z85 public key -> index in keys */
     strmap_t *centres;          /* centre name -> 1 */
     strmap_t *permits;          /* "centre ONS_ID" -> 1 */
@@ -144,28 +154,23 @@ s_load (auth_t *self, const char *path, char *err, size_t errlen)
     return rc;
 }
 
-el_err_t
-auth_load (void *ctx, const char *path, const char *domain, auth_t **self_p,
-           char *err, size_t errlen)
+//  A handler with no keys yet, bound in ctx: there is one per context
+static el_err_t
+s_new (void *ctx, auth_t **self_p, char *err, size_t errlen)
 {
-    *self_p = NULL;
-    el_err_t rc = EL_ERR_NOMEM;
     auth_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, errlen, "out of memory");
-        return rc;
+        return EL_ERR_NOMEM;
     }
-    self->domain = strdup (domain ? domain : "");
+    *self_p = self;
     self->by_key = strmap_new (64);
     self->centres = strmap_new (64);
     self->permits = strmap_new (1024);
-    if (!self->domain || !self->by_key || !self->centres || !self->permits) {
+    if (!self->by_key || !self->centres || !self->permits) {
         snprintf (err, errlen, "out of memory");
-        goto failed;
+        return EL_ERR_NOMEM;
     }
-    rc = s_load (self, path, err, errlen);
-    if (rc)
-        goto failed;
     self->handler = zmq_socket (ctx, ZMQ_REP);
     int linger = 0;
     if (!self->handler
@@ -173,14 +178,59 @@ auth_load (void *ctx, const char *path, const char *domain, auth_t **self_p,
     ||  zmq_bind (self->handler, S_ZAP_ENDPOINT)) {
         snprintf (err, errlen, "cannot bind the ZAP handler %s: %s", S_ZAP_ENDPOINT,
                   zmq_strerror (errno));
-        rc = EL_ERR_IO;
-        goto failed;
+        return EL_ERR_IO;
     }
-    *self_p = self;
     return EL_OK;
-failed:
-    auth_destroy (&self);
+}
+
+el_err_t
+auth_load (void *ctx, const char *path, const char *domain, auth_t **self_p,
+           char *err, size_t errlen)
+{
+    auth_t *self = NULL;
+    el_err_t rc = s_new (ctx, &self, err, errlen);
+    if (rc == EL_OK && !(self->domain = strdup (domain ? domain : ""))) {
+        snprintf (err, errlen, "out of memory");
+        rc = EL_ERR_NOMEM;
+    }
+    if (rc == EL_OK)
+        rc = s_load (self, path, err, errlen);
+    if (rc)
+        auth_destroy (&self);
+    *self_p = self;
     return rc;
+}
+
+el_err_t
+auth_allow_only (void *ctx, auth_t **self_p, const char *domain, const char *public_key,
+                 const char *name, char *err, size_t errlen)
+{
+    if (!keys_valid (public_key) || !s_token_ok (domain, AUTH_MAX_NAME)
+    ||  !s_token_ok (name, AUTH_MAX_NAME)) {
+        snprintf (err, errlen, "not a public key, domain or name: \"%.48s\" \"%.48s\" \"%.48s\"",
+                  public_key, domain, name);
+        return EL_ERR_INVALID;
+    }
+    if (!*self_p) {
+        el_err_t rc = s_new (ctx, self_p, err, errlen);
+        if (rc) {
+            auth_destroy (self_p);
+            return rc;
+        }
+    }
+    auth_t *self = *self_p;
+    bool taken = self->domain && strcmp (self->domain, domain) == 0;
+    for (size_t i = 0; i < self->n_only; i++)
+        taken |= strcmp (self->only [i].domain, domain) == 0;
+    if (taken || self->n_only == S_ONLY) {
+        snprintf (err, errlen, "ZAP domain %s is taken (or too many domains)", domain);
+        return EL_ERR_INVALID;
+    }
+    s_only_t *only = &self->only [self->n_only++];
+    snprintf (only->domain, sizeof only->domain, "%s", domain);
+    snprintf (only->key, sizeof only->key, "%s", public_key);
+    snprintf (only->name, sizeof only->name, "%s", name);
+    return EL_OK;
 }
 
 void
@@ -296,7 +346,23 @@ s_answer (auth_t *self, zmq_msg_t *frames, size_t count)
     const unsigned char *raw = zmq_msg_data (&frames [6]);
     keys_id_raw (raw, key_id);
     size_t index;
-    if (strcmp (domain, self->domain) != 0) {
+    const s_only_t *only = NULL;
+    for (size_t i = 0; i < self->n_only && !only; i++)
+        if (strcmp (domain, self->only [i].domain) == 0)
+            only = &self->only [i];
+    if (only) {
+        //  Its one key, compared as Z85 text
+        if (zmq_z85_encode (z85, raw, 32) && strcmp (z85, only->key) == 0) {
+            log_info ("AUTH001", "key %s from %s accepted as %s", key_id, address, only->name);
+            s_reply (self, &frames [1], "200", "OK", only->name, key_id);
+        }
+        else {
+            s_log_refusal (self, key_id, address, "not the key this link allows");
+            s_reply (self, &frames [1], "400", "key not allowed", "", NULL);
+        }
+    }
+    else
+    if (!self->domain || strcmp (domain, self->domain) != 0) {
         s_log_refusal (self, key_id, address, "wrong ZAP domain");
         s_reply (self, &frames [1], "400", "unknown domain", "", NULL);
     }

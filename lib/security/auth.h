@@ -33,6 +33,15 @@ typedef struct auth auth_t;
     EL_ERR_IO or EL_ERR_NOMEM, with the reason in err ("FILE:LINE: ...").   */
 el_err_t auth_load (void *ctx, const char *path, const char *domain, auth_t **self_p,
                     char *err, size_t errlen);
+/*  Lets exactly one key in on a ZAP domain of its own, as name: the peer
+    link of a pair, where only the other aggregator may connect. Any other
+    key on that domain is refused at the handshake. Creates the handler in
+    ctx if *self_p is NULL (then only such domains are answered). Returns
+    EL_ERR_INVALID for a bad key, domain or name, or a domain already in
+    use, EL_ERR_IO or EL_ERR_NOMEM, with the reason in err.                  */
+el_err_t auth_allow_only (void *ctx, auth_t **self_p, const char *domain, const char *public_key,
+                          const char *name, char *err, size_t errlen);
+
 void auth_destroy (auth_t **self_p);
 
 /*  The socket to poll for ZMQ_POLLIN.  */

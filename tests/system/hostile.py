@@ -268,6 +268,11 @@ class Zmq:
         self.sockets.append(s)
         return s
 
+    def send(self, socket, data):
+        """Sends one frame without waiting (dropped if there is no connection)."""
+        self.lib.zmq_send.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
+        return self.lib.zmq_send(socket, data, len(data), 1)     # ZMQ_DONTWAIT
+
     def close(self):
         for s in self.sockets:
             self.lib.zmq_close(s)

@@ -14,6 +14,7 @@ import time
 import unittest
 
 import harness
+import hostile
 from harness import Pair, PipelineTest, Process, content, wait_for
 
 NIGHT_S = 40        # the 2017 night, in its order, replayed over this many seconds
@@ -168,6 +169,84 @@ class PairTest(PairBase):
         final = pair.state(min_sequence=650)
         self.assertEqual(content(final), content(expected))
         self.assertJournalsHoldTheNight(pair, summary, nodes=(1,))
+
+
+class KeyedPeerLink(PairBase):
+    """The peer link under CURVE (--peer-key, --peer-public): the pair
+    works as before, and a stranger on the peer port, with no key or the
+    wrong one, cannot pose as the other aggregator (open, one message
+    claiming a later term makes the active step down)."""
+
+    def keys(self):
+        names = [os.path.join(self.workdir, role) for role in Pair.ROLES]
+        for name in names:
+            r = harness.run("ingest", "keygen", name)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        return [["--peer-key", names[i], "--peer-public", names[1 - i] + ".pub"] for i in (0, 1)]
+
+    def claim(self, term):
+        """A PeerMessage saying: I am the active one, in a later term."""
+        return (hostile.field_varint(70, 2) + hostile.field_varint(71, 0) + hostile.field_varint(72, term)
+                + hostile.field_varint(73, 10 ** 6) + hostile.field_varint(74, term)
+                + hostile.field_varint(83, 1) + hostile.field_varint(84, self.mode)
+                + hostile.field_bytes(85, "uk-general"))
+
+    def test_only_the_other_aggregators_key_gets_in(self):
+        pair = Pair(self.workdir)
+        keys = self.keys()
+        for i in (0, 1):
+            pair.start(i, extra=keys[i])
+        active = pair.active()
+        self.assertIn("AGG421 peer link is CURVE", pair.log(active))
+        self.assertNotIn("AGG418", pair.log(active))
+        self.mode = {"live": 1, "test": 2, "rehearsal": 3}[pair.state()["mode"]]
+        term = pair.health()["pair"]["term"]
+        port = pair.nodes[active]["peer_port"]
+
+        # No key at all: the handshake fails, the connection is closed
+        # (at the greeting, or after what it sent)
+        try:
+            stranger = hostile.RawPeer.connect(port, "DEALER")
+            stranger.message(self.claim(term + 10))
+            self.assertTrue(stranger.cut(), "a peer with no key was kept")
+            stranger.close()
+        except ConnectionError:
+            pass
+        # A CURVE key that is not the other aggregator's: refused by ZAP
+        with open(os.path.join(self.workdir, pair.ROLES[active] + ".pub")) as f:
+            server_key = f.read().strip()
+        zmq = hostile.Zmq()
+        try:
+            dealer = zmq.curve_dealer("tcp://127.0.0.1:%d" % port, server_key)
+            for _ in range(5):
+                zmq.send(dealer, self.claim(term + 10))
+            wait_for(lambda: "not the key this link allows" in pair.log(active), 10,
+                     "the wrong key refused at the handshake")
+        finally:
+            zmq.close()
+
+        # Still the same active, in the same term, with its copy: a
+        # declaration is acknowledged once both journals hold it
+        health = pair.health()
+        self.assertEqual((health["pair"]["role"], health["pair"]["term"], health["pair"]["state"]),
+                         (pair.ROLES[active], term, "active"))
+        sent = harness.run("ingest", "send", harness.RESULTS, "--to", pair.to, "--json", timeout=90)
+        self.assertEqual(sent.returncode, 0, sent.stderr)
+        self.assertEqual(json.loads(sent.stdout)["accepted"], 650)
+        self.assertTrue(pair.health()["pair"]["copy"])
+        self.assertEqual(len(pair.records(1 - active)), 650)
+        self.assertNotIn("AGG404", pair.log(active))     # never stepped down
+
+    def test_an_open_link_says_so(self):
+        pair = Pair(self.workdir)
+        pair.start(0, extra=["--take-over"])
+        wait_for(lambda: "AGG418" in pair.log(0), 10, "the open peer link warned about")
+        self.assertIn("is OPEN: whoever reaches it can pose as the other aggregator", pair.log(0))
+        half = harness.run("aggregator", "--role", "primary", "--journal", pair.journal(0) + ".x",
+                           "--peer", "tcp://127.0.0.1:1", "--baseline", harness.BASELINE,
+                           "--peer-key", os.path.join(self.workdir, "nothing"))
+        self.assertEqual(half.returncode, 2)
+        self.assertIn("--peer-key and --peer-public go together", half.stderr)
 
 
 def s_ip(*args):
