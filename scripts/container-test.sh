@@ -165,7 +165,7 @@ s_remove_project() {
     [ -z "$ids" ] || pm volume rm -f $ids >/dev/null 2>&1 || true
     ids=$(podman network ls -q --filter "label=io.podman.compose.project=$project" 2>/dev/null || true)
     [ -z "$ids" ] || pm network rm -f $ids >/dev/null 2>&1 || true
-    pm rmi --no-prune "localhost/$project:latest" >/dev/null 2>&1 || true
+    pm rmi --no-prune "localhost/$project:latest" "localhost/$project-web:latest" >/dev/null 2>&1 || true
 }
 
 # Removes the layers a run's build made (listed by its build log; not those
@@ -330,7 +330,9 @@ PM_TIMEOUT=900 pm build --pull=never -t "$IMAGE" -f Dockerfile . >"$WORK/build.l
     || { tail -n 30 "$WORK/build.log" >&2; fail "podman build"; }
 say "image built in $((SECONDS - build_started)) s"
 
-export ELECTION_IMAGE=$IMAGE REPLAY_SPEED=max ELECTION_HTTP_BIND=127.0.0.1
+# The nginx service's image too is the run's own, removed with it
+export ELECTION_IMAGE=$IMAGE ELECTION_WEB_IMAGE=localhost/$PROJECT-web:latest
+export REPLAY_SPEED=max ELECTION_HTTP_BIND=127.0.0.1
 ELECTION_HTTP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export ELECTION_HTTP_PORT
 STATE_URL=http://127.0.0.1:$ELECTION_HTTP_PORT/state
