@@ -596,6 +596,8 @@ aggregator_new (const aggregator_config_t *config)
                                    + tally_scope_count (self->tally) + 16);
     if (!self->server)
         goto failed;
+    //  Our snapshots say who is not live when the journal fails
+    clone_server_set_stale_source (self->server, "aggregator");
 
     if (config->journal) {
         journal_scan_t scan;
@@ -1220,9 +1222,8 @@ s_publish_and_reply (aggregator_t *self)
 {
     for (size_t i = 0; i < self->n_outgoing; i++) {
         s_outgoing_t *entry = &self->outgoing [i];
-        net_send_str (self->updates, entry->topic, ZMQ_SNDMORE);
-        zmq_send (self->updates, entry->bytes, entry->size, 0);
-        if (clone_server_put (self->server, entry->topic, entry->bytes, entry->size))
+        //  Chained to the topic's previous update: topic followers check it
+        if (clone_server_publish (self->server, self->updates, entry->topic, entry->bytes, entry->size))
             log_error ("AGG040", "out of memory storing %s: snapshots will lack it", entry->topic);
     }
     s_drop_outgoing (self);
@@ -1905,6 +1906,7 @@ s_heartbeat (aggregator_t *self)
     heartbeat.has_upstream_ok = true;
     heartbeat.upstream_ok = !self->journal_failing;
     heartbeat.source = "aggregator";
+    heartbeat.stale_source = self->journal_failing ? "aggregator" : NULL;
     if (self->pair) {
         //  What operators see of the pair (README "A pair of aggregators")
         heartbeat.has_pair_state = true;

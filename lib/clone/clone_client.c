@@ -5,6 +5,7 @@
 #include "guard.h"
 #include "update_head.h"
 #include "net.h"
+#include "strmap.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@ struct clone_client {
     long retry_ms;
     int64_t last_heard;         /* mono ms of the last stream message */
     uint64_t snapshots;
+    //  A follower of some topics hears the global sequence jump past the
+    //  topics it does not follow: it checks each topic's own chain
+    //  (Update.topic_previous) instead, against the sequence it last saw
+    //  on that topic. NULL for a follower of everything.
+    strmap_t *topic_seen;
     bool has_curve;
     keys_client_t curve;
 };
@@ -132,6 +138,9 @@ clone_client_new_curve (void *ctx, const char *updates, const char *snapshot,
     zmq_setsockopt (self->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     if (n_topics == 0)
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "", 0);
+    else
+    if (!(self->topic_seen = strmap_new (1024)))
+        goto failed;
     for (size_t i = 0; i < n_topics; i++)
         zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, topics [i], strlen (topics [i]));
     if (n_topics)
@@ -163,6 +172,7 @@ clone_client_destroy (clone_client_t **self_p)
     clone_client_t *self = *self_p;
     guard_destroy (&self->sub_guard);
     guard_destroy (&self->dealer_guard);
+    strmap_destroy (&self->topic_seen);
     if (self->sub)
         zmq_close (self->sub);
     if (self->dealer)
@@ -255,6 +265,13 @@ s_read_snapshot (clone_client_t *self)
         s_leave_epoch (self);
     self->epoch = header->epoch;
     self->sequence = header->sequence;
+    if (self->topic_seen) {
+        strmap_t *fresh = strmap_new (1024);
+        if (fresh) {
+            strmap_destroy (&self->topic_seen);
+            self->topic_seen = fresh;
+        }
+    }
     if (self->handlers->on_reset)
         self->handlers->on_reset (self->arg, header);
 
@@ -272,6 +289,10 @@ s_read_snapshot (clone_client_t *self)
             update_head_t head;
             if (update_head_peek (zmq_msg_data (&body), zmq_msg_size (&body), &head)
             &&  net_frame_str (&topic, name, sizeof name)) {
+                //  Where each topic's chain stands (a put fails only for want
+                //  of memory: that topic's next update then looks like a gap)
+                if (self->topic_seen)
+                    strmap_put (self->topic_seen, name, (size_t) head.sequence);
                 self->handlers->on_update (self->arg, name, &head,
                                            zmq_msg_data (&body), zmq_msg_size (&body), false);
                 loaded++;
@@ -296,6 +317,34 @@ s_read_snapshot (clone_client_t *self)
         self->handlers->on_synced (self->arg, header);
     election__snapshot__free_unpacked (header, NULL);
     return 0;
+}
+
+//  A follower of some topics: applies an update that follows the last one
+//  it saw on its topic, drops one the snapshot already holds, and resyncs
+//  on a gap in the topic's chain. Returns false when it called for a resync.
+static bool
+s_apply_topic (clone_client_t *self, const char *topic, const update_head_t *head, zmq_msg_t *body)
+{
+    size_t seen = 0;
+    bool known = strmap_get (self->topic_seen, topic, &seen);
+    if (known && head->sequence < (uint64_t) seen)
+        return true;                //  older than what we hold
+    if (head->has_topic_previous && head->topic_previous != (uint64_t) seen) {
+        if (head->sequence <= (uint64_t) seen)
+            return true;            //  already in the snapshot
+        log_debug ("CLN100", "%s: update %llu follows %llu, we last saw %llu", topic,
+                   (unsigned long long) head->sequence,
+                   (unsigned long long) head->topic_previous, (unsigned long long) seen);
+        clone_client_resync (self, "sequence gap on a followed topic");
+        return false;
+    }
+    //  (An upstream from before topic_previous: no check can be made)
+    if (strmap_put (self->topic_seen, topic, (size_t) head->sequence))
+        log_warn ("CLN101", "out of memory following %s: its next update will resync", topic);
+    if (head->sequence > self->sequence)
+        self->sequence = head->sequence;
+    self->handlers->on_update (self->arg, topic, head, zmq_msg_data (body), zmq_msg_size (body), true);
+    return true;
 }
 
 //  Applies one stream message; returns false when it called for a resync.
@@ -343,7 +392,9 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count, bool *our
     }
     else
     if (head.body == ELECTION__UPDATE__BODY_HEARTBEAT) {
-        if (head.epoch && head.sequence > self->sequence) {
+        //  A heartbeat's sequence is the whole stream's: a follower of some
+        //  topics is behind it by nature
+        if (head.epoch && head.sequence > self->sequence && !self->topic_seen) {
             clone_client_resync (self, "heartbeat is ahead: updates were lost");
             keep_going = false;
         }
@@ -351,6 +402,9 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count, bool *our
         if (self->handlers->on_heartbeat && beat)
             self->handlers->on_heartbeat (self->arg, beat);
     }
+    else
+    if (self->topic_seen)
+        keep_going = s_apply_topic (self, topic, &head, &frames [1]);
     else
     if (head.sequence > self->sequence + 1) {
         clone_client_resync (self, "sequence gap");

@@ -12,6 +12,7 @@
 struct clone_server {
     topic_table_t *topics;      /* topic -> packed Update bytes (malloc'd) */
     Election__PairState pair_state;
+    const char *stale_source;   /* who is not live, when upstream_ok is false */
     clone_server_vote_fn *on_failover;
     void *vote_arg;
 };
@@ -58,6 +59,31 @@ clone_server_put (clone_server_t *self, const char *topic, const void *bytes, si
     return 0;
 }
 
+int
+clone_server_publish (clone_server_t *self, void *publisher, const char *topic,
+                      const void *bytes, size_t size)
+{
+    size_t kept_size;
+    const void *kept = topic_table_get (self->topics, topic, &kept_size);
+    update_head_t head;
+    uint64_t previous = kept && update_head_peek (kept, kept_size, &head) ? head.sequence : 0;
+    uint8_t *chained = malloc (size + UPDATE_HEAD_CHAIN_MAX);
+    if (!chained) {
+        net_send_str (publisher, topic, ZMQ_SNDMORE);
+        zmq_send (publisher, bytes, size, 0);
+        return -1;
+    }
+    memcpy (chained, bytes, size);
+    size_t length = size + update_head_chain (chained + size, previous);
+    net_send_str (publisher, topic, ZMQ_SNDMORE);
+    zmq_send (publisher, chained, length, 0);
+    if (topic_table_put (self->topics, topic, chained, length)) {
+        free (chained);
+        return -1;
+    }
+    return 0;
+}
+
 const void *
 clone_server_get (const clone_server_t *self, const char *topic, size_t *size)
 {
@@ -68,6 +94,12 @@ void
 clone_server_set_pair_state (clone_server_t *self, Election__PairState state)
 {
     self->pair_state = state;
+}
+
+void
+clone_server_set_stale_source (clone_server_t *self, const char *source)
+{
+    self->stale_source = source;
 }
 
 void
@@ -154,6 +186,8 @@ s_serve (const clone_server_t *self, void *router, guard_t *guard,
             reply.mode = head->mode;
             reply.has_upstream_ok = true;
             reply.upstream_ok = upstream_ok;
+            if (!upstream_ok)
+                reply.stale_source = (char *) self->stale_source;
             reply.has_pair_state = self->pair_state != ELECTION__PAIR_STATE__PAIR_NONE;
             reply.pair_state = self->pair_state;
             if (s_send_snapshot (self, router, &frames [0], &reply, prefix) == 0)

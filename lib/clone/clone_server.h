@@ -27,6 +27,15 @@ void clone_server_destroy (clone_server_t **self_p);
 /*  Keeps a copy of bytes as the latest Update of topic. -1 on no memory.  */
 int clone_server_put (clone_server_t *self, const char *topic, const void *bytes, size_t size);
 
+/*  Publishes an Update: sends [topic][bytes] on the PUB socket `publisher`
+    with Update.topic_previous set to the sequence of the Update kept for
+    topic (0: none), and keeps those bytes as the topic's latest. The one
+    place where the chain a topic's followers check is made (the aggregator
+    publishes through it; a publisher relays the bytes as they came).
+    Returns 0, or -1 on no memory (sent unchained, and not kept).          */
+int clone_server_publish (clone_server_t *self, void *publisher, const char *topic,
+                          const void *bytes, size_t size);
+
 /*  The latest Update bytes of topic, or NULL. Owned by the server. */
 const void *clone_server_get (const clone_server_t *self, const char *topic, size_t *size);
 
@@ -40,6 +49,11 @@ size_t clone_server_count (const clone_server_t *self);
     snapshot header (a follower takes only an active one's snapshot).
     Default PAIR_NONE.                                                      */
 void clone_server_set_pair_state (clone_server_t *self, Election__PairState state);
+
+/*  Who is not live when a snapshot says upstream_ok false: the snapshot
+    header's stale_source ("aggregator", "publisher"; borrowed, static or
+    outliving the server; NULL: not said).                                  */
+void clone_server_set_stale_source (clone_server_t *self, const char *source);
 
 /*  Called for a snapshot request that says its asker lost the server it
     followed (SnapshotRequest.failover), before the request is answered: a

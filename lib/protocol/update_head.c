@@ -46,6 +46,10 @@ update_head_peek (const void *bytes, size_t size, update_head_t *head)
                 if (field == 2) head->epoch = value;
                 if (field == 3) head->mode = (Election__Mode) value;
                 if (field == 7) head->sent_at_us = (int64_t) value;
+                if (field == 120) {
+                    head->has_topic_previous = true;
+                    head->topic_previous = value;
+                }
                 break;
             case 1:     //  64-bit
                 if (end - at < 8)
@@ -70,4 +74,23 @@ update_head_peek (const void *bytes, size_t size, update_head_t *head)
         }
     }
     return true;
+}
+
+static size_t
+s_put_varint (uint8_t *out, uint64_t value)
+{
+    size_t n = 0;
+    while (value >= 0x80) {
+        out [n++] = (uint8_t) (value | 0x80);
+        value >>= 7;
+    }
+    out [n++] = (uint8_t) value;
+    return n;
+}
+
+size_t
+update_head_chain (uint8_t *out, uint64_t previous)
+{
+    size_t n = s_put_varint (out, (uint64_t) 120 << 3);     //  field 120, varint
+    return n + s_put_varint (out + n, previous);
 }

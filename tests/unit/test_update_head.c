@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include "update_head.h"
 
@@ -119,6 +120,45 @@ test_stamp_reads_back (void **state)
     free (bytes);
 }
 
+//  update_head_chain appended to packed bytes sets topic_previous, as
+//  protobuf-c reads it and as the peek does; a second one wins
+static void
+test_chain_sets_topic_previous (void **state)
+{
+    Election__NationalSummary national = ELECTION__NATIONAL_SUMMARY__INIT;
+    national.scope = "Scotland";
+    Election__Update update = ELECTION__UPDATE__INIT;
+    update.has_sequence = true;
+    update.sequence = 400;
+    update.body_case = ELECTION__UPDATE__BODY_NATIONAL;
+    update.national = &national;
+    size_t size;
+    uint8_t *bytes = s_pack (&update, &size);
+    update_head_t head;
+    assert_true (update_head_peek (bytes, size, &head));
+    assert_false (head.has_topic_previous);
+    uint64_t values [] = { 0, 1, 127, 128, 300000000000ULL, UINT64_MAX };
+    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
+        uint8_t *chained = malloc (size + 2 * UPDATE_HEAD_CHAIN_MAX);
+        memcpy (chained, bytes, size);
+        size_t length = size + update_head_chain (chained + size, 999);
+        length += update_head_chain (chained + length, values [i]);     //  the later wins
+        assert_true (update_head_peek (chained, length, &head));
+        assert_true (head.has_topic_previous);
+        assert_true (head.topic_previous == values [i]);
+        assert_int_equal (head.sequence, 400);
+        assert_int_equal (head.body, ELECTION__UPDATE__BODY_NATIONAL);
+        Election__Update *unpacked = election__update__unpack (NULL, length, chained);
+        assert_non_null (unpacked);
+        assert_true (unpacked->has_topic_previous);
+        assert_true (unpacked->topic_previous == values [i]);
+        assert_string_equal (unpacked->national->scope, "Scotland");
+        election__update__free_unpacked (unpacked, NULL);
+        free (chained);
+    }
+    free (bytes);
+}
+
 int
 main (void)
 {
@@ -126,6 +166,7 @@ main (void)
         cmocka_unit_test (test_peek_matches_unpack),
         cmocka_unit_test (test_peek_heartbeat_and_garbage),
         cmocka_unit_test (test_stamp_reads_back),
+        cmocka_unit_test (test_chain_sets_topic_previous),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
