@@ -38,7 +38,23 @@ struct publisher {
     uint64_t forwarded;
     Election__Heartbeat pair;   /* upstream's pair fields, relayed on ours */
     char pair_role [16];
+    //  What upstream says of its own source (its heartbeats, its snapshot
+    //  header), relayed: a failing journal at the aggregator is not live
+    //  at any screen, however well the links below it work
+    bool upstream_says_ok;
+    char upstream_stale [16];   /* which tier upstream says is not live */
+    bool was_relayed_ok;
 };
+
+//  What upstream says of its source; stale_source NULL: the tier that said
+//  it, `from` (an upstream from before stale_source)
+static void
+s_upstream_health (publisher_t *self, bool ok, const char *stale_source, const char *from)
+{
+    self->upstream_says_ok = ok;
+    snprintf (self->upstream_stale, sizeof self->upstream_stale, "%s",
+              ok ? "" : stale_source && *stale_source ? stale_source : from);
+}
 
 static void
 s_on_reset (void *arg, const Election__Snapshot *header)
@@ -47,6 +63,8 @@ s_on_reset (void *arg, const Election__Snapshot *header)
     if (clone_server_clear (self->server))
         log_error ("PUB010", "out of memory clearing the store");
     self->mode = header->mode;
+    s_upstream_health (self, !header->has_upstream_ok || header->upstream_ok, header->stale_source,
+                       "publisher");
     if (self->http)
         http_on_reset (self->http, header);
 }
@@ -96,6 +114,8 @@ s_on_heartbeat (void *arg, const Election__Update *update)
     pair.has_term = beat->has_term;
     pair.term = beat->term;
     self->pair = pair;
+    s_upstream_health (self, !beat->has_upstream_ok || beat->upstream_ok, beat->stale_source,
+                       beat->source ? beat->source : "aggregator");
 }
 
 static bool
@@ -105,23 +125,46 @@ s_upstream_live (const publisher_t *self)
         && clone_client_silent_ms (self->upstream) < self->config.silence_ms;
 }
 
+//  Whether the figures we serve are live: our own link, and what upstream
+//  says of its source. *stale: which tier is not live ("" when live)
+static bool
+s_live (const publisher_t *self, const char **stale)
+{
+    bool linked = s_upstream_live (self);
+    *stale = !linked ? "publisher" : !self->upstream_says_ok ? self->upstream_stale : "";
+    return linked && self->upstream_says_ok;
+}
+
 static void
 s_heartbeat (publisher_t *self)
 {
-    bool live = s_upstream_live (self);
+    bool linked = s_upstream_live (self);
     int64_t silent = clone_client_silent_ms (self->upstream);
-    if (live != self->was_live) {
-        if (live)
+    if (linked != self->was_live) {
+        if (linked)
             log_info ("PUB020", "upstream live");
         else
             log_warn ("PUB021", "upstream %s silent for %lld ms: telling subscribers figures may be stale",
                       self->config.upstream_updates, (long long) silent);
-        self->was_live = live;
+        self->was_live = linked;
     }
+    const char *stale;
+    bool live = s_live (self, &stale);
+    bool relayed_ok = !linked || self->upstream_says_ok;    //  what upstream says, while we hear it
+    if (relayed_ok != self->was_relayed_ok) {
+        if (relayed_ok)
+            log_info ("PUB301", "upstream says its source is live again");
+        else
+            log_warn ("PUB300", "upstream says its source is not live (%s): telling subscribers "
+                      "figures may be stale", self->upstream_stale);
+        self->was_relayed_ok = relayed_ok;
+    }
+    clone_server_set_stale_source (self->server, live ? NULL : stale);
     Election__Heartbeat heartbeat = self->pair;
     heartbeat.pair_role = self->pair_role [0] ? self->pair_role : NULL;
     heartbeat.has_upstream_ok = true;
     heartbeat.upstream_ok = live;
+    heartbeat.stale_source = live ? NULL : (char *) stale;
     heartbeat.has_silent_ms = true;
     heartbeat.silent_ms = (uint32_t) (silent > UINT32_MAX ? UINT32_MAX : silent);
     heartbeat.source = "publisher";
@@ -153,7 +196,10 @@ s_serve_snapshots (publisher_t *self)
                            .epoch = clone_client_synced (self->upstream)
                                   ? clone_client_epoch (self->upstream) : 0,
                            .mode = self->mode };
-    clone_server_serve_guarded (self->server, self->snapshot_guard, &head, s_upstream_live (self), 16);
+    const char *stale;
+    bool live = s_live (self, &stale);
+    clone_server_set_stale_source (self->server, live ? NULL : stale);
+    clone_server_serve_guarded (self->server, self->snapshot_guard, &head, live, 16);
 }
 
 //  The paid-feed option: CURVE on both serving sockets (before they bind),
@@ -199,6 +245,7 @@ publisher_new (const publisher_config_t *config)
     self->ctx = zmq_ctx_new ();
     self->server = clone_server_new (1024);
     election__heartbeat__init (&self->pair);
+    self->upstream_says_ok = self->was_relayed_ok = true;
     if (!self->ctx || !self->server)
         goto failed;
     self->updates = net_socket (self->ctx, ZMQ_XPUB, NULL, true);

@@ -10,6 +10,8 @@ struct state_view {
     uint64_t sequence;
     uint64_t epoch;
     Election__Mode mode;
+    bool upstream_ok;
+    char source [16];           /* "" : not known */
 };
 
 static void
@@ -22,6 +24,8 @@ state_view_t *
 state_view_new (void)
 {
     state_view_t *self = calloc (1, sizeof *self);
+    if (self)
+        self->upstream_ok = true;
     if (self && !(self->topics = topic_table_new (1024, s_free_update))) {
         free (self);
         self = NULL;
@@ -48,6 +52,27 @@ state_view_reset (state_view_t *self, const Election__Snapshot *header)
     self->sequence = header->sequence;
     self->epoch = header->epoch;
     self->mode = header->mode;
+    state_view_set_health (self, !header->has_upstream_ok || header->upstream_ok,
+                           header->stale_source);
+}
+
+void
+state_view_set_health (state_view_t *self, bool upstream_ok, const char *source)
+{
+    self->upstream_ok = upstream_ok;
+    snprintf (self->source, sizeof self->source, "%s", source ? source : "");
+}
+
+bool
+state_view_upstream_ok (const state_view_t *self)
+{
+    return self->upstream_ok;
+}
+
+const char *
+state_view_source (const state_view_t *self)
+{
+    return self->source [0] ? self->source : NULL;
 }
 
 int

@@ -15,7 +15,8 @@ typedef struct state_view state_view_t;
 state_view_t *state_view_new (void);
 void state_view_destroy (state_view_t **self_p);
 
-/*  Forgets everything; the state is now as of the snapshot header.  */
+/*  Forgets everything; the state is now as of the snapshot header (its
+    health too: upstream_ok and stale_source).                              */
 void state_view_reset (state_view_t *self, const Election__Snapshot *header);
 
 /*  Unpacks a packed Update (bytes, size) and keeps it as the latest of
@@ -28,6 +29,15 @@ int state_view_put (state_view_t *self, const char *topic, const void *bytes, si
 /*  The latest Update of topic, or NULL. Owned by the view; valid until the
     topic is put again or the view reset.                                   */
 const Election__Update *state_view_get (const state_view_t *self, const char *topic);
+
+/*  Whether the figures are live, as the latest heartbeat (or the snapshot
+    header) says, and the tier that says so: when not live, the one that is
+    not ("aggregator": it cannot persist; "publisher": a publisher lost its
+    upstream); when live, the server followed (NULL: not known yet).
+    source is copied.                                                      */
+void state_view_set_health (state_view_t *self, bool upstream_ok, const char *source);
+bool state_view_upstream_ok (const state_view_t *self);
+const char *state_view_source (const state_view_t *self);
 
 uint64_t state_view_sequence (const state_view_t *self);
 uint64_t state_view_epoch (const state_view_t *self);
