@@ -1,6 +1,7 @@
 /*  state_json.c: see state_json.h.  */
 #include "state_json.h"
 #include "names.h"
+#include "parliament.h"
 #include "parties.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,10 @@ state_json_update (const char *topic, const Election__Update *update)
         json_t *body = json_pack ("{s:b, s:I, s:o}",
             "upstream_ok", heartbeat->upstream_ok, "silent_ms", (json_int_t) heartbeat->silent_ms,
             "source", s_str (heartbeat->source));
+        //  Which tier is not live, when upstream_ok is false
+        if (body)
+            json_object_set_new (body, "stale_source", s_str (heartbeat->upstream_ok ? NULL
+                : heartbeat->stale_source ? heartbeat->stale_source : heartbeat->source));
         if (body && heartbeat->has_web_ok)
             json_object_set_new (body, "web_ok", json_boolean (heartbeat->web_ok));
         if (body && heartbeat->has_web_dropped)
@@ -186,6 +191,110 @@ s_by_id (const void *a, const void *b)
     return strcmp (left ? left : "", right ? right : "");
 }
 
+//  array's objects sorted by compare, as a new array (array is released)
+static json_t *
+s_sorted (json_t *array, int (*compare) (const void *, const void *))
+{
+    size_t n = json_array_size (array);
+    json_t **items = malloc ((n ? n : 1) * sizeof *items);
+    json_t *sorted = json_array ();
+    if (items) {
+        for (size_t i = 0; i < n; i++)
+            items [i] = json_incref (json_array_get (array, i));
+        qsort (items, n, sizeof *items, compare);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new (sorted, items [i]);
+        free (items);
+    }
+    json_decref (array);
+    return sorted;
+}
+
+static void
+s_collect_all (void *arg, const char *topic, const Election__Update *update)
+{
+    if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
+        json_array_append_new (arg, state_json_seat (update->seat));
+}
+
+json_t *
+state_json_seats (const state_view_t *view)
+{
+    json_t *seats = json_array ();
+    state_view_each (view, s_collect_all, seats);
+    return json_pack ("{s:I, s:o}", "sequence", (json_int_t) state_view_sequence (view),
+                      "seats", s_sorted (seats, s_by_id));
+}
+
+typedef struct {
+    const state_view_t *view;
+    json_t *gains;
+} s_gains_t;
+
+//  A party's full name: as the seat's candidates, or the UK summary, carry
+//  it; else its code
+static const char *
+s_name_of (const state_view_t *view, const Election__SeatSummary *seat, const char *code)
+{
+    if (!code)
+        return NULL;
+    for (size_t i = 0; i < seat->n_candidates; i++)
+        if (seat->candidates [i]->party && strcmp (seat->candidates [i]->party, code) == 0
+        &&  seat->candidates [i]->party_name && *seat->candidates [i]->party_name)
+            return seat->candidates [i]->party_name;
+    const Election__NationalSummary *national = state_view_national (view);
+    for (size_t i = 0; national && i < national->n_parties; i++)
+        if (national->parties [i]->party && strcmp (national->parties [i]->party, code) == 0
+        &&  national->parties [i]->name && *national->parties [i]->name)
+            return national->parties [i]->name;
+    return code;
+}
+
+static void
+s_collect_gain (void *arg, const char *topic, const Election__Update *update)
+{
+    s_gains_t *gains = arg;
+    if (update->body_case != ELECTION__UPDATE__BODY_SEAT)
+        return;
+    const Election__SeatSummary *seat = update->seat;
+    if (!seat->declared || seat->outcome != ELECTION__OUTCOME__OUTCOME_GAIN)
+        return;
+    json_array_append_new (gains->gains, json_pack ("{s:s?, s:s?, s:s?, s:s?, s:o, s:s?, s:s?, s:o, s:I}",
+        "id", seat->ons_id, "name", seat->name, "winner", seat->winner,
+        "winner_name", s_name_of (gains->view, seat, seat->winner),
+        "winner_colour", s_colour (seat->winner_colour),
+        "previous_winner", seat->previous_winner,
+        "previous_winner_name", s_name_of (gains->view, seat, seat->previous_winner),
+        "declared_at_ms", seat->has_declared_at_ms ? json_integer ((json_int_t) seat->declared_at_ms)
+                                                   : json_null (),
+        "sequence", (json_int_t) update->sequence));
+}
+
+//  Declaration order: when declared (a seat without the time last), then sequence
+static int
+s_by_declaration (const void *a, const void *b)
+{
+    json_t *left = *(json_t *const *) a, *right = *(json_t *const *) b;
+    json_t *left_at = json_object_get (left, "declared_at_ms");
+    json_t *right_at = json_object_get (right, "declared_at_ms");
+    if (json_is_integer (left_at) != json_is_integer (right_at))
+        return json_is_integer (left_at) ? -1 : 1;
+    json_int_t l = json_integer_value (left_at), r = json_integer_value (right_at);
+    if (l != r)
+        return l < r ? -1 : 1;
+    l = json_integer_value (json_object_get (left, "sequence"));
+    r = json_integer_value (json_object_get (right, "sequence"));
+    return l < r ? -1 : l > r;
+}
+
+json_t *
+state_json_gains (const state_view_t *view)
+{
+    s_gains_t gains = { view, json_array () };
+    state_view_each (view, s_collect_gain, &gains);
+    return s_sorted (gains.gains, s_by_declaration);
+}
+
 json_t *
 state_json_state (const state_view_t *view)
 {
@@ -193,18 +302,7 @@ state_json_state (const state_view_t *view)
     state_view_each (view, s_collect, &collect);
 
     //  Stable order whatever the arrival order: sort seats by ONS id
-    size_t n = json_array_size (collect.seats);
-    json_t **items = malloc ((n ? n : 1) * sizeof *items);
-    json_t *sorted = json_array ();
-    if (items) {
-        for (size_t i = 0; i < n; i++)
-            items [i] = json_incref (json_array_get (collect.seats, i));
-        qsort (items, n, sizeof *items, s_by_id);
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new (sorted, items [i]);
-        free (items);
-    }
-    json_decref (collect.seats);
+    json_t *sorted = s_sorted (collect.seats, s_by_id);
 
     const Election__NationalSummary *national = state_view_national (view);
     char epoch [17];
@@ -226,5 +324,11 @@ state_json_state (const state_view_t *view)
     const Election__Update *desk = state_view_get (view, "desk");
     json_object_set_new (state, "held", state_json_held (desk && desk->body_case == ELECTION__UPDATE__BODY_DESK
                                                          ? desk->desk : NULL));
+    //  Whether these figures are live, and whose word that is (relayed
+    //  down the chain: a failing journal at the aggregator says false here)
+    json_object_set_new (state, "upstream_ok", json_boolean (state_view_upstream_ok (view)));
+    json_object_set_new (state, "source", s_str (state_view_source (view)));
+    json_object_set_new (state, "parliament", parliament_json (national));
+    json_object_set_new (state, "gains", state_json_gains (view));
     return state;
 }

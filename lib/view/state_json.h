@@ -25,7 +25,19 @@ json_t *state_json_update (const char *topic, const Election__Update *update);
 
 /*  The whole state: {"sequence", "epoch", "mode", "declared", "seats_total",
     "majority_line", "parties", "constituencies" (declared seats, by id),
-    "regions" (every other scope), "held" (state_json_held)}.               */
+    "regions" (every other scope), "held" (state_json_held), "upstream_ok"
+    and "source" (state_view_set_health), "parliament" (parliament.h),
+    "gains" (state_json_gains)}.                                            */
 json_t *state_json_state (const state_view_t *view);
+
+/*  Every seat the view holds, declared or not, sorted by id:
+    {"sequence", "seats": [state_json_seat...]} (GET /seats).              */
+json_t *state_json_seats (const state_view_t *view);
+
+/*  The declared seats whose outcome is a gain, in declaration order
+    (declared_at_ms, then sequence): [{"id", "name", "winner", "winner_name",
+    "winner_colour", "previous_winner", "previous_winner_name",
+    "declared_at_ms", "sequence"}].                                        */
+json_t *state_json_gains (const state_view_t *view);
 
 #endif

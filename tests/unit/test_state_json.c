@@ -430,7 +430,8 @@ test_scope (void **state)
 
 static const char *const s_state_keys [] = {
     "sequence", "epoch", "mode", "declared", "seats_total", "majority_line", "total_votes",
-    "parties", "swing", "constituencies", "regions", "held"
+    "parties", "swing", "constituencies", "regions", "held", "upstream_ok", "source",
+    "parliament", "gains"
 };
 
 static void
@@ -501,7 +502,8 @@ test_empty_state (void **state)
     json_t *json = state_json_state (view);
     const char *const keys [] = { "sequence", "epoch", "mode", "declared", "seats_total",
                                   "majority_line", "total_votes", "parties", "constituencies",
-                                  "regions", "held" };      //  no swing
+                                  "regions", "held", "upstream_ok", "source", "parliament",
+                                  "gains" };      //  no swing
     assert_int_equal (json_array_size (json_object_get (json, "held")), 0);
     s_expect_keys (json, keys, S_N (keys));
     s_expect_int (json, "sequence", 0);
@@ -509,6 +511,109 @@ test_empty_state (void **state)
     assert_int_equal (json_array_size (json_object_get (json, "parties")), 0);
     assert_int_equal (json_array_size (json_object_get (json, "constituencies")), 0);
     assert_int_equal (json_array_size (json_object_get (json, "regions")), 0);
+    assert_int_equal (json_array_size (json_object_get (json, "gains")), 0);
+    assert_true (json_is_true (json_object_get (json, "upstream_ok")));
+    assert_true (json_is_null (json_object_get (json, "source")));
+    assert_true (json_is_null (json_object_get (json_object_get (json, "parliament"), "hung")));
+    json_decref (json);
+    state_view_destroy (&view);
+}
+
+//  The 2017 night ends hung, as the BBC said: Con 318, 8 short of 326
+static void
+test_parliament_2017 (void **state)
+{
+    fixture_t *fx = *state;
+    json_t *json = state_json_state (fx->view);
+    const json_t *parliament = json_object_get (json, "parliament");
+    s_expect_int (parliament, "seats_total", 650);
+    s_expect_int (parliament, "majority_line", 326);
+    s_expect_int (parliament, "declared", 650);
+    s_expect_bool (parliament, "complete", true);
+    s_expect_string (parliament, "largest", "Con");
+    s_expect_string (parliament, "largest_name", "Conservative");
+    s_expect_int (parliament, "largest_seats", 318);
+    s_expect_bool (parliament, "hung", true);
+    s_expect_int (parliament, "short", 8);
+    assert_true (json_is_null (json_object_get (parliament, "majority")));
+    s_expect_string (parliament, "text", "HUNG PARLIAMENT \xe2\x80\x94 Con 8 short of 326");
+    //  Every party with a seat, most first, with what it lacks
+    const json_t *needed = json_object_get (parliament, "needed");
+    const Election__NationalSummary *uk = state_view_national (fx->view);
+    size_t with_seats = 0;
+    for (size_t i = 0; i < uk->n_parties; i++)
+        with_seats += uk->parties [i]->seats > 0;
+    assert_int_equal (json_array_size (needed), with_seats);
+    s_expect_string (json_array_get (needed, 1), "party", "Lab");
+    s_expect_int (json_array_get (needed, 1), "seats", 262);
+    s_expect_int (json_array_get (needed, 1), "needed", 64);
+    json_decref (json);
+}
+
+//  Gains: every declared seat whose outcome is a gain, and only those, in
+//  declaration order; /seats: every seat the view holds, by id
+static void
+test_gains_and_seats (void **state)
+{
+    fixture_t *fx = *state;
+    json_t *gains = state_json_gains (fx->view);
+    size_t expected = 0;
+    for (size_t i = 0; i < fx->ge2017->n_seats; i++) {
+        const Election__SeatSummary *seat = state_view_seat (fx->view, fx->ge2017->seats [i].ons_id);
+        expected += seat->declared && seat->outcome == ELECTION__OUTCOME__OUTCOME_GAIN;
+    }
+    assert_true (expected > 50);        //  2017 changed 70 seats
+    assert_int_equal (json_array_size (gains), expected);
+    long long last_at = 0, last_sequence = 0;
+    for (size_t i = 0; i < json_array_size (gains); i++) {
+        const json_t *gain = json_array_get (gains, i);
+        const char *id = json_string_value (json_object_get (gain, "id"));
+        const Election__SeatSummary *seat = state_view_seat (fx->view, id);
+        assert_non_null (seat);
+        assert_int_equal (seat->outcome, ELECTION__OUTCOME__OUTCOME_GAIN);
+        s_expect_string (gain, "winner", seat->winner);
+        s_expect_string (gain, "previous_winner", seat->previous_winner);
+        assert_string_not_equal (seat->winner, seat->previous_winner);
+        s_expect_string (gain, "winner_colour", seat->winner_colour);
+        assert_non_null (json_string_value (json_object_get (gain, "previous_winner_name")));
+        long long at = json_integer_value (json_object_get (gain, "declared_at_ms"));
+        long long sequence = json_integer_value (json_object_get (gain, "sequence"));
+        assert_int_equal (at, s_declared_at (fx, id));
+        if (at < last_at || (at == last_at && sequence <= last_sequence))
+            fail_msg ("gains out of declaration order at %s", id);
+        last_at = at;
+        last_sequence = sequence;
+    }
+    json_decref (gains);
+
+    json_t *seats = state_json_seats (fx->view);
+    s_expect_int (seats, "sequence", 650);
+    const json_t *list = json_object_get (seats, "seats");
+    assert_int_equal (json_array_size (list), 650);
+    for (size_t i = 1; i < json_array_size (list); i++)
+        assert_true (strcmp (json_string_value (json_object_get (json_array_get (list, i - 1), "id")),
+                             json_string_value (json_object_get (json_array_get (list, i), "id"))) < 0);
+    json_decref (seats);
+}
+
+//  The health a snapshot header and then a heartbeat give the view
+static void
+test_health (void **state)
+{
+    state_view_t *view = state_view_new ();
+    Election__Snapshot header = ELECTION__SNAPSHOT__INIT;
+    header.has_upstream_ok = true;
+    header.upstream_ok = false;
+    header.stale_source = "aggregator";
+    state_view_reset (view, &header);
+    json_t *json = state_json_state (view);
+    assert_true (json_is_false (json_object_get (json, "upstream_ok")));
+    s_expect_string (json, "source", "aggregator");
+    json_decref (json);
+    state_view_set_health (view, true, "publisher");
+    json = state_json_state (view);
+    assert_true (json_is_true (json_object_get (json, "upstream_ok")));
+    s_expect_string (json, "source", "publisher");
     json_decref (json);
     state_view_destroy (&view);
 }
@@ -698,6 +803,9 @@ main (void)
         cmocka_unit_test (test_scope),
         cmocka_unit_test (test_whole_state),
         cmocka_unit_test (test_empty_state),
+        cmocka_unit_test (test_health),
+        cmocka_unit_test (test_parliament_2017),
+        cmocka_unit_test (test_gains_and_seats),
         cmocka_unit_test (test_revision_rush_retraction),
         cmocka_unit_test (test_official_turnout),
         cmocka_unit_test (test_held),
