@@ -42,6 +42,18 @@ typedef struct {
     size_t size;
 } s_event_t;
 
+//  A document rendered from the view on demand, kept (and its gzip form)
+//  until the view changes: /state and /seats
+typedef enum { S_DOC_STATE, S_DOC_SEATS, S_DOCS } s_doc_kind_t;
+
+typedef struct {
+    char *text;                 /* NULL: stale */
+    size_t size;
+    char *gzip;                 /* the same, gzip-compressed on demand; NULL: not yet */
+    size_t gzip_size;
+    char etag [64];             /* "epoch-sequence" of text (and "-stale" when not live) */
+} s_doc_t;
+
 //  A live update held until its sequence is complete
 typedef struct {
     char *topic;
@@ -65,11 +77,7 @@ struct http {
     bool stopping;
     uint64_t generation;        /* a new snapshot: every stream starts over */
     uint64_t base;              /* the sequence that snapshot was at */
-    char *state_text;           /* the view as JSON, rendered on demand; NULL: stale */
-    size_t state_size;
-    char *state_gzip;           /* the same, gzip-compressed on demand; NULL: not yet */
-    size_t state_gzip_size;
-    char state_etag [48];       /* "epoch-sequence" of state_text */
+    s_doc_t docs [S_DOCS];      /* the view as JSON documents, rendered on demand */
     uint64_t state_version;     /* changes with the state: a gzip made meanwhile is stale */
     s_event_t ring [S_RING_SIZE];
     uint64_t head;              /* absolute index of the next event */
@@ -147,19 +155,31 @@ s_event_kind (const char *topic, char *kind, size_t size)
     return true;
 }
 
-//  Under lock. Renders the state as JSON if it is stale. false on no memory.
+//  Under lock. Renders a document as JSON if it is stale. false on no memory.
+static bool
+s_doc_render (http_t *self, s_doc_kind_t kind)
+{
+    s_doc_t *doc = &self->docs [kind];
+    if (!doc->text) {
+        doc->text = s_dump (kind == S_DOC_STATE ? state_json_state (self->view)
+                                                : state_json_seats (self->view), &doc->size);
+        //  The view is always a whole sequence (updates wait for their
+        //  national one), so epoch and sequence name this document exactly,
+        //  with the health it carries (the figures may stop being live)
+        const char *source = state_view_source (self->view);
+        bool live = state_view_upstream_ok (self->view);
+        snprintf (doc->etag, sizeof doc->etag, "\"%016llx-%llu%s%s\"",
+                  (unsigned long long) state_view_epoch (self->view),
+                  (unsigned long long) state_view_sequence (self->view),
+                  live ? "" : "-stale-", live ? "" : source ? source : "");
+    }
+    return doc->text != NULL;
+}
+
 static bool
 s_state_render (http_t *self)
 {
-    if (!self->state_text) {
-        self->state_text = s_dump (state_json_state (self->view), &self->state_size);
-        //  The view is always a whole sequence (updates wait for their
-        //  national one), so epoch and sequence name this document exactly
-        snprintf (self->state_etag, sizeof self->state_etag, "\"%016llx-%llu\"",
-                  (unsigned long long) state_view_epoch (self->view),
-                  (unsigned long long) state_view_sequence (self->view));
-    }
-    return self->state_text != NULL;
+    return s_doc_render (self, S_DOC_STATE);
 }
 
 //  text gzip-compressed; NULL on no memory. Caller frees.
@@ -189,37 +209,40 @@ s_gzip (const char *text, size_t size, size_t *zipped_size)
 //  outside the lock, so that the publisher's thread never waits the ~20 ms
 //  it takes. false if the state changed meanwhile, or no memory.
 static bool
-s_state_gzip (http_t *self)
+s_doc_gzip (http_t *self, s_doc_kind_t kind)
 {
-    if (self->state_gzip)
+    s_doc_t *doc = &self->docs [kind];
+    if (doc->gzip)
         return true;
     uint64_t version = self->state_version;
-    size_t size = self->state_size, zipped_size = 0;
+    size_t size = doc->size, zipped_size = 0;
     char *copy = malloc (size);
     if (!copy)
         return false;
-    memcpy (copy, self->state_text, size);
+    memcpy (copy, doc->text, size);
     pthread_mutex_unlock (&self->lock);
     char *zipped = s_gzip (copy, size, &zipped_size);
     free (copy);
     pthread_mutex_lock (&self->lock);
-    if (zipped && version == self->state_version && !self->state_gzip) {
-        self->state_gzip = zipped;
-        self->state_gzip_size = zipped_size;
+    if (zipped && version == self->state_version && !doc->gzip) {
+        doc->gzip = zipped;
+        doc->gzip_size = zipped_size;
         return true;
     }
     free (zipped);
-    return self->state_gzip && version == self->state_version;
+    return doc->gzip && version == self->state_version;
 }
 
 static void
 s_state_stale (http_t *self)
 {
     self->state_version++;
-    free (self->state_text);
-    self->state_text = NULL;
-    free (self->state_gzip);
-    self->state_gzip = NULL;
+    for (size_t i = 0; i < S_DOCS; i++) {
+        free (self->docs [i].text);
+        self->docs [i].text = NULL;
+        free (self->docs [i].gzip);
+        self->docs [i].gzip = NULL;
+    }
 }
 
 static void
@@ -374,6 +397,9 @@ http_on_synced (http_t *self, const Election__Snapshot *header)
     self->generation++;
     self->base = header->sequence;
     self->tail = self->head;
+    //  The header says what upstream said of its source; live, it is our word
+    if (state_view_upstream_ok (self->view))
+        state_view_set_health (self->view, true, "publisher");
     s_state_stale (self);
     //  A health said before this snapshot (not yet synced) is no longer true
     free (self->health_text);
@@ -399,7 +425,17 @@ http_on_health (http_t *self, const Election__Update *update)
     free (json);
     if (!text)
         return;
+    const Election__Heartbeat *beat = update->heartbeat;
+    bool ok = !beat->has_upstream_ok || beat->upstream_ok;
+    const char *source = ok ? beat->source : beat->stale_source ? beat->stale_source : beat->source;
     pthread_mutex_lock (&self->lock);
+    //  /state says whether it is live: a change of health is a new document
+    const char *was = state_view_source (self->view);
+    if (ok != state_view_upstream_ok (self->view)
+    ||  strcmp (was ? was : "", source ? source : "") != 0) {
+        state_view_set_health (self->view, ok, source);
+        s_state_stale (self);
+    }
     free (self->health_text);
     self->health_text = text;
     self->health_size = size;
@@ -512,18 +548,21 @@ s_etag_matches (const char *header, const char *etag)
     return false;
 }
 
+//  /state or /seats: gzip-compressed for a client that takes it, with an
+//  ETag a cache revalidates with (304 until the next change)
 static enum MHD_Result
-s_serve_state (http_t *self, struct MHD_Connection *connection)
+s_serve_doc (http_t *self, struct MHD_Connection *connection, s_doc_kind_t kind)
 {
     bool gzip = s_accepts_gzip (connection);
     const char *if_none_match = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
                                                              MHD_HTTP_HEADER_IF_NONE_MATCH);
+    s_doc_t *doc = &self->docs [kind];
     pthread_mutex_lock (&self->lock);
-    bool ready = self->synced && s_state_render (self);
+    bool ready = self->synced && s_doc_render (self, kind);
     //  The state may change while it is compressed (outside the lock): then
     //  once more, and after that it goes out uncompressed rather than wait
-    for (int attempt = 0; ready && gzip && !s_state_gzip (self); attempt++) {
-        ready = s_state_render (self);
+    for (int attempt = 0; ready && gzip && !s_doc_gzip (self, kind); attempt++) {
+        ready = s_doc_render (self, kind);
         gzip = attempt == 0;
     }
     if (!ready) {
@@ -533,9 +572,9 @@ s_serve_state (http_t *self, struct MHD_Connection *connection)
                         synced ? "out of memory" : "no state yet: waiting for the aggregator");
     }
     //  Each representation has its own tag: a cache must not mistake one for the other
-    char etag [sizeof self->state_etag + 8];
-    size_t length = strlen (self->state_etag);
-    snprintf (etag, sizeof etag, "%.*s%s\"", (int) length - 1, self->state_etag, gzip ? "-gzip" : "");
+    char etag [sizeof doc->etag + 8];
+    size_t length = strlen (doc->etag);
+    snprintf (etag, sizeof etag, "%.*s%s\"", (int) length - 1, doc->etag, gzip ? "-gzip" : "");
     unsigned int status = MHD_HTTP_OK;
     struct MHD_Response *response;
     if (if_none_match && s_etag_matches (if_none_match, etag)) {
@@ -543,8 +582,8 @@ s_serve_state (http_t *self, struct MHD_Connection *connection)
         response = MHD_create_response_from_buffer (0, NULL, MHD_RESPMEM_PERSISTENT);
     }
     else
-        response = MHD_create_response_from_buffer (gzip ? self->state_gzip_size : self->state_size,
-                                                    gzip ? self->state_gzip : self->state_text,
+        response = MHD_create_response_from_buffer (gzip ? doc->gzip_size : doc->size,
+                                                    gzip ? doc->gzip : doc->text,
                                                     MHD_RESPMEM_MUST_COPY);
     pthread_mutex_unlock (&self->lock);
     if (response) {
@@ -570,19 +609,44 @@ s_valid_id (const char *id)
     return true;
 }
 
+//  A seat, declared or not (its "declared" and "withdrawn" say which); 404
+//  for an id that is not a seat: the aggregator publishes every seat from
+//  the start, so the store holds the seat list
 static enum MHD_Result
 s_serve_seat (http_t *self, struct MHD_Connection *connection, const char *ons_id)
 {
     if (!s_valid_id (ons_id))
-        return s_error (connection, MHD_HTTP_NOT_FOUND, "no such seat");
+        return s_error (connection, MHD_HTTP_NOT_FOUND, "unknown seat");
     pthread_mutex_lock (&self->lock);
-    const Election__SeatSummary *seat = self->synced ? state_view_seat (self->view, ons_id) : NULL;
+    bool synced = self->synced;
+    const Election__SeatSummary *seat = synced ? state_view_seat (self->view, ons_id) : NULL;
     size_t size = 0;
     char *text = seat ? s_dump (state_json_seat (seat), &size) : NULL;
     pthread_mutex_unlock (&self->lock);
-    enum MHD_Result rc = text
-        ? s_json (connection, MHD_HTTP_OK, text, size)
-        : s_error (connection, MHD_HTTP_NOT_FOUND, "no such seat, or not declared yet");
+    enum MHD_Result rc = text ? s_json (connection, MHD_HTTP_OK, text, size)
+                       : !synced ? s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                            "no state yet: waiting for the aggregator")
+                       : seat ? s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory")
+                       : s_error (connection, MHD_HTTP_NOT_FOUND, "unknown seat");
+    free (text);
+    return rc;
+}
+
+//  The gains, in declaration order (small: rendered per request)
+static enum MHD_Result
+s_serve_gains (http_t *self, struct MHD_Connection *connection)
+{
+    pthread_mutex_lock (&self->lock);
+    bool synced = self->synced;
+    size_t size = 0;
+    char *text = synced ? s_dump (json_pack ("{s:I, s:o}", "sequence",
+                                             (json_int_t) state_view_sequence (self->view),
+                                             "gains", state_json_gains (self->view)), &size)
+                        : NULL;
+    pthread_mutex_unlock (&self->lock);
+    enum MHD_Result rc = text ? s_json (connection, MHD_HTTP_OK, text, size)
+                       : s_error (connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                  synced ? "out of memory" : "no state yet: waiting for the aggregator");
     free (text);
     return rc;
 }
@@ -617,7 +681,7 @@ s_stream_collect (http_t *self, s_stream_t *stream)
                              S_RETRY_MS, (unsigned long long) state_view_sequence (self->view));
         if (!s_state_render (self)
         ||  !s_stream_append (stream, head, (size_t) size)
-        ||  !s_stream_append (stream, self->state_text, self->state_size)
+        ||  !s_stream_append (stream, self->docs [S_DOC_STATE].text, self->docs [S_DOC_STATE].size)
         ||  !s_stream_append (stream, "\n\n", 2))
             return false;
         stream->generation = self->generation;
@@ -865,7 +929,11 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url, const c
         return s_queue (connection, MHD_HTTP_METHOD_NOT_ALLOWED, response, NULL);
     }
     if (strcmp (url, "/state") == 0)
-        return s_serve_state (self, connection);
+        return s_serve_doc (self, connection, S_DOC_STATE);
+    if (strcmp (url, "/seats") == 0)
+        return s_serve_doc (self, connection, S_DOC_SEATS);
+    if (strcmp (url, "/gains") == 0)
+        return s_serve_gains (self, connection);
     if (strcmp (url, "/events") == 0)
         return s_serve_events (self, connection, head);
     if (strncmp (url, "/seat/", 6) == 0)
@@ -960,7 +1028,7 @@ http_new (const http_config_t *config)
         log_error ("HTTP031", "cannot serve HTTP on %s port %d (in use, or a bad address?)", address, config->port);
         goto failed;
     }
-    log_info ("HTTP001", "serving http://%s:%d/ (state, events, seat/<ons_id>) and files from %s; "
+    log_info ("HTTP001", "serving http://%s:%d/ (state, events, seats, gains, seat/<ons_id>) and files from %s; "
               "at most %u event streams, %u connections per address, idle timeout %u s",
               address, config->port, self->root ? self->root : "nowhere", config->max_streams,
               config->per_ip, config->timeout_s);
