@@ -21,6 +21,8 @@
 #include <string.h>
 
 #define S_MAX_TOPICS 32
+#define S_EXIT_NOT_LIVE 3       /* --once: printed, but the source is not live */
+#define S_EXIT_UNKNOWN  1       /* --once --card: no such seat */
 
 typedef struct {
     bool json;
@@ -30,6 +32,10 @@ typedef struct {
     uint64_t min_sequence;      /* --once: wait until the state reaches this */
     long count;                 /* exit after this many live updates (0: never) */
     const char *card;           /* --once: also print this seat's result card */
+    const char *const *topics;  /* --topic prefixes (none: everything) */
+    size_t n_topics;
+    bool unknown_card;          /* --card named no seat */
+    size_t topics_shown;        /* by the last s_print_state */
     state_view_t *view;
     bool synced;
     bool upstream_ok;
@@ -51,28 +57,133 @@ s_print_json (json_t *json)
     json_decref (json);
 }
 
+//  Whether topic is one the user asked for (--topic prefixes; none: all)
+static bool
+s_wanted (const s_subscriber_t *self, const char *topic)
+{
+    for (size_t i = 0; i < self->n_topics; i++)
+        if (strncmp (topic, self->topics [i], strlen (self->topics [i])) == 0)
+            return true;
+    return self->n_topics == 0;
+}
+
+//  The source is not live: said before any figure, from the first frame
+static void
+s_print_not_live (const s_subscriber_t *self)
+{
+    const char *source = state_view_source (self->view);
+    printf ("*** WARNING: the results source is NOT LIVE (%s): figures may be STALE ***\n",
+            source && strcmp (source, "aggregator") == 0 ? "the aggregator cannot persist declarations"
+          : source && strcmp (source, "publisher") == 0 ? "a publisher lost the aggregator"
+          : "its source is silent or failing");
+}
+
+//  One stored topic as the live stream shows it: a seat's card, a scope's
+//  table, the desk
+static void
+s_print_topic (void *arg, const char *topic, const Election__Update *update)
+{
+    s_subscriber_t *self = arg;
+    if (!s_wanted (self, topic))
+        return;
+    self->topics_shown++;
+    if (self->json)
+        s_print_json (state_json_update (topic, update));
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
+        render_card (stdout, update->seat);
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL)
+        render_table (stdout, update->national, self->top, update->mode);
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_DESK)
+        render_desk (stdout, update->desk);
+}
+
+typedef struct {
+    size_t seats;
+    bool undeclared;
+} s_seat_count_t;
+
+static void
+s_count_seats (void *arg, const char *topic, const Election__Update *update)
+{
+    s_seat_count_t *count = arg;
+    if (update->body_case == ELECTION__UPDATE__BODY_SEAT) {
+        count->seats++;
+        count->undeclared |= !update->seat->declared && update->seat->revision == 0;
+    }
+}
+
+//  --card names no seat: the state holds every seat (the aggregator lists
+//  undeclared ones too, or all have declared) and not this one. (From an
+//  aggregator that lists declared seats only, mid-night, an undeclared
+//  seat and a wrong id look alike: "not declared yet".)
+static bool
+s_card_unknown (const s_subscriber_t *self)
+{
+    if (state_view_seat (self->view, self->card))
+        return false;
+    s_seat_count_t count = { 0 };
+    state_view_each (self->view, s_count_seats, &count);
+    const Election__NationalSummary *national = state_view_national (self->view);
+    return count.undeclared || (national && national->seats_total && count.seats >= national->seats_total);
+}
+
+//  --card: the seat's card, "not declared yet", or "unknown seat"
+static void
+s_print_card (s_subscriber_t *self)
+{
+    const Election__SeatSummary *seat = state_view_seat (self->view, self->card);
+    if (seat && (seat->declared || seat->revision))
+        render_card (stdout, seat);
+    else
+    if (seat)
+        printf ("\n%s (%s): not declared yet\n", seat->name ? seat->name : "", self->card);
+    else
+    if (s_card_unknown (self))
+        printf ("\n%s: unknown seat\n", self->card);
+    else
+        printf ("\n%s: not declared yet\n", self->card);
+}
+
 static void
 s_print_state (s_subscriber_t *self)
 {
+    self->topics_shown = 0;
+    if (self->json && self->n_topics)
+        //  Only what was asked for: one line per topic, as the stream's
+        state_view_each (self->view, s_print_topic, self);
+    else
     if (self->json)
         s_print_json (state_json_state (self->view));
     else {
+        if (!state_view_upstream_ok (self->view))
+            s_print_not_live (self);
         const Election__NationalSummary *national = state_view_national (self->view);
+        if (self->n_topics) {
+            state_view_each (self->view, s_print_topic, self);
+            if (!self->topics_shown)
+                printf ("Nothing yet on --topic %s%s (sequence %llu)\n", self->topics [0],
+                        self->n_topics > 1 ? " ..." : "",
+                        (unsigned long long) state_view_sequence (self->view));
+        }
+        else
         if (national)
             render_table (stdout, national, self->top, state_view_mode (self->view));
         else
             printf ("No results yet (sequence %llu)\n",
                     (unsigned long long) state_view_sequence (self->view));
         const Election__Update *desk = state_view_get (self->view, "desk");
-        if (desk && desk->body_case == ELECTION__UPDATE__BODY_DESK && desk->desk->n_held)
+        if (!self->n_topics && desk && desk->body_case == ELECTION__UPDATE__BODY_DESK && desk->desk->n_held)
             render_desk (stdout, desk->desk);
-        const Election__SeatSummary *seat = self->card ? state_view_seat (self->view, self->card) : NULL;
-        if (seat)
-            render_card (stdout, seat);
-        else
         if (self->card)
-            printf ("\n%s: not declared yet\n", self->card);
+            s_print_card (self);
         fflush (stdout);
+    }
+    if (self->card && s_card_unknown (self)) {
+        fprintf (stderr, "subscribe: %s: unknown seat\n", self->card);
+        self->unknown_card = true;
     }
 }
 
@@ -80,7 +191,7 @@ static void
 s_on_reset (void *arg, const Election__Snapshot *header)
 {
     s_subscriber_t *self = arg;
-    state_view_reset (self->view, header);
+    state_view_reset (self->view, header);      //  its health too: said from the first frame
     self->upstream_ok = !header->has_upstream_ok || header->upstream_ok;
 }
 
@@ -111,6 +222,10 @@ s_on_update (void *arg, const char *topic, const update_head_t *head,
         if (update->national->declared == update->national->seats_total)
             render_table (stdout, update->national, self->top, update->mode);
     }
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL && self->n_topics)
+        //  A region or nation asked for by --topic: its table
+        render_table (stdout, update->national, self->top, update->mode);
     if (update->body_case == ELECTION__UPDATE__BODY_NATIONAL)
         self->updates_seen++;
 }
@@ -157,12 +272,16 @@ s_on_heartbeat (void *arg, const Election__Update *update)
     if (self->health && !(self->once && self->heartbeats_seen > 1))
         s_print_health (self, update);
     bool ok = update->heartbeat->upstream_ok;
+    const Election__Heartbeat *beat = update->heartbeat;
+    state_view_set_health (self->view, ok, ok || !beat->stale_source ? beat->source : beat->stale_source);
     if (ok != self->upstream_ok && !self->once && !self->health) {
         if (self->json)
             s_print_json (state_json_update ("health", update));
         else
             printf (ok ? "\n*** Feed restored: figures are live again ***\n"
-                       : "\n*** WARNING: the results feed is silent (%u ms): figures may be STALE ***\n",
+                       : "\n*** WARNING: the results source is NOT LIVE (%s, silent %u ms): "
+                         "figures may be STALE ***\n",
+                    update->heartbeat->stale_source ? update->heartbeat->stale_source : "its source",
                     update->heartbeat->silent_ms);
         fflush (stdout);
     }
@@ -179,13 +298,19 @@ s_usage (FILE *out)
         "  --snapshot ENDPOINT    snapshot service, DEALER (default %s); a pair's \"A,B\"\n"
         "                         (point both at the aggregator, 5556/5557, to skip the publisher)\n"
         "  --topic PREFIX         only these topics: national, region.<Name>, seat.<ONS id>;\n"
-        "                         repeatable (default: everything)\n"
+        "                         repeatable (default: everything). The state shown first (and\n"
+        "                         with --once) is those topics only: a seat's card, a region's\n"
+        "                         table; with --json one line per topic, as the stream's\n"
         "  --json                 JSON lines (first the whole state, then one line per update)\n"
-        "  --once                 print the current whole state and exit\n"
+        "  --once                 print the current whole state and exit: 0, or %d when the\n"
+        "                         source is not live (the state printed may be stale: said\n"
+        "                         on stderr and first on stdout; in JSON upstream_ok false),\n"
+        "                         1 when no state came within --timeout\n"
         "  --min-sequence N       with --once: wait until the state reaches sequence N\n"
         "  --timeout SEC          with --once: give up after SEC seconds (default 10)\n"
         "  --count N              exit after N national updates\n"
-        "  --card ONS_ID          with --once: also print that seat's result card\n"
+        "  --card ONS_ID          with --once: also print that seat's result card; exits %d\n"
+        "                         saying \"unknown seat\" for an id that is not a seat\n"
         "  --health               print the source's heartbeats instead (with --once, the\n"
         "                         first): live or not, and of a pair of aggregators which\n"
         "                         one is active and whether its standby holds a copy\n"
@@ -194,7 +319,7 @@ s_usage (FILE *out)
         "  --curve-server-key FILE  the publisher's public key (FILE.pub): a CURVE feed\n"
         "  --curve-key NAME       with --curve-server-key: own pair NAME.key + NAME.pub\n"
         "  --help                 this text\n",
-        NET_PUB_UPDATES, NET_PUB_SNAPSHOT);
+        NET_PUB_UPDATES, NET_PUB_SNAPSHOT, S_EXIT_NOT_LIVE, S_EXIT_UNKNOWN);
 }
 
 int
@@ -280,6 +405,8 @@ main (int argc, char *argv [])
         fprintf (stderr, "subscribe: %s\n", err);
         return 2;
     }
+    self.topics = topics;
+    self.n_topics = n_topics;
     log_init ("subscribe", LOG_WARN);
     fdlimit_raise ();    //  every connection is a file (fdlimit.h)
     signals_catch ();
@@ -300,19 +427,26 @@ main (int argc, char *argv [])
             break;
         if (self.once && !self.health && self.synced && state_view_epoch (self.view)
         &&  state_view_sequence (self.view) >= self.min_sequence) {
-            if (!self.upstream_ok)
-                fprintf (stderr, "subscribe: warning: the server reports its source silent or "
-                         "failing; this state may be stale\n");
             s_print_state (&self);
+            if (!state_view_upstream_ok (self.view)) {
+                const char *source = state_view_source (self.view);
+                fprintf (stderr, "subscribe: warning: the source is not live (%s): this state may "
+                         "be stale\n", source ? source : "silent or failing");
+                rc = S_EXIT_NOT_LIVE;
+            }
+            if (self.unknown_card)
+                rc = S_EXIT_UNKNOWN;
             break;
         }
         if (self.count && self.updates_seen >= self.count)
             break;
         if (self.once && clock_mono_ms () >= deadline) {
-            fprintf (stderr, "subscribe: no %s from %s within %ld s (at sequence %llu)\n",
+            fprintf (stderr, "subscribe: no %s from %s within %ld s (at sequence %llu)%s\n",
                      self.health ? "heartbeat" : "complete state",
                      snapshot, self.timeout_ms / 1000,
-                     (unsigned long long) state_view_sequence (self.view));
+                     (unsigned long long) state_view_sequence (self.view),
+                     self.synced && !state_view_epoch (self.view)
+                         ? ": the server holds no state, its source is NOT LIVE" : "");
             rc = 1;
             break;
         }

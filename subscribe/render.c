@@ -2,6 +2,7 @@
 #include "render.h"
 #include "cli.h"
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 const char *
@@ -17,6 +18,30 @@ s_upper (const char *in, char *out, size_t size)
     for (; in && in [i] && i + 1 < size; i++)
         out [i] = (char) toupper ((unsigned char) in [i]);
     out [i] = 0;
+}
+
+//  A change in points, one decimal, signed: never "-0.0" for a fall that
+//  rounds to nothing (it is "0.0"), and blank where there is no previous
+//  figure to change from (has false)
+static const char *
+s_points (double value, bool has, char *buf, size_t size)
+{
+    if (!has)
+        snprintf (buf, size, "%s", "");
+    else
+    if (value > -0.05 && value < 0.05)
+        snprintf (buf, size, "%s", "0.0");
+    else
+        snprintf (buf, size, "%+.1f", value);
+    return buf;
+}
+
+//  A change in seats: "0" rather than "+0"
+static const char *
+s_seats_change (int value, char *buf, size_t size)
+{
+    snprintf (buf, size, value ? "%+d" : "%d", value);
+    return buf;
 }
 
 typedef struct {
@@ -49,20 +74,27 @@ render_table (FILE *out, const Election__NationalSummary *national, size_t top, 
              mode == ELECTION__MODE__MODE_LIVE ? "" :
              mode == ELECTION__MODE__MODE_TEST ? "   [TEST]" : "   [REHEARSAL]");
     fprintf (out, "  %-10s %6s %7s %13s %7s %7s\n", "Party", "Seats", "Change", "Votes", "Share", "Change");
+    //  Before any seat has declared there is nothing to compare with
+    bool has_change = national->declared > 0;
+    char seats [16], points [16];
     size_t named = top && top < national->n_parties ? top : national->n_parties;
     for (size_t i = 0; i < named; i++) {
         const Election__PartyLine *p = national->parties [i];
-        fprintf (out, "  %-10s %6d %+7d %13s %6.1f%% %+7.1f\n", p->party, p->seats, p->change,
-                 render_thousands ((long long) p->votes, votes, sizeof votes), p->share, p->share_change);
+        fprintf (out, "  %-10s %6d %7s %13s %6.1f%% %7s\n", p->party, p->seats,
+                 s_seats_change (p->change, seats, sizeof seats),
+                 render_thousands ((long long) p->votes, votes, sizeof votes), p->share,
+                 s_points (p->share_change, has_change && p->has_share_change, points, sizeof points));
     }
     if (named < national->n_parties) {
         s_others_t o = s_others (national, top);
-        fprintf (out, "  %-10s %6d %+7d %13s %6.1f%% %+7.1f\n", "Others", o.seats, o.change,
-                 render_thousands ((long long) o.votes, votes, sizeof votes), o.share, o.share_change);
+        fprintf (out, "  %-10s %6d %7s %13s %6.1f%% %7s\n", "Others", o.seats,
+                 s_seats_change (o.change, seats, sizeof seats),
+                 render_thousands ((long long) o.votes, votes, sizeof votes), o.share,
+                 s_points (o.share_change, has_change, points, sizeof points));
     }
     if (national->has_swing)
-        fprintf (out, "  Swing %.1f%% from %s to %s\n", national->swing, national->swing_from,
-                 national->swing_to);
+        fprintf (out, "  Swing %.1f%% from %s to %s\n", national->swing < 0.05 ? 0.0 : national->swing,
+                 national->swing_from, national->swing_to);
     fflush (out);
 }
 
@@ -71,12 +103,16 @@ render_line (FILE *out, const Election__NationalSummary *national, size_t top)
 {
     fprintf (out, "After %u of %u seats:", national->declared, national->seats_total);
     size_t named = top && top < national->n_parties ? top : national->n_parties;
-    for (size_t i = 0; i < named; i++)
-        fprintf (out, "%s %s %d (%+d)", i ? "," : "", national->parties [i]->party,
-                 national->parties [i]->seats, national->parties [i]->change);
+    for (size_t i = 0; i < named; i++) {
+        char change [16];
+        fprintf (out, "%s %s %d (%s)", i ? "," : "", national->parties [i]->party,
+                 national->parties [i]->seats,
+                 s_seats_change (national->parties [i]->change, change, sizeof change));
+    }
     if (named < national->n_parties) {
+        char change [16];
         s_others_t o = s_others (national, top);
-        fprintf (out, ", Others %d (%+d)", o.seats, o.change);
+        fprintf (out, ", Others %d (%s)", o.seats, s_seats_change (o.change, change, sizeof change));
     }
     fprintf (out, "\n");
     fflush (out);
@@ -126,9 +162,8 @@ render_card (FILE *out, const Election__SeatSummary *seat)
              render_thousands (seat->electorate, electorate, sizeof electorate));
     for (size_t i = 0; i < seat->n_candidates; i++) {
         const Election__CandidateResult *c = seat->candidates [i];
-        char change [16] = "";
-        if (c->has_share_change)
-            snprintf (change, sizeof change, "%+.1f", c->share_change);
+        char change [16];
+        s_points (c->share_change, c->has_share_change, change, sizeof change);
         fprintf (out, "  %-28s %-8s %9s %6.1f%% %7s\n", c->name && *c->name ? c->name : "-",
                  c->party, render_thousands (c->votes, number, sizeof number), c->share, change);
     }
