@@ -318,6 +318,8 @@ s_usage (FILE *out)
         "                         (default 5; 0 shows every party)\n"
         "  --curve-server-key FILE  the publisher's public key (FILE.pub): a CURVE feed\n"
         "  --curve-key NAME       with --curve-server-key: own pair NAME.key + NAME.pub\n"
+        "  --verbose              log what the follower does on stderr (each snapshot\n"
+        "                         loaded, CLN005, and why it resynced, CLN001)\n"
         "  --help                 this text\n",
         NET_PUB_UPDATES, NET_PUB_SNAPSHOT, S_EXIT_NOT_LIVE, S_EXIT_UNKNOWN);
 }
@@ -331,6 +333,7 @@ main (int argc, char *argv [])
     const char *topics [S_MAX_TOPICS];
     size_t n_topics = 0;
     const char *server_key = NULL, *own_key = NULL;
+    bool verbose = false;
     keys_client_t curve;
     static const struct option options [] = {
         { "updates", required_argument, NULL, 'u' },
@@ -344,6 +347,7 @@ main (int argc, char *argv [])
         { "card", required_argument, NULL, 'C' },
         { "health", no_argument, NULL, 'H' },
         { "top", required_argument, NULL, 'p' },
+        { "verbose", no_argument, NULL, 'v' },
         { "curve-server-key", required_argument, NULL, 'K' },
         { "curve-key", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
@@ -359,6 +363,7 @@ main (int argc, char *argv [])
             case 'o': self.once = true; break;
             case 'C': self.card = optarg; break;
             case 'H': self.health = true; break;
+            case 'v': verbose = true; break;
             case 'K': server_key = optarg; break;
             case 'k': own_key = optarg; break;
             case 't':
@@ -407,7 +412,7 @@ main (int argc, char *argv [])
     }
     self.topics = topics;
     self.n_topics = n_topics;
-    log_init ("subscribe", LOG_WARN);
+    log_init ("subscribe", verbose ? LOG_INFO : LOG_WARN);
     fdlimit_raise ();    //  every connection is a file (fdlimit.h)
     signals_catch ();
     self.view = state_view_new ();

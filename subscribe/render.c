@@ -83,7 +83,9 @@ render_table (FILE *out, const Election__NationalSummary *national, size_t top, 
         fprintf (out, "  %-10s %6d %7s %13s %6.1f%% %7s\n", p->party, p->seats,
                  s_seats_change (p->change, seats, sizeof seats),
                  render_thousands ((long long) p->votes, votes, sizeof votes), p->share,
-                 s_points (p->share_change, has_change && p->has_share_change, points, sizeof points));
+                 //  No votes now nor then in the declared seats: no figure to change
+                 s_points (p->share_change, has_change && p->has_share_change
+                                            && (p->votes || p->share_change), points, sizeof points));
     }
     if (named < national->n_parties) {
         s_others_t o = s_others (national, top);
