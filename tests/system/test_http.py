@@ -81,6 +81,57 @@ class Gateway(PipelineTest):
         status, headers, plain = http_get(pub.http + "/state")
         self.assertEqual((json.loads(plain)["sequence"], headers["ETag"]), (2, '"%s-2"' % state["epoch"]))
 
+    def test_seats_gains_seat_and_the_desk_state(self):
+        # Issue 13: /seats (every seat the store holds, by id; gzip, ETag,
+        # 304), /gains in declaration order, /seat/<id> 404 for no seat, and
+        # the state's parliament, gains and health
+        p, pub = self.start()
+        p.ingest("replay", harness.RESULTS, "--speed", "max")
+        wait_for(lambda: json.loads(http_get(pub.http + "/state")[2])["declared"] == 650, 60, "650 declared")
+        status, headers, body = http_get(pub.http + "/state")
+        state = json.loads(body)
+        self.assertEqual((state["upstream_ok"], state["source"]), (True, "publisher"))
+        parliament = state["parliament"]
+        self.assertEqual((parliament["hung"], parliament["largest"], parliament["short"], parliament["majority"]),
+                         (True, "Con", 8, None))
+        self.assertEqual(parliament["text"], "HUNG PARLIAMENT \u2014 Con 8 short of 326")
+        self.assertEqual(len(state["constituencies"]), 650)
+
+        status, headers, body = http_get(pub.http + "/seats")
+        self.assertEqual(status, 200)
+        seats = json.loads(body)
+        ids = [s["id"] for s in seats["seats"]]
+        self.assertEqual(seats["sequence"], state["sequence"])
+        self.assertEqual(ids, sorted(ids))
+        self.assertEqual(seats["seats"], state["constituencies"])       # every seat has declared
+        self.assertEqual(headers["ETag"], '"%s-%d"' % (state["epoch"], state["sequence"]))
+        status, zipped_headers, zipped = http_get(pub.http + "/seats", {"Accept-Encoding": "gzip"})
+        self.assertEqual((status, zipped_headers["Content-Encoding"]), (200, "gzip"))
+        self.assertEqual(gzip.decompress(zipped), body)
+        self.assertEqual(http_get(pub.http + "/seats", {"If-None-Match": headers["ETag"]})[0], 304)
+
+        # the gains: the state's, the gains of /state's seats, in the order they declared
+        status, _, body = http_get(pub.http + "/gains")
+        gains = json.loads(body)
+        self.assertEqual((status, gains["sequence"], gains["gains"]), (200, state["sequence"], state["gains"]))
+        gained = {c["id"]: c for c in state["constituencies"] if c["outcome"] == "gain"}
+        self.assertEqual({g["id"] for g in gains["gains"]}, set(gained))
+        self.assertGreater(len(gained), 50)
+        order = [(g["declared_at_ms"], g["sequence"]) for g in gains["gains"]]
+        self.assertEqual(order, sorted(order))
+        for g in gains["gains"]:
+            seat = gained[g["id"]]
+            self.assertEqual((g["winner"], g["winner_name"], g["previous_winner"], g["declared_at_ms"]),
+                             (seat["winner"], seat["winner_name"], seat["previous_winner"], seat["declared_at_ms"]))
+            self.assertTrue(g["previous_winner_name"])
+
+        # one seat; an id that is no seat
+        status, _, body = http_get(pub.http + "/seat/E14000800")
+        self.assertEqual((status, json.loads(body)["name"]), (200, "Luton North"))
+        for bad in ("E99999999", "nonsense", "E1400080%2F"):
+            status, _, body = http_get(pub.http + "/seat/" + bad)
+            self.assertEqual((status, json.loads(body)), (404, {"error": "unknown seat"}), bad)
+
     def test_a_full_gateway_answers_503_with_retry_after(self):
         p, pub = self.start("--http-streams", "2")
         streams = [EventStream(pub.http + "/events") for _ in range(2)]
