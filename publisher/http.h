@@ -1,7 +1,9 @@
 /*  http.h: the publisher's HTTP gateway for graphics templates and browsers
     (libmicrohttpd). It serves the state as JSON (GET /state, the
     `subscribe --once --json` contract, gzip-compressed when the client
-    accepts it, with an ETag of epoch and sequence; GET /seat/<ons_id>),
+    accepts it, with an ETag of epoch and sequence; GET /seats, every seat
+    the store holds, the same way; GET /gains; GET /seat/<ons_id>, 404 for
+    an id that is not a seat),
     streams every update as Server-Sent Events (GET /events: first the whole
     state, then one event per update, named by its topic's kind (seat,
     region, national, health), with the sequence as its id, so a
