@@ -135,11 +135,8 @@ static void
 s_print_card (s_subscriber_t *self)
 {
     const Election__SeatSummary *seat = state_view_seat (self->view, self->card);
-    if (seat && (seat->declared || seat->revision))
-        render_card (stdout, seat);
-    else
     if (seat)
-        printf ("\n%s (%s): not declared yet\n", seat->name ? seat->name : "", self->card);
+        render_card (stdout, seat);
     else
     if (s_card_unknown (self))
         printf ("\n%s: unknown seat\n", self->card);
@@ -211,8 +208,12 @@ s_on_update (void *arg, const char *topic, const update_head_t *head,
     if (self->json)
         s_print_json (state_json_update (topic, update));
     else
-    if (update->body_case == ELECTION__UPDATE__BODY_SEAT)
-        render_card (stdout, update->seat);
+    if (update->body_case == ELECTION__UPDATE__BODY_SEAT) {
+        //  A seat not yet declared (listed, its projection moved) is news
+        //  only to one who asked for that seat
+        if (update->seat->declared || update->seat->revision || self->n_topics)
+            render_card (stdout, update->seat);
+    }
     else
     if (update->body_case == ELECTION__UPDATE__BODY_DESK)
         render_desk (stdout, update->desk);

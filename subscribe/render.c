@@ -142,6 +142,12 @@ void
 render_card (FILE *out, const Election__SeatSummary *seat)
 {
     char winner [32], previous [32], number [32], electorate [32];
+    if (!seat->declared && seat->revision == 0) {
+        //  Listed before its result (the aggregator lists every seat)
+        fprintf (out, "\n%s (%s)  not declared yet\n", seat->name, seat->ons_id);
+        fflush (out);
+        return;
+    }
     if (!seat->declared) {
         fprintf (out, "\n%s (%s)  DECLARATION WITHDRAWN (rev %u)\n", seat->name, seat->ons_id,
                  seat->revision);
