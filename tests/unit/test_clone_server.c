@@ -334,11 +334,66 @@ test_at_most_max_and_bad_requests_dropped (void **state)
     s_expect_nothing (fx);
 }
 
+//  clone_server_publish: what goes out on the PUB socket and what is kept
+//  are the same bytes, each Update chained to its topic's previous one
+//  (topic_previous: 0 for a topic's first), the body untouched
+static void
+test_publish_chains_each_topic (void **state)
+{
+    void *ctx = zmq_ctx_new ();
+    void *pub = zmq_socket (ctx, ZMQ_PUB);
+    void *sub = zmq_socket (ctx, ZMQ_SUB);
+    assert_int_equal (zmq_bind (pub, "inproc://test-clone-publish"), 0);
+    assert_int_equal (zmq_connect (sub, "inproc://test-clone-publish"), 0);
+    assert_int_equal (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "", 0), 0);
+    clone_server_t *store = clone_server_new (16);
+    const char *topics [] = { "seat.E14000800", "region.East", "national", "seat.S14000051",
+                              "region.Scotland", "national", "region.East", "national" };
+    uint64_t sequences [] = { 1, 1, 1, 2, 2, 2, 3, 3 };
+    uint64_t expected [] = { 0, 0, 0, 0, 0, 1, 1, 2 };
+    //  inproc delivers once connected; a subscription is in place when a probe arrives
+    zmq_pollitem_t item = { sub, 0, ZMQ_POLLIN, 0 };
+    do
+        zmq_send (pub, "probe", 5, 0);
+    while (zmq_poll (&item, 1, 10) == 0);
+    char probe [8];
+    while (zmq_recv (sub, probe, sizeof probe, ZMQ_DONTWAIT) >= 0)
+        ;
+    for (size_t i = 0; i < sizeof topics / sizeof topics [0]; i++) {
+        size_t size;
+        uint8_t *bytes = s_update (topics [i], sequences [i], &size);
+        assert_int_equal (clone_server_publish (store, pub, topics [i], bytes, size), 0);
+        zmq_msg_t frames [3];
+        size_t count;
+        assert_int_equal (net_recv_frames (sub, frames, 3, &count, 0), 0);
+        assert_int_equal (count, 2);
+        assert_int_equal (zmq_msg_size (&frames [0]), strlen (topics [i]));
+        size_t kept_size;
+        const void *kept = clone_server_get (store, topics [i], &kept_size);
+        assert_int_equal (zmq_msg_size (&frames [1]), kept_size);
+        assert_memory_equal (zmq_msg_data (&frames [1]), kept, kept_size);
+        assert_memory_equal (kept, bytes, size);        //  the original, then the chain
+        Election__Update *update = election__update__unpack (NULL, kept_size, kept);
+        assert_non_null (update);
+        assert_true (update->has_topic_previous);
+        assert_int_equal (update->topic_previous, expected [i]);
+        assert_int_equal (update->sequence, sequences [i]);
+        election__update__free_unpacked (update, NULL);
+        net_frames_close (frames, count);
+        free (bytes);
+    }
+    clone_server_destroy (&store);
+    zmq_close (sub);
+    zmq_close (pub);
+    zmq_ctx_term (ctx);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_put_get_replace_clear),
+        cmocka_unit_test (test_publish_chains_each_topic),
         cmocka_unit_test_setup_teardown (test_snapshot_of_everything, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_snapshot_by_topic_prefix, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_at_most_max_and_bad_requests_dropped, s_setup, s_teardown),
