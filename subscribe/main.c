@@ -307,7 +307,8 @@ s_usage (FILE *out)
         "                         source is not live (the state printed may be stale: said\n"
         "                         on stderr and first on stdout; in JSON upstream_ok false),\n"
         "                         1 when no state came within --timeout\n"
-        "  --min-sequence N       with --once: wait until the state reaches sequence N\n"
+        "  --min-sequence N       with --once: wait until the state reaches sequence N (with\n"
+        "                         --topic: until the stream heard reaches it)\n"
         "  --timeout SEC          with --once: give up after SEC seconds (default 10)\n"
         "  --count N              exit after N national updates\n"
         "  --card ONS_ID          with --once: also print that seat's result card; exits %d\n"
@@ -431,8 +432,11 @@ main (int argc, char *argv [])
         //  min_sequence
         if (self.health && self.once && self.heartbeats_seen)
             break;
+        //  (A follower of some topics may not hear the UK summary that moves
+        //  the view's sequence: the last sequence it heard stands for it)
+        uint64_t reached = n_topics ? clone_client_sequence (client) : state_view_sequence (self.view);
         if (self.once && !self.health && self.synced && state_view_epoch (self.view)
-        &&  state_view_sequence (self.view) >= self.min_sequence) {
+        &&  reached >= self.min_sequence) {
             s_print_state (&self);
             if (!state_view_upstream_ok (self.view)) {
                 const char *source = state_view_source (self.view);

@@ -398,9 +398,13 @@ s_apply_stream (clone_client_t *self, zmq_msg_t *frames, size_t count, bool *our
             clone_client_resync (self, "heartbeat is ahead: updates were lost");
             keep_going = false;
         }
-        else
-        if (self->handlers->on_heartbeat && beat)
-            self->handlers->on_heartbeat (self->arg, beat);
+        else {
+            //  A follower of some topics is as far on as the stream it hears
+            if (self->topic_seen && head.epoch && head.sequence > self->sequence)
+                self->sequence = head.sequence;
+            if (self->handlers->on_heartbeat && beat)
+                self->handlers->on_heartbeat (self->arg, beat);
+        }
     }
     else
     if (self->topic_seen)

@@ -5,7 +5,11 @@
     It subscribes to the update stream first, then asks for a snapshot, and
     only then reads the stream, skipping what the snapshot already covers.
     It resyncs (a fresh snapshot) when it sees a sequence gap, a heartbeat
-    ahead of what it holds, or a new epoch (the upstream restarted). It
+    ahead of what it holds, or a new epoch (the upstream restarted). A
+    follower of some topics (topics given) checks each topic's own chain
+    instead (Update.topic_previous: a gap is an update that does not follow
+    the last one it saw on its topic), and follows the heartbeats' sequence
+    (clone_client_sequence: as far on as the stream it hears). It
     never blocks: the owner polls the one socket it exposes and calls
     clone_client_handle.
 

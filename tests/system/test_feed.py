@@ -139,8 +139,14 @@ class Feed(PipelineTest):
         luton = Process(self.workdir, "luton", [
             "subscribe", "--updates", tcp(pub.ports[0]), "--snapshot", tcp(pub.ports[1]),
             "--topic", "seat.E14000800", "--verbose"])
-        wait_for(lambda: "CLN005" in scotland.output() and "CLN005" in luton.output(), 20,
-                 "both subscribers to load their snapshot")
+        # --once --min-sequence with a topic that is not the UK summary: it
+        # reaches the sequence the stream it hears is at (its heartbeats)
+        waiting = Process(self.workdir, "waiting", [
+            "subscribe", "--updates", tcp(pub.ports[0]), "--snapshot", tcp(pub.ports[1]), "--once",
+            "--topic", "region.Scotland", "--min-sequence", "650", "--timeout", "120", "--verbose"],
+            stdout_apart=True)
+        wait_for(lambda: all("CLN005" in s.output() for s in (scotland, luton, waiting)), 20,
+                 "the subscribers to load their snapshot")
         p.ingest("replay", harness.RESULTS, "--speed", "max")
         p.state(*pub.ports, min_sequence=650)
         seats = len({row[0] for row in harness.read_rows(harness.RESULTS) if row[3] == "Scotland"})
@@ -168,6 +174,10 @@ class Feed(PipelineTest):
         self.assertEqual(text.count("CLN005"), 1, text)
         scotland.stop()
         luton.stop()
+        waiting.proc.wait(30)
+        self.assertEqual(waiting.proc.returncode, 0, waiting.output())
+        with open(waiting.stdout_path) as f:
+            self.assertIn("Scotland: after 59 of 59 seats", f.read())
 
         # --once honours --topic: a region's table, a seat's card, no UK table
         result = once(pub.ports, "--topic", "region.Scotland")
