@@ -36,6 +36,7 @@
 #include "parties.h"
 #include "results_file.h"
 #include "clone_server.h"
+#include "desk.h"
 #include "guard.h"
 #include "summary.h"
 #include "tally.h"
@@ -67,6 +68,9 @@
 #define S_INGEST_PEERS  1024    /* count centres connected at once */
 #define S_UPDATES_PEERS 256     /* publishers (and direct subscribers) at once */
 #define S_SUBSCRIPTIONS 256     /* (un)subscriptions admitted per turn */
+#define S_PROJECTION_TOPIC "projection"
+#define S_EXIT_POLL_COMMAND "exit-poll"
+#define S_FUTURE_MS     (5 * 60 * 1000) /* a declared_at_ms further ahead is clamped */
 
 typedef struct {
     char topic [S_TOPIC_MAX];
@@ -104,6 +108,7 @@ struct aggregator {
     parties_t *parties;         /* NULL: no register (codes, neutral colours) */
     nominations_t *nominations; /* NULL: declarations checked against nothing */
     holds_t *holds;             /* declarations held for a second look */
+    desk_t *desk;               /* seat context, projection, exit poll (desk.h) */
     uint64_t sequence;
     uint64_t published;         /* the sequence of the state published */
     uint64_t epoch;
@@ -202,7 +207,7 @@ s_queue_seat (aggregator_t *self, size_t seat)
     char topic [S_TOPIC_MAX];
     size_t size;
     summary_seat_topic (self->tally, seat, topic, sizeof topic);
-    uint8_t *bytes = summary_pack_seat (self->tally, self->parties, seat, &head, &size);
+    uint8_t *bytes = desk_pack_seat (self->desk, seat, &head, &size);
     if (s_queue (self, topic, bytes, size))
         return -1;
     size_t scopes [3];
@@ -248,12 +253,19 @@ s_fill_server (aggregator_t *self)
     update_head_t head = s_head (self);
     char topic [S_TOPIC_MAX];
     size_t size;
+    //  Every seat, declared or not, with its context and projected winner:
+    //  a late joiner sees the whole map (README "Seat context")
+    if (desk_project (self->desk, clock_mono_ms ()))
+        return -1;
+    for (size_t seat = 0; seat < tally_seats_total (self->tally); seat++)
+        desk_winner_changed (self->desk, seat);
+    uint8_t *projection = desk_pack_projection (self->desk, &head, &size);
+    int put = projection ? clone_server_put (self->server, S_PROJECTION_TOPIC, projection, size) : -1;
+    free (projection);
+    if (put)
+        return -1;
     for (size_t seat = 0; seat < tally_seats_total (self->tally); seat++) {
-        seat_view_t view;
-        tally_seat (self->tally, seat, &view);
-        if (!view.declared && view.revision == 0)
-            continue;
-        uint8_t *bytes = summary_pack_seat (self->tally, self->parties, seat, &head, &size);
+        uint8_t *bytes = desk_pack_seat (self->desk, seat, &head, &size);
         summary_seat_topic (self->tally, seat, topic, sizeof topic);
         int rc = bytes ? clone_server_put (self->server, topic, bytes, size) : -1;
         free (bytes);
@@ -312,6 +324,16 @@ s_recover_record (void *arg, const uint8_t *payload, size_t size)
         journal_record_free (&record);
         return 1;
     }
+    if (!record->declaration) {
+        //  An exit poll (the only other record): the latest one counts
+        if (record->exit_poll && desk_set_exit_poll (self->desk, record->exit_poll))
+            log_error ("AGG503", "out of memory taking journal record seq %llu's exit poll",
+                       (unsigned long long) record->sequence);
+        if (record->sequence > self->sequence)
+            self->sequence = record->sequence;
+        journal_record_free (&record);
+        return 0;
+    }
     intake_t intake;
     char text [192];
     el_reason_t reason = intake_from_message (record->declaration, &intake, text, sizeof text);
@@ -353,16 +375,29 @@ s_recover_record (void *arg, const uint8_t *payload, size_t size)
     return 0;
 }
 
+//  The desk reads the tally: a new tally, a new desk (the exit poll comes
+//  back from the journal with the declarations)
+static int
+s_new_desk (aggregator_t *self)
+{
+    desk_destroy (&self->desk);
+    self->desk = desk_new (self->tally, self->parties, self->config.exit_poll_until);
+    if (!self->desk)
+        log_error ("AGG504", "out of memory building the projection");
+    return self->desk ? 0 : -1;
+}
+
 static int
 s_new_tally (aggregator_t *self)
 {
+    desk_destroy (&self->desk);
     tally_destroy (&self->tally);
     self->tally = tally_new (self->baseline, &self->tally_options);
     if (!self->tally) {
         log_error ("AGG003", "cannot build the tally from %s", self->config.baseline);
         return -1;
     }
-    return 0;
+    return s_new_desk (self);
 }
 
 //  After a failed commit: the tally holds declarations the disk does not.
@@ -589,8 +624,8 @@ aggregator_new (const aggregator_config_t *config)
         log_error ("AGG002", "cannot load baseline: %s", err);
         goto failed;
     }
-    if (s_new_tally (self) || s_load_parties (self) || s_load_nominations (self)
-    ||  !(self->holds = holds_new ()))
+    if (s_new_tally (self) || s_load_parties (self) || s_new_desk (self)
+    ||  s_load_nominations (self) || !(self->holds = holds_new ()))
         goto failed;
     self->server = clone_server_new (tally_seats_total (self->tally)
                                    + tally_scope_count (self->tally) + 16);
@@ -723,6 +758,7 @@ aggregator_destroy (aggregator_t **self_p)
     pair_destroy (&self->pair);
     journal_close (&self->journal);
     clone_server_destroy (&self->server);
+    desk_destroy (&self->desk);
     tally_destroy (&self->tally);
     results_destroy (&self->baseline);
     holds_destroy (&self->holds);
@@ -946,6 +982,7 @@ s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_
 {
     self->sequence++;
     s_journal_record (self, source, clock_now_us (), intake->message, NULL, 0);
+    desk_mark_stale (self->desk);
     if (desk_changed)
         s_queue_desk (self);
     s_queue_seat (self, seat);
@@ -1169,6 +1206,30 @@ s_judge (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64
 static bool s_vote (aggregator_t *self, const char *who);
 static bool s_active (const aggregator_t *self);
 
+//  A declared_at_ms more than S_FUTURE_MS ahead of our clock cannot be the
+//  time of a declaration (a page orders its latest results by it, and such
+//  a card would stick at the top): it becomes the time we received it,
+//  journaled so, and said in the log (rate-limited) and the ack (issue 11)
+static void
+s_clamp_declared_at (aggregator_t *self, intake_t *intake, const char *source, char *note,
+                     size_t note_size)
+{
+    (void) self;
+    int64_t now_ms = clock_now_us () / 1000;
+    Election__Declaration *message = intake->message;
+    if (!message->has_declared_at_ms || message->declared_at_ms <= now_ms + S_FUTURE_MS)
+        return;
+    double ahead_h = (double) (message->declared_at_ms - now_ms) / 3600000.0;
+    snprintf (note, note_size, "declared_at_ms was %.1f h in the future: set to the time "
+              "received (check the sender's clock)", ahead_h);
+    log_warn ("AGG502", "%s rev %u from %.64s: declared_at_ms %lld is %.1f h ahead of our clock "
+              "(more than %d min): taken as received, %lld", intake->decl.ons_id,
+              intake->decl.revision, source, (long long) message->declared_at_ms, ahead_h,
+              S_FUTURE_MS / 60000, (long long) now_ms);
+    message->declared_at_ms = now_ms;
+    intake->decl.declared_at_ms = now_ms;
+}
+
 //  Handles one declaration message, step by step; adds its reply to the
 //  batch
 static void
@@ -1191,9 +1252,132 @@ s_handle_declaration (aggregator_t *self, zmq_msg_t *frames, size_t count)
     }
     const char *source;
     if (s_authorise (self, frames, &intake, request_id, &source)
-    &&  s_check_nominations (self, &frames [0], &intake, request_id, source))
+    &&  s_check_nominations (self, &frames [0], &intake, request_id, source)) {
+        char clamped [128] = "";
+        s_clamp_declared_at (self, &intake, source, clamped, sizeof clamped);
+        size_t replies = self->n_replies;
         s_judge (self, &frames [0], &intake, request_id, source);
+        //  The ack says so too: the sender's clock is wrong
+        if (*clamped && self->n_replies > replies) {
+            s_reply_t *reply = &self->replies [replies];
+            size_t used = strlen (reply->text);
+            snprintf (reply->text + used, sizeof reply->text - used, "; %s", clamped);
+        }
+    }
     intake_release (&intake);
+}
+
+//  True if a command frame names command
+static bool
+s_is_command (zmq_msg_t *frame, const char *command)
+{
+    size_t size = strlen (command);
+    return zmq_msg_size (frame) == size && memcmp (zmq_msg_data (frame), command, size) == 0;
+}
+
+//  The exit poll's record: journaled under the next sequence like a
+//  declaration, so that it survives a restart and reaches the standby
+static void
+s_journal_exit_poll (aggregator_t *self, const char *source, const Election__ExitPoll *poll)
+{
+    if (!self->journal)
+        return;
+    size_t size;
+    uint64_t term = self->pair ? pair_term (self->pair) : 0;
+    uint8_t *bytes = journal_record_pack_exit_poll (self->sequence, term, clock_now_us (), source,
+                                                    poll, &size);
+    if (!bytes || journal_append (self->journal, bytes, size))
+        self->batch_unjournaled = true;
+    if (bytes && self->replica && self->n_records < S_BATCH) {
+        self->records [self->n_records] = bytes;
+        self->record_sizes [self->n_records++] = size;
+    }
+    else
+        free (bytes);
+}
+
+//  "exit-poll" (payload ExitPoll): an editor's exit poll, seats per party.
+//  Checked (REJECT_BAD_EXIT_POLL with why), journaled, and shown on the
+//  projection topic until --exit-poll-until results are in. frames:
+//  identity, name, payload; the answer is an Ack, in the batch's replies.
+static void
+s_handle_exit_poll (aggregator_t *self, zmq_msg_t *frames)
+{
+    if (!s_active (self)) {
+        s_reply_t *reply = s_reply (self, &frames [0], 0, ELECTION__ACK_STATUS__ACK_UNAVAILABLE,
+                                    EL_REASON_NONE, "this aggregator is the standby: send to the active one");
+        reply->ack.has_pair_state = true;
+        reply->ack.pair_state = pair_state (self->pair);
+        return;
+    }
+    Election__ExitPoll *poll = election__exit_poll__unpack (NULL, zmq_msg_size (&frames [2]),
+                                                            zmq_msg_data (&frames [2]));
+    char why [256];
+    el_reason_t reason = EL_REASON_NONE;
+    const char *centre = s_centre (self, &frames [1]);
+    const char *source = centre ? centre : poll && poll->source ? poll->source : "?";
+    if (!poll) {
+        reason = EL_REASON_MALFORMED;
+        snprintf (why, sizeof why, "the payload is not an ExitPoll");
+    }
+    else
+    if (poll->has_mode && poll->mode != self->config.mode) {
+        reason = EL_REASON_WRONG_MODE;
+        snprintf (why, sizeof why, "an exit poll of a %s night sent to a %s aggregator",
+                  names_mode (poll->mode), names_mode (self->config.mode));
+    }
+    else
+    if (poll->election_id && strcmp (poll->election_id, self->config.election) != 0) {
+        reason = EL_REASON_WRONG_ELECTION;
+        snprintf (why, sizeof why, "an exit poll of another election (not %s)", self->config.election);
+    }
+    else
+    if (!desk_exit_poll_check (poll, self->parties, tally_seats_total (self->tally), why, sizeof why))
+        reason = EL_REASON_BAD_EXIT_POLL;
+    if (reason) {
+        log_warn ("AGG501", "exit poll from %.64s rejected (%s): %s", source,
+                  el_reason_text (reason), why);
+        s_reply (self, &frames [0], 0, ELECTION__ACK_STATUS__ACK_REJECTED, reason, why);
+    }
+    else
+    if (desk_exit_poll_same (self->desk, poll)) {
+        //  A retry of what is held (maybe of this batch): tallied
+        s_reply_t *reply = s_reply (self, &frames [0], 0, ELECTION__ACK_STATUS__ACK_DUPLICATE,
+                                    EL_REASON_NONE, "duplicate: this exit poll is already held");
+        reply->tallied = true;
+    }
+    else {
+        poll->has_published_at_ms = true;
+        poll->published_at_ms = clock_now_us () / 1000;
+        free (poll->source);
+        poll->source = strdup (source);
+        self->sequence++;
+        s_journal_exit_poll (self, source, poll);
+        if (desk_set_exit_poll (self->desk, poll)) {
+            self->batch_unjournaled = true;     //  the batch fails whole, retried
+            log_error ("AGG503", "out of memory taking an exit poll");
+        }
+        //  Its sequence ends as every sequence does; the projection goes
+        //  before that at the batch's end
+        update_head_t head = s_head (self);
+        size_t size = 0;
+        uint8_t *bytes = summary_pack_scope (self->tally, self->parties, 0, &head, &size);
+        s_queue (self, "national", bytes, size);
+        uint32_t total = 0;
+        for (size_t i = 0; i < poll->n_parties; i++)
+            total += poll->parties [i]->seats;
+        log_info ("AGG500", "exit poll from %.64s accepted, seq %llu: %zu parties, %u seats; "
+                  "the projection shows it until %u results are in", source,
+                  (unsigned long long) self->sequence, poll->n_parties, total,
+                  self->config.exit_poll_until);
+        s_reply_t *reply = s_reply (self, &frames [0], 0, ELECTION__ACK_STATUS__ACK_ACCEPTED,
+                                    EL_REASON_NONE, "exit poll accepted");
+        reply->tallied = true;
+        reply->ack.has_sequence = true;
+        reply->ack.sequence = self->sequence;
+    }
+    if (poll)
+        election__exit_poll__free_unpacked (poll, NULL);
 }
 
 //  Sends one answer on the ingest socket, never waiting: a sender whose
@@ -1217,9 +1401,52 @@ s_send_reply (aggregator_t *self, zmq_msg_t *identity, int fd, const ProtobufCMe
         log_debug ("AGG041", "answer to a vanished sender dropped");
 }
 
+//  Runs the projection and queues it under head, with every undeclared
+//  seat whose projected winner it changed (README "Projection")
+static void
+s_queue_projection_updates (aggregator_t *self, const update_head_t *head)
+{
+    if (desk_project (self->desk, clock_mono_ms ())) {
+        log_error ("AGG505", "out of memory projecting: the projection waits");
+        return;
+    }
+    size_t size;
+    uint8_t *bytes = desk_pack_projection (self->desk, head, &size);
+    if (s_queue (self, S_PROJECTION_TOPIC, bytes, size))
+        log_error ("AGG505", "out of memory publishing the projection");
+    char topic [S_TOPIC_MAX];
+    for (size_t seat = 0; seat < tally_seats_total (self->tally); seat++)
+        if (desk_winner_changed (self->desk, seat)) {
+            summary_seat_topic (self->tally, seat, topic, sizeof topic);
+            bytes = desk_pack_seat (self->desk, seat, head, &size);
+            if (s_queue (self, topic, bytes, size))
+                log_error ("AGG505", "out of memory publishing %s's projected winner", topic);
+        }
+}
+
+//  A batch that applied declarations ends with the projection (when its
+//  cost allows: desk.h), before the UK summary that ends its last sequence
+static void
+s_queue_projection (aggregator_t *self)
+{
+    int64_t next;
+    if (!self->n_outgoing || !s_active (self)
+    ||  !desk_projection_due (self->desk, clock_mono_ms (), &next))
+        return;
+    s_outgoing_t last = self->outgoing [self->n_outgoing - 1];
+    bool national = strcmp (last.topic, "national") == 0;
+    if (national)
+        self->n_outgoing--;
+    update_head_t head = s_head (self);
+    s_queue_projection_updates (self, &head);
+    if (national && s_queue (self, last.topic, last.bytes, last.size))
+        log_error ("AGG505", "out of memory ending sequence %llu", (unsigned long long) self->sequence);
+}
+
 static void
 s_publish_and_reply (aggregator_t *self)
 {
+    s_queue_projection (self);
     for (size_t i = 0; i < self->n_outgoing; i++) {
         s_outgoing_t *entry = &self->outgoing [i];
         //  Chained to the topic's previous update: topic followers check it
@@ -1824,6 +2051,15 @@ s_handle_ingest (aggregator_t *self)
         size_t count;
         if (guard_recv_frames (self->ingest_guard, frames, 4, &count, ZMQ_DONTWAIT))
             break;
+        if (count == 3 && s_is_command (&frames [1], S_EXIT_POLL_COMMAND)) {
+            //  An exit poll is journaled like a declaration: one of the batch
+            size_t replies = self->n_replies;
+            s_handle_exit_poll (self, frames);
+            if (self->n_replies > replies)
+                self->replies [replies].fd = zmq_msg_get (&frames [1], ZMQ_SRCFD);
+            net_frames_close (frames, 3);
+            continue;
+        }
         if (count == 3) {
             //  A command: answered once what came before it is committed
             self->command_fd = zmq_msg_get (&frames [1], ZMQ_SRCFD);
@@ -1978,6 +2214,20 @@ s_pair_deadline (const aggregator_t *self)
     return deadline;
 }
 
+//  A projection the cost rule held back goes out once it may, under the
+//  published sequence, with nothing else (no batch is under way)
+static void
+s_projection_timer (aggregator_t *self)
+{
+    int64_t next;
+    if (!self->tally || !s_active (self) || self->waiting_copy || self->n_outgoing
+    ||  !desk_projection_due (self->desk, clock_mono_ms (), &next))
+        return;
+    update_head_t head = s_published_head (self);
+    s_queue_projection_updates (self, &head);
+    s_publish_and_reply (self);
+}
+
 int
 aggregator_run (aggregator_t *self)
 {
@@ -1997,6 +2247,10 @@ aggregator_run (aggregator_t *self)
         int64_t deadline = self->next_heartbeat;
         if (self->pair && s_pair_deadline (self) < deadline)
             deadline = s_pair_deadline (self);
+        int64_t projection_at;
+        if (self->tally && !desk_projection_due (self->desk, clock_mono_ms (), &projection_at)
+        &&  projection_at >= 0 && projection_at < deadline)
+            deadline = projection_at;
         int64_t wait = deadline - clock_mono_ms ();
         for (size_t i = 0; i < 3; i++)
             if (guard_timeout_ms (guards [i]) < wait)
@@ -2027,6 +2281,7 @@ aggregator_run (aggregator_t *self)
             guard_handle (guards [i]);
         if (clock_mono_ms () >= self->next_heartbeat)
             s_heartbeat (self);
+        s_projection_timer (self);
     }
     log_info ("AGG099", "stopping at sequence %llu, %zu seats declared",
               (unsigned long long) self->sequence, tally_declared (self->tally));

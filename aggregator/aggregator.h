@@ -40,6 +40,8 @@ typedef struct {
                                        the register's (with nominations) */
     bool hold;                      /* with nominations: hold the improbable */
     scrutiny_options_t scrutiny;    /* what is improbable */
+    uint32_t exit_poll_until;       /* the exit poll is the projection's basis until
+                                       this many results (desk.h) */
     //  A pair (README "A pair of aggregators"); role NULL: on its own
     const char *role;               /* "primary" or "backup" */
     const char *peer;               /* the other's peer endpoint (connect) */

@@ -1,5 +1,6 @@
 /*  aggregator: command line of the aggregator server (see aggregator.h).  */
 #include "aggregator.h"
+#include "desk.h"
 #include "cli.h"
 #include "fdlimit.h"
 #include "log.h"
@@ -54,6 +55,9 @@ s_usage (FILE *out)
         "                             more of the votes (default %g)\n"
         "  --hold-min-seats N         seats a region must have declared before its changes are\n"
         "                             the yardstick; fewer: early in the night (default %d)\n"
+        "  --exit-poll-until N        the projection topic shows the exit poll (ingest exit-poll)\n"
+        "                             until N results are declared, then the projection from\n"
+        "                             the results (default %d)\n"
         "  --quiet                    log warnings and errors only\n"
         "  --help                     this text\n"
         "A pair of aggregators (README \"A pair of aggregators\"; both need --journal):\n"
@@ -75,7 +79,7 @@ s_usage (FILE *out)
         NET_AGG_INGEST, NET_AGG_UPDATES, NET_AGG_SNAPSHOT, NET_HEARTBEAT_MS,
         S_ELECTORATE_TOLERANCE, SCRUTINY_SHARE_POINTS, SCRUTINY_SHARE_MAX,
         SCRUTINY_SWING_POINTS, SCRUTINY_SWING_MAX, SCRUTINY_TURNOUT_POINTS,
-        SCRUTINY_MAJORITY_FACTOR, SCRUTINY_MIN_SEATS, NET_AGG_PEER,
+        SCRUTINY_MAJORITY_FACTOR, SCRUTINY_MIN_SEATS, DESK_EXIT_POLL_UNTIL, NET_AGG_PEER,
         NET_PEER_HEARTBEAT_MS, NET_PEER_TIMEOUT_MS, NET_COPY_TIMEOUT_MS, NET_FAILOVER_MS);
 }
 
@@ -92,6 +96,7 @@ main (int argc, char *argv [])
         .heartbeat_ms = NET_HEARTBEAT_MS,
         .electorate_tolerance = S_ELECTORATE_TOLERANCE,
         .hold = true,
+        .exit_poll_until = DESK_EXIT_POLL_UNTIL,
         .scrutiny = scrutiny_defaults (),
         .peer_bind = NET_AGG_PEER,
         .peer_heartbeat_ms = NET_PEER_HEARTBEAT_MS,
@@ -124,6 +129,7 @@ main (int argc, char *argv [])
         { "hold-turnout-points", required_argument, NULL, 1005 },
         { "hold-majority-factor", required_argument, NULL, 1006 },
         { "hold-min-seats", required_argument, NULL, 1007 },
+        { "exit-poll-until", required_argument, NULL, 1008 },
         { "role", required_argument, NULL, 2001 },
         { "peer", required_argument, NULL, 2002 },
         { "peer-bind", required_argument, NULL, 2003 },
@@ -207,6 +213,11 @@ main (int argc, char *argv [])
                 if (cli_integer ("aggregator", "--hold-min-seats", optarg, 0, 1000000, &value))
                     return 2;
                 config.scrutiny.min_seats = (size_t) value;
+                break;
+            case 1008:
+                if (cli_integer ("aggregator", "--exit-poll-until", optarg, 0, 100000000, &value))
+                    return 2;
+                config.exit_poll_until = (uint32_t) value;
                 break;
             case 'm':
                 config.mode = names_mode_parse (optarg);

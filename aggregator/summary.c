@@ -46,12 +46,26 @@ s_pack (Election__Update *update, const update_head_t *head, size_t *size)
     return bytes;
 }
 
+uint8_t *
+summary_pack (Election__Update *update, const update_head_t *head, size_t *size)
+{
+    return s_pack (update, head, size);
+}
+
 //  protobuf-c takes char *, the views hand out const char *
 #define S_STR(text) ((char *) (text))
 
 uint8_t *
 summary_pack_seat (const tally_t *tally, const parties_t *parties, size_t seat,
                    const update_head_t *head, size_t *size)
+{
+    return summary_pack_seat_with (tally, parties, seat, head, size, NULL, NULL);
+}
+
+uint8_t *
+summary_pack_seat_with (const tally_t *tally, const parties_t *parties, size_t seat,
+                        const update_head_t *head, size_t *size,
+                        summary_seat_fn *extra, void *arg)
 {
     seat_view_t view;
     tally_seat (tally, seat, &view);
@@ -121,7 +135,11 @@ summary_pack_seat (const tally_t *tally, const parties_t *parties, size_t seat,
     Election__Update update = ELECTION__UPDATE__INIT;
     update.body_case = ELECTION__UPDATE__BODY_SEAT;
     update.seat = &summary;
-    return s_pack (&update, head, size);
+    if (!extra)
+        return s_pack (&update, head, size);
+    //  The caller adds what it knows (the seat's context): packed before
+    //  its stack-held additions go
+    return extra (arg, seat, &view, &update, head, size);
 }
 
 uint8_t *

@@ -65,6 +65,10 @@ s_recover (void *arg, const uint8_t *payload, size_t size)
     Election__JournalRecord *record = journal_record_unpack (payload, size);
     if (!record)
         return 0;
+    if (!record->declaration) {     //  an exit poll: nothing for the tally
+        journal_record_free (&record);
+        return 0;
+    }
     char text [256];
     journal_record_belongs (NULL, record, ELECTION__MODE__MODE_REHEARSAL, "uk-general",
                             text, sizeof text);

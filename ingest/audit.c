@@ -8,6 +8,38 @@
 #include <stdlib.h>
 #include <time.h>
 
+//  An exit poll's record: who sent it, and the seats per party
+static void
+s_print_exit_poll (const Election__JournalRecord *record, bool json)
+{
+    const Election__ExitPoll *poll = record->exit_poll;
+    time_t seconds = (time_t) (record->received_at_us / 1000000);
+    struct tm tm;
+    gmtime_r (&seconds, &tm);
+    char when [32];
+    strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (json) {
+        json_t *parties = json_array ();
+        for (size_t i = 0; i < poll->n_parties; i++)
+            json_array_append_new (parties, json_pack ("{s:s?, s:I}", "party",
+                poll->parties [i]->party, "seats", (json_int_t) poll->parties [i]->seats));
+        json_t *line = json_pack ("{s:I, s:s, s:s?, s:s?, s:s, s:o}",
+            "sequence", (json_int_t) record->sequence, "received_at", when, "source", record->source,
+            "election_id", poll->election_id, "kind", "exit poll", "exit_poll", parties);
+        char *text = line ? json_dumps (line, JSON_COMPACT) : NULL;
+        if (text)
+            puts (text);
+        free (text);
+        json_decref (line);
+        return;
+    }
+    printf ("%6llu %s exit poll:", (unsigned long long) record->sequence, when);
+    for (size_t i = 0; i < poll->n_parties; i++)
+        printf ("%s %s %u", i ? "," : "", poll->parties [i]->party ? poll->parties [i]->party : "?",
+                poll->parties [i]->seats);
+    printf (", from %s\n", record->source ? record->source : "?");
+}
+
 static int
 s_print_record (void *arg, const uint8_t *payload, size_t size)
 {
@@ -15,6 +47,11 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
     Election__JournalRecord *record = journal_record_unpack (payload, size);
     if (!record) {
         printf (*json ? "{\"error\": \"undecodable record\"}\n" : "(undecodable record)\n");
+        return 0;
+    }
+    if (!record->declaration) {
+        s_print_exit_poll (record, *json);
+        journal_record_free (&record);
         return 0;
     }
     const Election__Declaration *d = record->declaration;

@@ -193,6 +193,13 @@ s_add_record (void *arg, const uint8_t *payload, size_t size)
         fprintf (stderr, "ingest: undecodable journal record skipped\n");
         return 0;
     }
+    if (!record->declaration) {
+        //  An exit poll: an editor's, not a count centre's (ingest exit-poll)
+        fprintf (stderr, "ingest: journal seq %llu is an exit poll: not replayed\n",
+                 (unsigned long long) record->sequence);
+        journal_record_free (&record);
+        return 0;
+    }
     Election__Declaration *decl = record->declaration;
     char *recorded_election = decl->election_id;
     decl->election_id = (char *) ctx->options->election;    //  borrowed for the pack only

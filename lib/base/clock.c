@@ -20,6 +20,14 @@ clock_mono_ms (void)
     return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+int64_t
+clock_mono_us (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
 uint64_t
 clock_random_u64 (void)
 {

@@ -13,6 +13,9 @@ int64_t clock_now_us (void);
 /*  Monotonic clock in milliseconds (an arbitrary origin).  */
 int64_t clock_mono_ms (void);
 
+/*  Monotonic clock in microseconds (the same origin): to time a step.  */
+int64_t clock_mono_us (void);
+
 /*  A random 64-bit number (for epochs and request ids), never 0.  */
 uint64_t clock_random_u64 (void);
 

@@ -30,6 +30,7 @@ el_reason_text (el_reason_t reason)
         case EL_REASON_ELECTORATE_MISMATCH:     return "electorate too far from the register";
         case EL_REASON_VALID_VOTES_MISMATCH:    return "votes do not add up to the valid votes";
         case EL_REASON_BALLOT_PAPERS_MISMATCH:  return "valid and rejected do not add up to the ballot papers";
+        case EL_REASON_BAD_EXIT_POLL:           return "bad exit poll";
     }
     return "unknown reason";
 }

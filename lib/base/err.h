@@ -45,7 +45,8 @@ typedef enum {
     EL_REASON_CONSTITUENCY_MISMATCH = 43,
     EL_REASON_ELECTORATE_MISMATCH = 44,
     EL_REASON_VALID_VOTES_MISMATCH = 45,
-    EL_REASON_BALLOT_PAPERS_MISMATCH = 46
+    EL_REASON_BALLOT_PAPERS_MISMATCH = 46,
+    EL_REASON_BAD_EXIT_POLL = 100   /* ingest exit-poll: unknown party, too many seats... */
 } el_reason_t;
 
 /* A short fixed English phrase for a reason, e.g. "votes exceed electorate". */

@@ -33,11 +33,32 @@ journal_record_pack (uint64_t sequence, uint64_t term, int64_t received_at_us, c
     return bytes;
 }
 
+uint8_t *
+journal_record_pack_exit_poll (uint64_t sequence, uint64_t term, int64_t received_at_us,
+                               const char *source, const Election__ExitPoll *poll, size_t *size)
+{
+    Election__JournalRecord record = ELECTION__JOURNAL_RECORD__INIT;
+    record.has_sequence = true;
+    record.sequence = sequence;
+    record.has_term = term != 0;
+    record.term = term;
+    record.has_received_at_us = true;
+    record.received_at_us = received_at_us;
+    record.source = (char *) source;
+    record.exit_poll = (Election__ExitPoll *) poll;
+    *size = election__journal_record__get_packed_size (&record);
+    uint8_t *bytes = malloc (*size ? *size : 1);
+    if (bytes)
+        election__journal_record__pack (&record, bytes);
+    return bytes;
+}
+
 Election__JournalRecord *
 journal_record_unpack (const uint8_t *payload, size_t size)
 {
     Election__JournalRecord *record = election__journal_record__unpack (NULL, size, payload);
-    if (record && !record->declaration)
+    //  One or the other: a declaration, or an exit poll
+    if (record && !record->declaration == !record->exit_poll)
         journal_record_free (&record);
     return record;
 }
@@ -120,6 +141,15 @@ journal_record_belongs (const Election__JournalHeader *header, const Election__J
         snprintf (what, sizeof what, "record seq %llu is a declaration",
                   (unsigned long long) record->sequence);
         if (!s_belongs (what, d->has_mode, d->mode, d->election_id, mode, election, why, why_size))
+            return false;
+    }
+    if (record && record->exit_poll) {
+        const Election__ExitPoll *poll = record->exit_poll;
+        char what [64];
+        snprintf (what, sizeof what, "record seq %llu is an exit poll",
+                  (unsigned long long) record->sequence);
+        if (!s_belongs (what, poll->has_mode, poll->mode, poll->election_id, mode, election,
+                        why, why_size))
             return false;
     }
     return true;

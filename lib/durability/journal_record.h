@@ -30,9 +30,16 @@ uint8_t *journal_record_pack (uint64_t sequence, uint64_t term, int64_t received
                               const char *source, const Election__Declaration *declaration,
                               char *const *reasons, size_t n_reasons, size_t *size);
 
+/*  Packs the record of an exit poll (JournalRecord.exit_poll, no
+    declaration), as journal_record_pack does a declaration's.              */
+uint8_t *journal_record_pack_exit_poll (uint64_t sequence, uint64_t term, int64_t received_at_us,
+                                        const char *source, const Election__ExitPoll *poll,
+                                        size_t *size);
+
 /*  Unpacks one record's payload (as journal_read delivers it). NULL if it
-    does not decode or holds no declaration: a record is nothing without
-    one. Caller owns the result; free with journal_record_free.            */
+    does not decode or holds neither a declaration nor an exit poll (or
+    both): a record is one or the other. A reader that only replays
+    declarations skips a record whose declaration is NULL. Caller owns the result; free with journal_record_free.            */
 Election__JournalRecord *journal_record_unpack (const uint8_t *payload, size_t size);
 void journal_record_free (Election__JournalRecord **record_p);
 

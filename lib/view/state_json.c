@@ -27,6 +27,54 @@ s_colour (const char *colour)
     return json_string (colour && *colour ? colour : PARTIES_NEUTRAL_COLOUR);
 }
 
+//  The seat's previous result, or null
+static json_t *
+s_previous (const Election__PreviousResult *previous)
+{
+    if (!previous || !previous->winner)
+        return json_null ();
+    json_t *shares = json_array ();
+    for (size_t i = 0; i < previous->n_shares; i++) {
+        const Election__PartyShare *s = previous->shares [i];
+        json_array_append_new (shares, json_pack ("{s:o, s:o, s:o, s:f, s:I}",
+            "party", s_str (s->party), "name", s_party_name (s->name, s->party),
+            "colour", s_colour (s->colour), "share", s->share, "votes", (json_int_t) s->votes));
+    }
+    return json_pack ("{s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o}",
+        "winner", s_str (previous->winner),
+        "winner_name", s_party_name (previous->winner_name, previous->winner),
+        "winner_colour", s_colour (previous->winner_colour),
+        "majority", (json_int_t) previous->majority,
+        "valid_votes", (json_int_t) previous->valid_votes,
+        "electorate", previous->has_electorate ? json_integer (previous->electorate) : json_null (),
+        "turnout", previous->has_turnout ? json_real (previous->turnout) : json_null (),
+        "shares", shares);
+}
+
+//  What a results desk needs beside the result (README "Seat context")
+static void
+s_seat_context (json_t *object, const Election__SeatSummary *seat)
+{
+    json_object_set_new (object, "withdrawn", json_boolean (seat->has_withdrawn && seat->withdrawn));
+    bool projected = !seat->declared && seat->projected_winner;
+    json_object_set_new (object, "projected_winner",
+                         projected ? json_string (seat->projected_winner) : json_null ());
+    json_object_set_new (object, "projected_winner_name", projected
+                         ? s_party_name (seat->projected_winner_name, seat->projected_winner)
+                         : json_null ());
+    json_object_set_new (object, "projected_winner_colour", projected
+                         ? s_colour (seat->projected_winner_colour) : json_null ());
+    json_object_set_new (object, "projected_confidence", projected && seat->has_projected_confidence
+                         ? json_real (seat->projected_confidence) : json_null ());
+    json_object_set_new (object, "previous", s_previous (seat->previous));
+    json_object_set_new (object, "majority_change", seat->has_majority_change
+                         ? json_integer ((json_int_t) seat->majority_change) : json_null ());
+    json_object_set_new (object, "swing", seat->has_swing
+                         ? json_pack ("{s:f, s:o, s:o}", "points", seat->swing,
+                                      "from", s_str (seat->swing_from), "to", s_str (seat->swing_to))
+                         : json_null ());
+}
+
 json_t *
 state_json_seat (const Election__SeatSummary *seat)
 {
@@ -68,6 +116,7 @@ state_json_seat (const Election__SeatSummary *seat)
                              ? json_integer (seat->ballot_papers) : json_null ());
         json_object_set_new (object, "rejected_ballots", seat->has_rejected_ballots
                              ? json_integer (seat->rejected_ballots) : json_null ());
+        s_seat_context (object, seat);
     }
     return object;
 }
@@ -98,6 +147,63 @@ state_json_national (const Election__NationalSummary *national)
         json_object_set_new (object, "swing", json_pack ("{s:f, s:o, s:o}", "points", national->swing,
             "from", s_str (national->swing_from), "to", s_str (national->swing_to)));
     return object;
+}
+
+static json_t *
+s_projected_parties (Election__ProjectedParty **parties, size_t n)
+{
+    json_t *array = json_array ();
+    for (size_t i = 0; i < n; i++) {
+        const Election__ProjectedParty *p = parties [i];
+        json_array_append_new (array, json_pack ("{s:o, s:o, s:o, s:i, s:i, s:i, s:i}",
+            "party", s_str (p->party), "name", s_party_name (p->name, p->party),
+            "colour", s_colour (p->colour), "seats", p->seats, "low", p->low, "high", p->high,
+            "declared", p->declared));
+    }
+    return array;
+}
+
+json_t *
+state_json_exit_poll (const Election__ExitPoll *poll)
+{
+    if (!poll)
+        return json_null ();
+    json_t *parties = json_array ();
+    for (size_t i = 0; i < poll->n_parties; i++) {
+        const Election__ExitPollParty *p = poll->parties [i];
+        json_array_append_new (parties, json_pack ("{s:o, s:o, s:o, s:I}",
+            "party", s_str (p->party), "name", s_party_name (p->name, p->party),
+            "colour", s_colour (p->colour), "seats", (json_int_t) p->seats));
+    }
+    return json_pack ("{s:o, s:o, s:o}", "parties", parties,
+        "published_at_ms", poll->has_published_at_ms
+                           ? json_integer ((json_int_t) poll->published_at_ms) : json_null (),
+        "source", s_str (poll->source));
+}
+
+json_t *
+state_json_projection (const Election__Projection *projection)
+{
+    if (!projection)
+        return json_null ();
+    json_t *nations = json_array ();
+    for (size_t i = 0; i < projection->n_nations; i++) {
+        const Election__ProjectedNation *n = projection->nations [i];
+        json_array_append_new (nations, json_pack ("{s:o, s:I, s:I, s:I, s:I, s:o}",
+            "nation", s_str (n->nation), "declared", (json_int_t) n->declared,
+            "projected", (json_int_t) n->projected, "seats_total", (json_int_t) n->seats_total,
+            "based_on", (json_int_t) n->based_on,
+            "parties", s_projected_parties (n->parties, n->n_parties)));
+    }
+    return json_pack ("{s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I}",
+        "basis", s_str (projection->basis), "based_on", (json_int_t) projection->based_on,
+        "declared", (json_int_t) projection->declared,
+        "seats_total", (json_int_t) projection->seats_total,
+        "majority_line", (json_int_t) projection->majority_line,
+        "verdict", s_str (projection->verdict),
+        "parties", s_projected_parties (projection->parties, projection->n_parties),
+        "nations", nations, "exit_poll", state_json_exit_poll (projection->exit_poll),
+        "exit_poll_until", (json_int_t) projection->exit_poll_until);
 }
 
 json_t *
@@ -160,6 +266,9 @@ state_json_update (const char *topic, const Election__Update *update)
                 "term", (json_int_t) heartbeat->term));
         json_object_set_new (object, "heartbeat", body);
     }
+    else
+    if (update->body_case == ELECTION__UPDATE__BODY_PROJECTION)
+        json_object_set_new (object, "projection", state_json_projection (update->projection));
     else
     if (update->body_case == ELECTION__UPDATE__BODY_DESK)
         json_object_set_new (object, "desk", json_pack ("{s:o}", "held",
@@ -330,5 +439,11 @@ state_json_state (const state_view_t *view)
     json_object_set_new (state, "source", s_str (state_view_source (view)));
     json_object_set_new (state, "parliament", parliament_json (national));
     json_object_set_new (state, "gains", state_json_gains (view));
+    //  Where the night is going, and the exit poll behind it (null before any)
+    const Election__Update *projection = state_view_get (view, "projection");
+    const Election__Projection *body = projection && projection->body_case
+                                       == ELECTION__UPDATE__BODY_PROJECTION ? projection->projection : NULL;
+    json_object_set_new (state, "projection", state_json_projection (body));
+    json_object_set_new (state, "exit_poll", state_json_exit_poll (body ? body->exit_poll : NULL));
     return state;
 }

@@ -13,6 +13,17 @@ json_t *state_json_seat (const Election__SeatSummary *seat);
 /*  {"scope", "declared", "seats_total", "majority_line", "parties": [...]...}  */
 json_t *state_json_national (const Election__NationalSummary *national);
 
+/*  The projection topic's body: {"basis", "based_on", "declared",
+    "seats_total", "majority_line", "verdict", "parties": [{"party", "name",
+    "colour", "seats", "low", "high", "declared"}], "nations": [{"nation",
+    "declared", "projected", "seats_total", "based_on", "parties"}],
+    "exit_poll", "exit_poll_until"}; null for NULL.                          */
+json_t *state_json_projection (const Election__Projection *projection);
+
+/*  An exit poll: {"parties": [{"party", "name", "colour", "seats"}],
+    "published_at_ms", "source"}; null for NULL.                            */
+json_t *state_json_exit_poll (const Election__ExitPoll *poll);
+
 /*  The declarations held for a second look: [{"id", "name", "revision",
     "reasons", "source", "received_at_ms", "sequence", "electorate",
     "candidates" (as sent)}]. desk may be NULL (nothing held: []).          */

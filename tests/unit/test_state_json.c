@@ -197,7 +197,10 @@ static const char *const s_seat_keys [] = {
     "id", "name", "country", "region", "declared", "revision", "kind", "reason", "winner",
     "previous_winner", "outcome", "majority", "electorate", "valid_votes", "turnout",
     "declared_at_ms", "candidates", "winner_name", "winner_colour", "official_turnout",
-    "ballot_papers", "rejected_ballots"
+    "ballot_papers", "rejected_ballots",
+    //  The results desk's context (issue 13)
+    "withdrawn", "projected_winner", "projected_winner_name", "projected_winner_colour",
+    "projected_confidence", "previous", "majority_change", "swing"
 };
 static const char *const s_candidate_keys [] = {
     "name", "party", "party_name", "colour", "votes", "share", "share_change", "elected"
@@ -431,7 +434,7 @@ test_scope (void **state)
 static const char *const s_state_keys [] = {
     "sequence", "epoch", "mode", "declared", "seats_total", "majority_line", "total_votes",
     "parties", "swing", "constituencies", "regions", "held", "upstream_ok", "source",
-    "parliament", "gains"
+    "parliament", "gains", "projection", "exit_poll"
 };
 
 static void
@@ -503,7 +506,7 @@ test_empty_state (void **state)
     const char *const keys [] = { "sequence", "epoch", "mode", "declared", "seats_total",
                                   "majority_line", "total_votes", "parties", "constituencies",
                                   "regions", "held", "upstream_ok", "source", "parliament",
-                                  "gains" };      //  no swing
+                                  "gains", "projection", "exit_poll" };      //  no swing
     assert_int_equal (json_array_size (json_object_get (json, "held")), 0);
     s_expect_keys (json, keys, S_N (keys));
     s_expect_int (json, "sequence", 0);
