@@ -1349,8 +1349,9 @@ s_handle_exit_poll (aggregator_t *self, zmq_msg_t *frames)
     else {
         poll->has_published_at_ms = true;
         poll->published_at_ms = clock_now_us () / 1000;
+        char *who = strdup (source);    //  source may be poll->source itself
         free (poll->source);
-        poll->source = strdup (source);
+        poll->source = who;
         self->sequence++;
         s_journal_exit_poll (self, source, poll);
         if (desk_set_exit_poll (self->desk, poll)) {
@@ -1367,7 +1368,7 @@ s_handle_exit_poll (aggregator_t *self, zmq_msg_t *frames)
         for (size_t i = 0; i < poll->n_parties; i++)
             total += poll->parties [i]->seats;
         log_info ("AGG500", "exit poll from %.64s accepted, seq %llu: %zu parties, %u seats; "
-                  "the projection shows it until %u results are in", source,
+                  "the projection shows it until %u results are in", poll->source ? poll->source : "?",
                   (unsigned long long) self->sequence, poll->n_parties, total,
                   self->config.exit_poll_until);
         s_reply_t *reply = s_reply (self, &frames [0], 0, ELECTION__ACK_STATUS__ACK_ACCEPTED,

@@ -8,6 +8,7 @@
       ingest nominations FILE.csv                          nominations from results
       ingest journal FILE [--json]                         print a journal for audit
       ingest keygen NAME                                   make NAME.key + NAME.pub (CURVE)
+      ingest exit-poll FILE.csv                            an editor's exit poll (editor.h)
 
     Every declaration is acknowledged or retried (sender.h); the exit status
     is 1 if any was rejected or never acknowledged, 3 if any is held for a
@@ -16,6 +17,7 @@
     --json").                                                               */
 #include "audit.h"
 #include "clerk.h"
+#include "editor.h"
 #include "cli.h"
 #include "fdlimit.h"
 #include "clock.h"
@@ -58,6 +60,8 @@ typedef struct {
     bool per_seat_lines;        /* send: a line per seat; replay: rejections only */
     const char *reason;         /* --reason as given: a word, or retract's WHY */
     const char *nominations;    /* --nominations FILE (declare, template) */
+    const char *parties;        /* --parties FILE (exit-poll) */
+    size_t seats_total;         /* --seats N (exit-poll) */
     bool revision_next;         /* --revision next */
     strmap_t *next;             /* --revision next: ons_id -> the aggregator's next */
     Election__Revisions *revisions;
@@ -168,6 +172,7 @@ s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, const char *comman
     if (replay)
         plan_sort (plan);
     int64_t started = clock_mono_ms ();
+    int64_t wall_started = clock_now_us () / 1000;
     int64_t first_night = plan->count ? plan->items [0].night_ms : 0;
     for (size_t i = 0; i < plan->count; i++) {
         plan_item_t *item = &plan->items [i];
@@ -177,6 +182,13 @@ s_run_plan (s_ingest_t *self, sender_t *sender, plan_t *plan, const char *comman
             //  may be anything, and a delay past int64 would wrap to "now"
             double delay = ((double) item->night_ms - (double) first_night) / self->speed;
             due = started + (delay < S_MAX_DELAY_MS ? (int64_t) llround (delay) : (int64_t) S_MAX_DELAY_MS);
+        }
+        //  Declared now (send), or at the replayed time: the night's times
+        //  scaled by --speed from the start of the replay (issue 11)
+        int64_t declared_at = replay && due ? wall_started + (due - started) : clock_now_us () / 1000;
+        if (plan_stamp (item, declared_at)) {
+            fprintf (stderr, "ingest: out of memory\n");
+            return -1;
         }
         if (sender_submit (sender, item->label, item->bytes, item->size, due)) {
             fprintf (stderr, "ingest: out of memory\n");
@@ -241,6 +253,9 @@ s_usage (FILE *out)
         "  nominations FILE.csv   print the nominations file derived from a results file\n"
         "                         (how data/nominations_2017.csv is made)\n"
         "  journal FILE           print a journal for audit (--json for JSON lines)\n"
+        "  exit-poll FILE.csv     an editor's exit poll, a CSV \"party,seats\" (e.g. Con,314):\n"
+        "                         checked, then shown on the projection topic until enough\n"
+        "                         results are in (aggregator --exit-poll-until)\n"
         "  keygen NAME            make a CURVE key pair: NAME.key (secret, mode 0600)\n"
         "                         and NAME.pub (give it to the aggregator's operator)\n\n"
         "Options:\n"
@@ -258,6 +273,8 @@ s_usage (FILE *out)
         "                         figures is released (replay --confirmed: a known-good night)\n"
         "  --nominations FILE     declare, template: the nominations from a file (default:\n"
         "                         asked of the aggregator)\n"
+        "  --parties FILE         exit-poll: party codes must be this register's (default: any)\n"
+        "  --seats N              exit-poll: the seats there are (default 650)\n"
         "  --times TIMES.csv      replay: declaration times (default: declaration_times_YYYY.csv\n"
         "                         beside geYYYY.csv if present, else evenly over a night)\n"
         "  --speed N|max          replay: N times real speed (0.001 to 1e9), or max (default 60)\n"
@@ -313,7 +330,7 @@ s_ask_revisions (s_ingest_t *self, void *ctx, const sender_config_t *config)
 static bool
 s_takes_file (const char *command)
 {
-    const char *with_file [] = { "send", "replay", "journal", "keygen", "nominations" };
+    const char *with_file [] = { "send", "replay", "journal", "keygen", "nominations", "exit-poll" };
     for (size_t i = 0; i < sizeof with_file / sizeof with_file [0]; i++)
         if (strcmp (command, with_file [i]) == 0)
             return true;
@@ -329,7 +346,7 @@ main (int argc, char *argv [])
     snprintf (source, sizeof source, "ingest@%s", host);
     s_ingest_t self = {
         .to = NET_AGG_INGEST, .speed = 60, .retry_ms = 1000, .failover_ms = NET_FAILOVER_MS,
-        .give_up_ms = 60000, .window = 1000,
+        .give_up_ms = 60000, .window = 1000, .seats_total = 650,
         .plan = { .election = "uk-general", .source = source,
                   .mode = ELECTION__MODE__MODE_REHEARSAL, .revision = 1 }
     };
@@ -344,6 +361,8 @@ main (int argc, char *argv [])
         { "confirm", no_argument, NULL, 'c' },
         { "confirmed", no_argument, NULL, 'c' },
         { "nominations", required_argument, NULL, 'N' },
+        { "parties", required_argument, NULL, 3001 },
+        { "seats", required_argument, NULL, 3002 },
         { "times", required_argument, NULL, 'T' },
         { "speed", required_argument, NULL, 'x' },
         { "mode", required_argument, NULL, 'm' },
@@ -377,6 +396,12 @@ main (int argc, char *argv [])
             case 'v': level = LOG_INFO; break;
             case 'c': self.plan.confirmed = true; break;
             case 'N': self.nominations = optarg; break;
+            case 3001: self.parties = optarg; break;
+            case 3002:
+                if (cli_integer ("ingest", "--seats", optarg, 1, 100000000, &value))
+                    return 2;
+                self.seats_total = (size_t) value;
+                break;
             case 'R': self.reason = optarg; break;
             case 'k':
                 if (!names_kind_parse (optarg, &self.plan.kind)) {
@@ -459,7 +484,8 @@ main (int argc, char *argv [])
     bool declare = strcmp (command, "declare") == 0;
     bool retract = strcmp (command, "retract") == 0;
     bool template = strcmp (command, "template") == 0;
-    if (!replay && !declare && !retract && !template && strcmp (command, "send") != 0) {
+    bool exit_poll = strcmp (command, "exit-poll") == 0;
+    if (!replay && !declare && !retract && !template && !exit_poll && strcmp (command, "send") != 0) {
         fprintf (stderr, "ingest: unknown command \"%s\"\n", command);
         s_usage (stderr);
         return 2;
@@ -508,6 +534,12 @@ main (int argc, char *argv [])
         goto cleanup;
     if (template) {
         rc = clerk_template (&clerk, stdout);
+        goto cleanup;
+    }
+    if (exit_poll) {
+        editor_options_t editor = { ctx, &config, self.plan.election, self.plan.mode,
+                                    self.plan.source, self.parties, self.seats_total, self.json };
+        rc = editor_exit_poll (&editor, path);
         goto cleanup;
     }
     rc = 2;

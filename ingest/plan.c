@@ -45,6 +45,26 @@ plan_add (plan_t *self, const char *label, const Election__Declaration *declarat
     return s_add (self, label, &declaration->base, night_ms);
 }
 
+int
+plan_stamp (plan_item_t *item, int64_t declared_at_ms)
+{
+    Election__Declaration *decl = election__declaration__unpack (NULL, item->size, item->bytes);
+    if (!decl)
+        return -1;
+    decl->has_declared_at_ms = true;
+    decl->declared_at_ms = declared_at_ms;
+    size_t size = election__declaration__get_packed_size (decl);
+    uint8_t *bytes = malloc (size ? size : 1);
+    if (bytes) {
+        election__declaration__pack (decl, bytes);
+        free (item->bytes);
+        item->bytes = bytes;
+        item->size = size;
+    }
+    election__declaration__free_unpacked (decl, NULL);
+    return bytes ? 0 : -1;
+}
+
 void
 plan_free (plan_t *self)
 {

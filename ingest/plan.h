@@ -65,6 +65,13 @@ int plan_journal (plan_t *self, const plan_options_t *options, const char *path)
 int plan_add (plan_t *self, const char *label, const Election__Declaration *declaration,
               int64_t night_ms);
 
+/*  Sets the declaration's declared_at_ms (Unix ms) to when it is really
+    declared: send stamps now, replay the replayed time (issue 11: a time
+    on the recorded night, or spread over a night, would sit hours off the
+    clock that screens order their latest results by). -1 on no memory or
+    an item that does not decode (it is left as it was).                    */
+int plan_stamp (plan_item_t *item, int64_t declared_at_ms);
+
 /*  Puts the items in order of their time on the night.  */
 void plan_sort (plan_t *self);
 

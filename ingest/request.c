@@ -26,10 +26,12 @@ s_refused (const char *command, zmq_msg_t *frame)
     return refused;
 }
 
-int
-request_ask (void *ctx, const sender_config_t *config, const char *command,
-             const ProtobufCMessage *payload, const ProtobufCMessageDescriptor *descriptor,
-             ProtobufCMessage **reply)
+//  ack_answers: the command's answer is an Ack (whatever its status), and
+//  one saying "unavailable" (a standby, a journal that fails) is asked again
+static int
+s_ask (void *ctx, const sender_config_t *config, const char *command,
+       const ProtobufCMessage *payload, const ProtobufCMessageDescriptor *descriptor,
+       ProtobufCMessage **reply, bool ack_answers)
 {
     *reply = NULL;
     uint8_t *bytes = NULL;
@@ -88,7 +90,22 @@ request_ask (void *ctx, const sender_config_t *config, const char *command,
             continue;
         zmq_msg_t frame;
         zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, dealer, 0) >= 0) {
+        if (ack_answers && zmq_msg_recv (&frame, dealer, 0) >= 0) {
+            Election__Ack *ack = election__ack__unpack (NULL, zmq_msg_size (&frame),
+                                                        zmq_msg_data (&frame));
+            zmq_msg_close (&frame);
+            if (ack && ack->status == ELECTION__ACK_STATUS__ACK_UNAVAILABLE) {
+                log_info ("ING300", "\"%s\": %s; asking again", command, ack->text ? ack->text : "unavailable");
+                election__ack__free_unpacked (ack, NULL);
+                continue;       //  resent once retry_ms has passed
+            }
+            *reply = (ProtobufCMessage *) ack;
+            rc = ack ? 0 : -1;
+            if (!ack)
+                fprintf (stderr, "ingest: the answer to \"%s\" does not decode\n", command);
+            break;
+        }
+        if (!ack_answers && zmq_msg_recv (&frame, dealer, 0) >= 0) {
             if (!s_refused (command, &frame)) {
                 *reply = protobuf_c_message_unpack (descriptor, NULL, zmq_msg_size (&frame),
                                                     zmq_msg_data (&frame));
@@ -106,6 +123,22 @@ cleanup:
         zmq_close (dealer);
     free (bytes);
     return rc;
+}
+
+int
+request_ask (void *ctx, const sender_config_t *config, const char *command,
+             const ProtobufCMessage *payload, const ProtobufCMessageDescriptor *descriptor,
+             ProtobufCMessage **reply)
+{
+    return s_ask (ctx, config, command, payload, descriptor, reply, false);
+}
+
+int
+request_ack (void *ctx, const sender_config_t *config, const char *command,
+             const ProtobufCMessage *payload, Election__Ack **ack)
+{
+    return s_ask (ctx, config, command, payload, &election__ack__descriptor,
+                  (ProtobufCMessage **) ack, true);
 }
 
 static int

@@ -25,6 +25,13 @@ int request_ask (void *ctx, const sender_config_t *config, const char *command,
                  const ProtobufCMessage *payload, const ProtobufCMessageDescriptor *descriptor,
                  ProtobufCMessage **reply);
 
+/*  Sends command with payload and waits for its Ack, whatever it says (the
+    caller judges it), asking again while the answer is "unavailable" (a
+    pair's standby, a failing journal). Returns 0 with *ack (caller frees:
+    election__ack__free_unpacked), or -1 once it has said why on stderr.    */
+int request_ack (void *ctx, const sender_config_t *config, const char *command,
+                 const ProtobufCMessage *payload, Election__Ack **ack);
+
 /*  "nominations" of one seat (ons_id) or of every seat the centre may
     declare (NULL). Caller frees *reply (election__nominations__free_unpacked). */
 int request_nominations (void *ctx, const sender_config_t *config, const char *ons_id,

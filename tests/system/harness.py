@@ -346,9 +346,12 @@ def even_times(path, rows, seconds):
 
 
 def content(state):
-    """The figures of a state, without what differs between runs (epoch)."""
+    """The figures of a state, without what differs between runs (epoch, and
+    declared_at_ms: ingest stamps when it declares, send now and replay the
+    replayed time)."""
+    seats = [{k: v for k, v in seat.items() if k != "declared_at_ms"} for seat in state["constituencies"]]
     return {"declared": state["declared"], "parties": state["parties"],
-            "constituencies": state["constituencies"], "regions": state["regions"]}
+            "constituencies": seats, "regions": state["regions"]}
 
 
 def subscriber_state(process, timeout=60):
