@@ -22,6 +22,7 @@ struct desk {
     bool projected;             /* desk_project has run once */
     int64_t last_ms;            /* mono ms the last projection ran */
     int64_t cost_us;            /* and what it cost */
+    size_t projected_declared;  /* seats declared when it ran */
 };
 
 //  protobuf-c takes char *, the views hand out const char *
@@ -169,8 +170,10 @@ desk_projection_due (const desk_t *self, int64_t now_ms, int64_t *next_ms)
     *next_ms = -1;
     if (!self->stale)
         return false;
-    //  The night's last result is shown at once, whatever it costs
-    if (!self->projected || tally_declared (self->tally) == self->n_seats)
+    //  The night's last result is shown at once, whatever it costs (not
+    //  every correction after it: those wait their turn as any)
+    size_t declared = tally_declared (self->tally);
+    if (!self->projected || (declared == self->n_seats && self->projected_declared != declared))
         return true;
     int64_t wait_ms = (self->cost_us * DESK_COST_FACTOR + 999) / 1000;
     *next_ms = self->last_ms + wait_ms;
@@ -188,6 +191,7 @@ desk_project (desk_t *self, int64_t now_ms)
     self->last_ms = now_ms;
     self->stale = false;
     self->projected = true;
+    self->projected_declared = tally_declared (self->tally);
     return 0;
 }
 

@@ -16,7 +16,7 @@
     update that took T, not again for 20 T: it never takes more than about
     5% of the aggregator's time. One that was not due is marked stale and
     runs once it is (desk_projection_due), or at once when the last seat
-    declares.                                                               */
+    declares (the corrections after that wait their turn).                  */
 #ifndef DESK_H
 #define DESK_H
 

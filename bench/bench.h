@@ -220,6 +220,10 @@ int batch_chain (batch_t *batch, const traffic_t *traffic, size_t size, uint64_t
 
 //  drive.c
 
+/*  True if a packed seat Update says the seat is declared (the undeclared
+    seats the projection republishes are no declaration's update).          */
+bool bench_seat_declared (const void *bytes, size_t size);
+
 //  Starts an aggregator on baseline (journal: a fresh file, or none) and a
 //  publisher following it; connects our sender and subscriber; and proves
 //  the whole path with a probe: a rush for the probe seat whose update the

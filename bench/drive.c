@@ -54,6 +54,70 @@ s_sub_read (void *sub, zmq_msg_t *topic, zmq_msg_t *body)
 //  a heartbeat (not counted as traffic), or none of these (a region)
 enum { S_FIRST = 1, S_LAST = 2, S_HEARTBEAT = 4 };
 
+//  Reads a protobuf varint at *at (below end); false if it runs past end
+static bool
+s_varint (const uint8_t **at, const uint8_t *end, uint64_t *value)
+{
+    *value = 0;
+    for (int shift = 0; *at < end && shift < 64; shift += 7) {
+        uint8_t byte = *(*at)++;
+        *value |= (uint64_t) (byte & 0x7F) << shift;
+        if (!(byte & 0x80))
+            return true;
+    }
+    return false;
+}
+
+//  Finds field `number` in a message's bytes: its varint value, or the
+//  bounds of its bytes. False if absent (or the bytes do not parse).
+static bool
+s_field (const uint8_t *data, const uint8_t *end, uint32_t number, uint64_t *value,
+         const uint8_t **inner, const uint8_t **inner_end)
+{
+    while (data < end) {
+        uint64_t key, length;
+        if (!s_varint (&data, end, &key))
+            return false;
+        uint32_t wire = key & 7;
+        if (wire == 0) {
+            if (!s_varint (&data, end, value))
+                return false;
+            if (key >> 3 == number)
+                return true;
+        }
+        else
+        if (wire == 2) {
+            if (!s_varint (&data, end, &length) || length > (uint64_t) (end - data))
+                return false;
+            if (key >> 3 == number) {
+                *inner = data;
+                *inner_end = data + length;
+                return true;
+            }
+            data += length;
+        }
+        else
+        if (wire == 1 || wire == 5)
+            data += wire == 1 ? 8 : 4;
+        else
+            return false;
+    }
+    return false;
+}
+
+//  A seat update that says the seat is declared (Update.seat.declared):
+//  the undeclared seats the projection republishes (their projected winner
+//  changed) are not the update of any declaration
+bool
+bench_seat_declared (const void *bytes, size_t size)
+{
+    const uint8_t *data = bytes, *end = data + size;
+    const uint8_t *seat, *seat_end, *unused;
+    uint64_t declared = 0, ignored;
+    return s_field (data, end, 4, &ignored, &seat, &seat_end)
+        && s_field (seat, seat_end, 5, &declared, &unused, &unused) && declared;
+}
+
 static int
 s_update_kind (const pipeline_t *pipeline, zmq_msg_t *topic, zmq_msg_t *body)
 {
@@ -64,7 +128,7 @@ s_update_kind (const pipeline_t *pipeline, zmq_msg_t *topic, zmq_msg_t *body)
         return (data [8] == 0 ? S_FIRST : 0) | (data [8] + 1 == data [9] ? S_LAST : 0);
     }
     if (s_topic_is (topic, "seat.", 5))
-        return S_FIRST;
+        return bench_seat_declared (zmq_msg_data (body), zmq_msg_size (body)) ? S_FIRST : 0;
     if (zmq_msg_size (topic) == 8 && s_topic_is (topic, "national", 8))
         return S_LAST;
     return s_topic_is (topic, "health", 6) ? S_HEARTBEAT : 0;

@@ -62,6 +62,7 @@ s_watch (void *sub, uint64_t *epoch, size_t *seats)
         update_head_t head;
         if (count == 2 && zmq_msg_size (&frames [0]) > 5
         &&  memcmp (zmq_msg_data (&frames [0]), "seat.", 5) == 0
+        &&  bench_seat_declared (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]))
         &&  update_head_peek (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &head)) {
             if (!*epoch)
                 *epoch = head.epoch;
