@@ -1316,6 +1316,13 @@ s_handle_exit_poll (aggregator_t *self, zmq_msg_t *frames)
     el_reason_t reason = EL_REASON_NONE;
     const char *centre = s_centre (self, &frames [1]);
     const char *source = centre ? centre : poll && poll->source ? poll->source : "?";
+    if (centre && strcmp (centre, self->config.exit_poll_from) != 0) {
+        //  A count centre's key declares its seats, not the night's picture
+        reason = EL_REASON_NOT_AUTHORISED;
+        snprintf (why, sizeof why, "centre %.64s may not publish an exit poll (only %.64s may: "
+                  "aggregator --exit-poll-from)", centre, self->config.exit_poll_from);
+    }
+    else
     if (!poll) {
         reason = EL_REASON_MALFORMED;
         snprintf (why, sizeof why, "the payload is not an ExitPoll");

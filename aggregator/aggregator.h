@@ -42,6 +42,8 @@ typedef struct {
     scrutiny_options_t scrutiny;    /* what is improbable */
     uint32_t exit_poll_until;       /* the exit poll is the projection's basis until
                                        this many results (desk.h) */
+    const char *exit_poll_from;     /* under CURVE: the one centre (allow-list name)
+                                       that may publish an exit poll */
     //  A pair (README "A pair of aggregators"); role NULL: on its own
     const char *role;               /* "primary" or "backup" */
     const char *peer;               /* the other's peer endpoint (connect) */

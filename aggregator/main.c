@@ -58,6 +58,8 @@ s_usage (FILE *out)
         "  --exit-poll-until N        the projection topic shows the exit poll (ingest exit-poll)\n"
         "                             until N results are declared, then the projection from\n"
         "                             the results (default %d)\n"
+        "  --exit-poll-from CENTRE    under CURVE, the one centre of the allow-list that may\n"
+        "                             publish an exit poll (default desk)\n"
         "  --quiet                    log warnings and errors only\n"
         "  --help                     this text\n"
         "A pair of aggregators (README \"A pair of aggregators\"; both need --journal):\n"
@@ -97,6 +99,7 @@ main (int argc, char *argv [])
         .electorate_tolerance = S_ELECTORATE_TOLERANCE,
         .hold = true,
         .exit_poll_until = DESK_EXIT_POLL_UNTIL,
+        .exit_poll_from = "desk",
         .scrutiny = scrutiny_defaults (),
         .peer_bind = NET_AGG_PEER,
         .peer_heartbeat_ms = NET_PEER_HEARTBEAT_MS,
@@ -130,6 +133,7 @@ main (int argc, char *argv [])
         { "hold-majority-factor", required_argument, NULL, 1006 },
         { "hold-min-seats", required_argument, NULL, 1007 },
         { "exit-poll-until", required_argument, NULL, 1008 },
+        { "exit-poll-from", required_argument, NULL, 1009 },
         { "role", required_argument, NULL, 2001 },
         { "peer", required_argument, NULL, 2002 },
         { "peer-bind", required_argument, NULL, 2003 },
@@ -219,6 +223,7 @@ main (int argc, char *argv [])
                     return 2;
                 config.exit_poll_until = (uint32_t) value;
                 break;
+            case 1009: config.exit_poll_from = optarg; break;
             case 'm':
                 config.mode = names_mode_parse (optarg);
                 if (config.mode == ELECTION__MODE__MODE_UNSPECIFIED) {

@@ -30,7 +30,9 @@
 #define S_FULL_RETRY_S     5       /* Retry-After when every stream is taken */
 #define S_REFUSED_LOG_S    10      /* refused streams are logged once per this, counted */
 #define S_MAX_PATH         256
-#define S_MAX_PENDING      64      /* updates of one sequence held for its national update */
+#define S_MAX_PENDING      1024    /* updates of one sequence held for its national update
+                                       (a batch's last carries the projection and the seats
+                                       whose projected winner it changed) */
 #define S_STACK_SIZE       (512 * 1024)    /* per connection thread; the default 8 MiB is
                                               address space 10,000 streams do not need */
 #define S_GZIP_LEVEL       6       /* the 2017 night's 623 KB to 134 KB in ~20 ms */
@@ -369,9 +371,10 @@ http_on_update (http_t *self, const char *topic, const update_head_t *head,
             log_error ("HTTP010", "%s does not unpack: left out of the page's state", topic);
         return;
     }
-    //  Summaries: seats, scopes, the desk (heartbeats come by http_on_health)
+    //  Summaries: seats, scopes, the desk, the projection (heartbeats come
+    //  by http_on_health)
     if (head->body != ELECTION__UPDATE__BODY_SEAT && head->body != ELECTION__UPDATE__BODY_NATIONAL
-    &&  head->body != ELECTION__UPDATE__BODY_DESK)
+    &&  head->body != ELECTION__UPDATE__BODY_DESK && head->body != ELECTION__UPDATE__BODY_PROJECTION)
         return;
     if (self->pending_count
     && (self->pending [0].head.sequence != head->sequence || self->pending_count == S_MAX_PENDING)) {

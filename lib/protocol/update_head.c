@@ -56,12 +56,12 @@ update_head_peek (const void *bytes, size_t size, update_head_t *head)
                     return false;
                 at += 8;
                 break;
-            case 2:     //  length-delimited: the oneof bodies are fields 4 to 6, and 40
+            case 2:     //  length-delimited: the oneof bodies are fields 4 to 6, 40 and 100
                 if (!s_varint (&at, end, &value) || value > (uint64_t) (end - at))
                     return false;
                 at += value;
                 if ((field >= ELECTION__UPDATE__BODY_SEAT && field <= ELECTION__UPDATE__BODY_HEARTBEAT)
-                ||  field == ELECTION__UPDATE__BODY_DESK)
+                ||  field == ELECTION__UPDATE__BODY_DESK || field == ELECTION__UPDATE__BODY_PROJECTION)
                     head->body = (Election__Update__BodyCase) field;
                 break;
             case 5:     //  32-bit

@@ -143,6 +143,10 @@ class Desk(PipelineTest):
         self.assertEqual(projection["verdict"], "Hung parliament: Con 12 short of 326")
         self.assertConsistent(projection, state)
 
+        # The gateway follows it live too (its /state, as the page reads it)
+        wait_for(lambda: (http_json(pub.http + "/state")[1].get("projection") or {}).get("basis")
+                 == "exit poll", 10, "the exit poll on the gateway's /state")
+
         # Every seat is there from the start, undeclared, with its context
         baseline = sorted({r[0] for r in harness.read_rows(harness.BASELINE)})
         self.assertEqual(len(baseline), 650)

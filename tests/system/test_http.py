@@ -44,7 +44,11 @@ class Gateway(PipelineTest):
         p.ingest("send", harness.RESULTS, "--seat", "E14000800")      # Luton North, East, England
         seen = events_until_national(stream, 1)
         names = [name for name, _, _ in seen if name != "health"]
-        self.assertEqual(names, ["seat", "region", "region", "national"], seen)
+        # The declared seat and its scopes, the batch's projection and the
+        # undeclared seats whose projected winner it changed, the UK last
+        self.assertEqual(names[:4] + names[-1:], ["seat", "region", "region", "projection", "national"], seen)
+        self.assertEqual(set(names[4:-1]) - {"seat"}, set(), seen)
+        self.assertTrue(all(not u["seat"]["declared"] for n, _, u in seen[4:] if n == "seat"), seen)
         for name, event_id, update in seen:
             if name == "health":
                 continue

@@ -37,7 +37,7 @@ class SecurityTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="test_security.")
-        for name in ("agg", "centre-a", "centre-b", "stranger", "pub", "viewer"):
+        for name in ("agg", "centre-a", "centre-b", "stranger", "pub", "viewer", "desk"):
             r = run("ingest", "keygen", os.path.join(cls.dir, name))
             assert r.returncode == 0, r.stderr
         cls.allow = os.path.join(cls.dir, "allow.txt")
@@ -45,6 +45,7 @@ class SecurityTest(unittest.TestCase):
             f.write("# count centres: key, name, the seats each counts\n\n")
             f.write("%s centre-a %s %s\n" % (cls.public("centre-a"), SEAT_A, SEAT_A2))
             f.write("%s centre-b %s\n" % (cls.public("centre-b"), SEAT_B))
+            f.write("# the results desk: no seats, but the exit poll\n%s desk\n" % cls.public("desk"))
         cls.journal = os.path.join(cls.dir, "journal")
         cls.pipeline = Pipeline(cls.dir, journal=cls.journal,
                                 extra=["--curve-secret", cls.key("agg") + ".key", "--allow", cls.allow])
@@ -138,6 +139,25 @@ class SecurityTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn('refused "revision": centre centre-a may not declare %s' % SEAT_B, result.stderr)
         self.assertEqual(self.state(), before)
+
+    def test_2c_exit_poll_from_the_desk_only(self):
+        # A count centre's key declares its seats, not the night's picture
+        poll = os.path.join(self.dir, "exit.csv")
+        with open(poll, "w") as f:
+            f.write("party,seats\nCon,314\nLab,266\n")
+        before = self.state()
+        result = self.pipeline.ingest("exit-poll", poll, "--give-up", "5", *self.curve("agg", "centre-a"),
+                                      check=False, summary=True)
+        self.assertEqual((result.returncode, result.summary["outcome"]), (1, "rejected"), result.stderr)
+        self.assertIn("centre centre-a may not publish an exit poll", result.summary["reason"])
+        self.assertEqual(self.state(), before)
+        result = self.pipeline.ingest("exit-poll", poll, "--give-up", "5", *self.curve("agg", "desk"),
+                                      summary=True)
+        self.assertEqual(result.summary["outcome"], "accepted")
+        state = self.state(min_sequence=before["sequence"] + 1)
+        self.assertEqual([(p["party"], p["seats"]) for p in state["exit_poll"]["parties"]],
+                         [("Con", 314), ("Lab", 266)])
+        self.assertEqual(state["exit_poll"]["source"], "desk")
 
     def test_3_key_files(self):
         # Keygen never overwrites, and refuses a secret key others can read
