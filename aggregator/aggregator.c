@@ -1359,6 +1359,7 @@ s_handle_exit_poll (aggregator_t *self, zmq_msg_t *frames)
         char *who = strdup (source);    //  source may be poll->source itself
         free (poll->source);
         poll->source = who;
+        source = who ? who : "?";
         self->sequence++;
         s_journal_exit_poll (self, source, poll);
         if (desk_set_exit_poll (self->desk, poll)) {

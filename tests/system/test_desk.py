@@ -170,6 +170,15 @@ class Desk(PipelineTest):
         state = self.projection(p, 99)
         self.assertEqual(state["projection"]["basis"], "exit poll")
         self.assertEqual([(x["party"], x["seats"]) for x in state["exit_poll"]["parties"]], EXIT_POLL_2017)
+        # The journal holds it as sent, and who sent it, once (the retry was a duplicate)
+        listing = harness.run("ingest", "journal", journal, "--json")
+        records = [json.loads(line) for line in listing.stdout.splitlines()]
+        polls = [r for r in records if r.get("kind") == "exit poll"]
+        self.assertEqual(len(polls), 1, listing.stdout[:2000])
+        self.assertEqual((polls[0]["sequence"], polls[0]["source"]), (1, state["exit_poll"]["source"]))
+        self.assertTrue(polls[0]["source"].startswith("ingest@"), polls[0])
+        self.assertEqual([(x["party"], x["seats"]) for x in polls[0]["exit_poll"]], EXIT_POLL_2017)
+        self.assertEqual(len(records), 100)
 
         # The 100th result: the projection from the results takes over
         p.ingest("send", self.write_seats("100th.csv", order[99:100]))
