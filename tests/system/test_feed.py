@@ -169,7 +169,12 @@ class Feed(PipelineTest):
         # the seat subscriber: its card, live, once, and no UK table
         wait_for(lambda: "Luton North (E14000800)  LAB HOLD" in luton.output(), 20, "Luton North's card")
         text = luton.output()
-        self.assertEqual(text.count("Luton North (E14000800)"), 1, text)
+        # its result once; before it, the seat as listed from the start (and
+        # again whenever its projected winner moved): not declared yet
+        self.assertEqual(text.count("Luton North (E14000800)  LAB HOLD"), 1, text)
+        self.assertEqual(text.count("Luton North (E14000800)"),
+                         1 + text.count("Luton North (E14000800)  not declared yet"), text)
+        self.assertLess(text.rindex("not declared yet"), text.index("LAB HOLD"), text)
         self.assertNotIn("UK: after", text)
         self.assertEqual(text.count("CLN005"), 1, text)
         scotland.stop()
