@@ -17,6 +17,8 @@
 #include <string.h>
 
 #define S_PUB_HWM 100000
+#define S_FRESHEN_MS 1000       /* reading upstream before a snapshot, at most */
+#define S_QUIET_MS   3          /* ... until it has been quiet this long */
 #define S_UPDATES_PEERS 4096    /* subscribers at once */
 #define S_SUBSCRIPTIONS 256     /* (un)subscriptions admitted per turn */
 
@@ -306,6 +308,27 @@ publisher_destroy (publisher_t **self_p)
     *self_p = NULL;
 }
 
+//  Before a snapshot: reads upstream until it has been quiet for
+//  S_QUIET_MS, so that the snapshot holds all upstream has sent, not only
+//  what the last turn read: a follower that joins just after a burst
+//  (subscribe --once after a replay) must not get part of it. At most
+//  S_FRESHEN_MS, so that a flood cannot starve late joiners. Returns -1 on
+//  a fatal error.
+static int
+s_catch_up (publisher_t *self)
+{
+    int64_t until = clock_mono_ms () + S_FRESHEN_MS;
+    while (clone_client_synced (self->upstream) && clock_mono_ms () < until) {
+        zmq_pollitem_t item = { clone_client_socket (self->upstream), 0, ZMQ_POLLIN, 0 };
+        if (!clone_client_behind (self->upstream)
+        &&  (zmq_poll (&item, 1, S_QUIET_MS) <= 0 || !(item.revents & ZMQ_POLLIN)))
+            break;
+        if (clone_client_handle (self->upstream, true))
+            return -1;
+    }
+    return 0;
+}
+
 int
 publisher_run (publisher_t *self)
 {
@@ -333,8 +356,11 @@ publisher_run (publisher_t *self)
         //  Upstream first: a snapshot we serve is as fresh as we can make it
         if (clone_client_handle (self->upstream, items [0].revents & ZMQ_POLLIN))
             return 1;
-        if (items [1].revents & ZMQ_POLLIN)
+        if (items [1].revents & ZMQ_POLLIN) {
+            if (s_catch_up (self))
+                return 1;
             s_serve_snapshots (self);
+        }
         if (items [2].revents & ZMQ_POLLIN)
             guard_admit_subscriptions (self->updates_guard, S_SUBSCRIPTIONS);
         if (self->auth && (items [3].revents & ZMQ_POLLIN))

@@ -188,6 +188,15 @@ clone_client_socket (clone_client_t *self)
     return self->synced ? self->sub : self->dealer;
 }
 
+bool
+clone_client_behind (clone_client_t *self)
+{
+    int events = 0;
+    size_t size = sizeof events;
+    return self->synced && zmq_getsockopt (self->sub, ZMQ_EVENTS, &events, &size) == 0
+        && (events & ZMQ_POLLIN);
+}
+
 void
 clone_client_resync (clone_client_t *self, const char *why)
 {

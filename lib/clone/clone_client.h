@@ -78,6 +78,10 @@ long clone_client_timeout_ms (const clone_client_t *self);
 /*  Throws the state away and asks for a fresh snapshot.  */
 void clone_client_resync (clone_client_t *self, const char *why);
 
+/*  True while synced with stream messages waiting to be read: what
+    upstream has sent and clone_client_handle has not applied yet.          */
+bool clone_client_behind (clone_client_t *self);
+
 bool clone_client_synced (const clone_client_t *self);
 uint64_t clone_client_sequence (const clone_client_t *self);
 uint64_t clone_client_epoch (const clone_client_t *self);

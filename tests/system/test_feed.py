@@ -9,6 +9,8 @@ Usage: python3 tests/system/test_feed.py BIN_DIR DATA_DIR"""
 import json
 import os
 import re
+import signal
+import time
 
 import harness
 from harness import EventStream, PipelineTest, Process, free_port, http_get, run, tcp, wait_for
@@ -220,6 +222,31 @@ class Feed(PipelineTest):
         result = once((p.agg_updates, p.agg_snapshot), "--top", "0", "--min-sequence", "650")
         self.assertIn("UK: after 650 of 650", result.stdout)
         self.assertIsNone(re.search(r"[+-]0\.0\b", result.stdout), result.stdout)
+
+
+    def test_a_follower_that_joins_after_a_burst_gets_all_of_it(self):
+        # The publisher is stopped while a whole night is declared, so that
+        # what the aggregator sent waits in its socket (thousands of
+        # updates, more than one turn of its loop reads); a follower asks
+        # for a snapshot before it runs again. Its snapshot must hold the
+        # night (seed-check's order: the replay ends, then subscribe --once)
+        p = self.pipeline()
+        p.start_aggregator()
+        pub = p.start_publisher()
+        pub.proc.send_signal(signal.SIGSTOP)
+        try:
+            p.ingest("replay", harness.RESULTS, "--speed", "max")
+            follower = Process(self.workdir, "follower", [
+                "subscribe", "--updates", tcp(pub.ports[0]), "--snapshot", tcp(pub.ports[1]), "--once",
+                "--json", "--timeout", "30"], stdout_apart=True)
+            time.sleep(1)           # its request is queued at the stopped publisher
+        finally:
+            pub.proc.send_signal(signal.SIGCONT)
+        self.assertEqual(follower.proc.wait(timeout=40), 0)
+        with open(follower.stdout_path) as f:
+            state = json.load(f)
+        self.assertEqual(state["declared"], 650)
+        self.assertBBC(state)
 
 
 if __name__ == "__main__":
