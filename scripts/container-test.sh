@@ -380,7 +380,8 @@ s_fetch_state() {
 # What the stack serves once the night is in: /state says 650 declared and
 # is the document `subscribe --once --json` gets from the aggregator inside
 # the stack (compared parsed, every field: sequence, epoch, mode, counts,
-# parties, swing, every constituency with its candidates, regions).
+# parties, swing, every constituency with its candidates, regions), but
+# "source", which names the tier that served it and must differ.
 s_check_night() {
     local label=$1 sequence
     s_until 60 s_fetch_state "$WORK/state-$label.json" \
@@ -390,7 +391,7 @@ s_check_night() {
     PM_TIMEOUT=60 pm exec "$(s_container subscriber)" subscribe --once --json --timeout 30 \
         --min-sequence "$sequence" --updates tcp://aggregator:5556 --snapshot tcp://aggregator:5557 \
         >"$WORK/subscribe-$label.json" || fail "$label: subscribe --once --json inside the stack (against aggregator)"
-    py same "$WORK/state-$label.json" "$WORK/subscribe-$label.json" \
+    py same "$WORK/state-$label.json" "$WORK/subscribe-$label.json" but source \
         || fail "$label: /state through the publisher is not the aggregator's state"
     say "$label: /state equals subscribe --once --json from the aggregator inside the stack"
     s_until 30 sh -c "podman logs '$(s_container subscriber)' 2>&1 | grep -F 'after $SEATS of $SEATS seats'" \
