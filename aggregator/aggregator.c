@@ -355,6 +355,8 @@ s_recover_record (void *arg, const uint8_t *payload, size_t size)
         tally_verdict_t verdict;
         const Election__HeldDeclaration *held = holds_find (self->holds, intake.decl.ons_id);
         tally_status_t status = tally_apply (self->tally, &intake.decl, &verdict);
+        if (status == TALLY_ACCEPTED)
+            tally_seat_sequence (self->tally, verdict.seat, record->sequence);
         //  What was applied at or above the held revision released or
         //  withdrew it; a retraction withdrew a seat that only held one
         if (held && intake.decl.revision >= held->revision
@@ -981,6 +983,7 @@ s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_
            bool desk_changed)
 {
     self->sequence++;
+    tally_seat_sequence (self->tally, seat, self->sequence);
     s_journal_record (self, source, clock_now_us (), intake->message, NULL, 0);
     desk_mark_stale (self->desk);
     if (desk_changed)

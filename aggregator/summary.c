@@ -98,6 +98,8 @@ summary_pack_seat_with (const tally_t *tally, const parties_t *parties, size_t s
     summary.turnout = view.turnout;
     summary.has_declared_at_ms = view.declared_at_ms != 0;
     summary.declared_at_ms = view.declared_at_ms;
+    summary.has_declared_sequence = view.sequence != 0;
+    summary.declared_sequence = view.sequence;
     if (view.winner) {
         summary.winner_name = S_STR (parties_name (parties, view.winner));
         summary.winner_colour = S_STR (parties_colour (parties, view.winner));

@@ -106,6 +106,7 @@ typedef struct {
     revision_reason_t reason;
     uint32_t electorate;
     int64_t declared_at_ms;
+    uint64_t sequence;          //  the stream's, as tally_seat_sequence set it
     s_held_t held;              //  empty unless declared
     bool has_ballot_papers;     //  the returning officer's totals, as declared
     uint32_t ballot_papers;
@@ -1101,6 +1102,7 @@ tally_seat (const tally_t *self, size_t index, seat_view_t *view)
     view->previous_winner = seat->prev_winner == S_NO_SEAT? NULL:
                             self->parties [seat->prev_winner];
     view->declared_at_ms = seat->declared_at_ms;
+    view->sequence = seat->sequence;
     if (!seat->declared)
         return;
     view->winner = self->parties [seat->held.winner];
@@ -1117,6 +1119,14 @@ tally_seat (const tally_t *self, size_t index, seat_view_t *view)
     view->rejected_ballots = seat->rejected_ballots;
     if (seat->has_ballot_papers && seat->electorate)
         view->official_turnout = 100.0 * (double) seat->ballot_papers / (double) seat->electorate;
+}
+
+void
+tally_seat_sequence (tally_t *self, size_t index, uint64_t sequence)
+{
+    assert (self);
+    if (index < self->n_seats)
+        self->seats [index].sequence = sequence;
 }
 
 static int

@@ -126,6 +126,8 @@ typedef struct {
     uint64_t valid_votes;
     double turnout;             /* percent: valid votes / electorate; 0 for a rush */
     int64_t declared_at_ms;
+    uint64_t sequence;          /* the stream sequence of the last declaration
+                                   accepted (tally_seat_sequence); 0: none */
     const candidate_view_t *candidates; /* most votes first */
     size_t n_candidates;
     bool has_ballot_papers;     /* the returning officer's totals, if declared */
@@ -138,6 +140,11 @@ typedef struct {
 /*  Fills *view with seat `index` (0 .. seats_total-1). The pointers inside
     belong to the tally and stay valid until the next tally_apply.          */
 void tally_seat (const tally_t *self, size_t index, seat_view_t *view);
+
+/*  Notes the stream sequence the seat's last accepted declaration went out
+    under (the tally does not number them): it orders results in declaration
+    order, the same before and after a restart.                            */
+void tally_seat_sequence (tally_t *self, size_t index, uint64_t sequence);
 
 /*  Judges a declaration exactly as tally_apply would, without applying it:
     fills *verdict and returns the status tally_apply would return now.

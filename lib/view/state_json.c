@@ -102,6 +102,10 @@ state_json_seat (const Election__SeatSummary *seat)
     if (object)
         json_object_set_new (object, "declared_at_ms", seat->has_declared_at_ms
                              ? json_integer ((json_int_t) seat->declared_at_ms) : json_null ());
+    //  Declaration order, where times tie (a replay at full speed)
+    if (object)
+        json_object_set_new (object, "declared_sequence", seat->has_declared_sequence
+                             ? json_integer ((json_int_t) seat->declared_sequence) : json_null ());
     const char *winner = seat->declared ? seat->winner : NULL;
     if (object) {
         json_object_set_new (object, "winner_name", winner ? s_party_name (seat->winner_name, winner)
@@ -376,7 +380,8 @@ s_collect_gain (void *arg, const char *topic, const Election__Update *update)
         "previous_winner_name", s_name_of (gains->view, seat, seat->previous_winner),
         "declared_at_ms", seat->has_declared_at_ms ? json_integer ((json_int_t) seat->declared_at_ms)
                                                    : json_null (),
-        "sequence", (json_int_t) update->sequence));
+        "sequence", (json_int_t) (seat->has_declared_sequence ? seat->declared_sequence
+                                                              : update->sequence)));
 }
 
 //  Declaration order: when declared (a seat without the time last), then sequence

@@ -346,10 +346,12 @@ def even_times(path, rows, seconds):
 
 
 def content(state):
-    """The figures of a state, without what differs between runs (epoch, and
+    """The figures of a state, without what differs between runs (epoch;
     declared_at_ms: ingest stamps when it declares, send now and replay the
-    replayed time)."""
-    seats = [{k: v for k, v in seat.items() if k != "declared_at_ms"} for seat in state["constituencies"]]
+    replayed time; declared_sequence: retries after a failover may change
+    the order seats are taken in)."""
+    seats = [{k: v for k, v in seat.items() if k not in ("declared_at_ms", "declared_sequence")}
+             for seat in state["constituencies"]]
     return {"declared": state["declared"], "parties": state["parties"],
             "constituencies": seats, "regions": state["regions"]}
 

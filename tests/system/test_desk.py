@@ -291,6 +291,32 @@ class Desk(PipelineTest):
         wait_for(lambda: "AGG502" in p.aggregator.output(), 5, "the clamp in the log")
         p.stop()
 
+    def test_gains_keep_their_order_across_a_restart(self):
+        # A replay at full speed stamps every seat with nearly the same time:
+        # declaration order is then the sequence each seat went out under,
+        # which a restart (every seat republished at the recovered sequence)
+        # must not lose
+        journal = os.path.join(self.workdir, "night.journal")
+        p = self.pipeline(journal=journal)
+        p.start_aggregator()
+        p.ingest("replay", harness.RESULTS, "--speed", "max")
+        before = p.state(min_sequence=650)
+        p.stop()
+        p.start_aggregator()
+        after = p.state(min_sequence=650)
+        p.stop()
+        self.assertNotEqual(before["epoch"], after["epoch"])
+        self.assertEqual(after["gains"], before["gains"])
+        # In the order the seats were declared: the journal's
+        order = {r["ons_id"]: r["sequence"] for r in
+                 (json.loads(line) for line in harness.run("ingest", "journal", journal, "--json")
+                  .stdout.splitlines())}
+        self.assertEqual([g["sequence"] for g in before["gains"]],
+                         sorted(order[g["id"]] for g in before["gains"]))
+        self.assertEqual(len(before["gains"]), 70)
+        for seat in after["constituencies"]:
+            self.assertEqual(seat["declared_sequence"], order[seat["id"]], seat["id"])
+
 
 if __name__ == "__main__":
     harness.main()
