@@ -200,7 +200,7 @@ static const char *const s_seat_keys [] = {
     "ballot_papers", "rejected_ballots",
     //  The results desk's context (issue 13)
     "withdrawn", "projected_winner", "projected_winner_name", "projected_winner_colour",
-    "projected_confidence", "previous", "majority_change", "swing"
+    "projected_confidence", "previous", "majority_change", "swing", "declared_sequence"
 };
 static const char *const s_candidate_keys [] = {
     "name", "party", "party_name", "colour", "votes", "share", "share_change", "elected"
@@ -241,6 +241,10 @@ s_expect_seat (const json_t *json, const Election__SeatSummary *seat)
         s_expect_int (json, "declared_at_ms", seat->declared_at_ms);
     else
         assert_true (json_is_null (json_object_get (json, "declared_at_ms")));
+    if (seat->has_declared_sequence)
+        s_expect_int (json, "declared_sequence", (long long) seat->declared_sequence);
+    else
+        assert_true (json_is_null (json_object_get (json, "declared_sequence")));
     s_expect_string (json, "winner_name", seat->declared ? seat->winner_name : NULL);
     s_expect_string (json, "winner_colour", seat->declared ? seat->winner_colour : NULL);
     if (seat->has_official_turnout)
