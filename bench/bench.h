@@ -29,7 +29,7 @@
 #include "results_file.h"
 
 #define BENCH_MAX_REPS       16
-#define BENCH_MAX_FIGURES    96
+#define BENCH_MAX_FIGURES    160
 #define BENCH_MAX_CHILDREN   6
 #define BENCH_STALL_NS       (15LL * 1000000000LL)  /* no progress this long: the run failed */
 #define BENCH_START_NS       (120LL * 1000000000LL) /* a 200,000-seat baseline takes a while */

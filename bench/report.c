@@ -39,8 +39,12 @@ report_record (bench_t *self, const char *key, const char *label, const char *un
         if (strcmp (self->figures [i].key, key) == 0)
             figure = &self->figures [i];
     if (!figure) {
-        if (self->n_figures == BENCH_MAX_FIGURES)
-            return;
+        if (self->n_figures == BENCH_MAX_FIGURES) {
+            //  A figure dropped in silence would read as never measured
+            fprintf (stderr, "bench: more than %d figures: %s not kept (raise BENCH_MAX_FIGURES)\n",
+                     BENCH_MAX_FIGURES, key);
+            abort ();
+        }
         figure = &self->figures [self->n_figures++];
         snprintf (figure->key, sizeof figure->key, "%s", key);
         snprintf (figure->label, sizeof figure->label, "%s", label);
