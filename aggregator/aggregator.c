@@ -137,6 +137,12 @@ struct aggregator {
     s_outgoing_t *outgoing;
     size_t n_outgoing;
     size_t outgoing_capacity;
+    //  The regions and countries this batch's seats changed, first touched
+    //  first: their summaries go out once, at the batch's end
+    size_t *batch_scopes;
+    bool *scope_touched;        /* by scope index */
+    size_t n_batch_scopes;
+    size_t scopes_capacity;
     s_reply_t replies [S_BATCH];
     int command_fd;             /* the connection of the command being answered */
     size_t n_replies;
@@ -199,7 +205,41 @@ s_drop_records (aggregator_t *self)
     self->n_records = 0;
 }
 
-//  Encodes a seat's summary and those of its scopes, national last
+//  Notes that this batch changed a region or country (scope > 0)
+static int
+s_touch_scope (aggregator_t *self, size_t scope)
+{
+    if (scope >= self->scopes_capacity) {
+        size_t capacity = tally_scope_count (self->tally);
+        if (scope >= capacity)
+            return -1;
+        bool *touched = calloc (capacity, sizeof *touched);
+        size_t *scopes = malloc (capacity * sizeof *scopes);
+        if (!touched || !scopes) {
+            free (touched);
+            free (scopes);
+            return -1;
+        }
+        for (size_t i = 0; i < self->n_batch_scopes; i++)
+            touched [self->batch_scopes [i]] = true;
+        memcpy (scopes, self->batch_scopes, self->n_batch_scopes * sizeof *scopes);
+        free (self->scope_touched);
+        free (self->batch_scopes);
+        self->scope_touched = touched;
+        self->batch_scopes = scopes;
+        self->scopes_capacity = capacity;
+    }
+    if (!self->scope_touched [scope]) {
+        self->scope_touched [scope] = true;
+        self->batch_scopes [self->n_batch_scopes++] = scope;
+    }
+    return 0;
+}
+
+//  Encodes a seat's summary and the UK's, national last. Its region and
+//  country are only noted: a batch sends each of those once, at its end
+//  (s_queue_batch_end), which saved most of the summaries encoded per
+//  declaration (BENCHMARKS.md "Part 2")
 static int
 s_queue_seat (aggregator_t *self, size_t seat)
 {
@@ -212,13 +252,46 @@ s_queue_seat (aggregator_t *self, size_t seat)
         return -1;
     size_t scopes [3];
     size_t n_scopes = tally_seat_scopes (self->tally, seat, scopes);
-    for (size_t i = n_scopes; i-- > 0;) {
-        summary_scope_topic (self->tally, scopes [i], topic, sizeof topic);
-        bytes = summary_pack_scope (self->tally, self->parties, scopes [i], &head, &size);
-        if (s_queue (self, topic, bytes, size))
+    for (size_t i = n_scopes; i-- > 0;)
+        if (scopes [i] != 0 && s_touch_scope (self, scopes [i]))
             return -1;
+    bytes = summary_pack_scope (self->tally, self->parties, 0, &head, &size);
+    return s_queue (self, "national", bytes, size);
+}
+
+//  The batch's end: the summaries of the regions and countries its seats
+//  changed, as they stand now, under the batch's last sequence, before
+//  that sequence's national update (which stays the last of its sequence).
+//  Every sequence still ends with its national update; a region's update
+//  carries the sequence of the batch's last declaration.
+static int
+s_queue_batch_end (aggregator_t *self)
+{
+    if (!self->n_batch_scopes)
+        return 0;
+    int rc = 0;
+    s_outgoing_t national = { .bytes = NULL };
+    if (self->n_outgoing
+    &&  strcmp (self->outgoing [self->n_outgoing - 1].topic, "national") == 0)
+        national = self->outgoing [--self->n_outgoing];
+    update_head_t head = s_head (self);
+    char topic [S_TOPIC_MAX];
+    for (size_t i = 0; i < self->n_batch_scopes; i++) {
+        size_t scope = self->batch_scopes [i];
+        self->scope_touched [scope] = false;
+        size_t size;
+        summary_scope_topic (self->tally, scope, topic, sizeof topic);
+        uint8_t *bytes = summary_pack_scope (self->tally, self->parties, scope, &head, &size);
+        if (!rc && s_queue (self, topic, bytes, size))
+            rc = -1;
+        else
+        if (rc)
+            free (bytes);
     }
-    return 0;
+    self->n_batch_scopes = 0;
+    if (national.bytes && s_queue (self, national.topic, national.bytes, national.size))
+        rc = -1;
+    return rc;
 }
 
 //  The desk topic: what is held, as of now
@@ -756,6 +829,8 @@ aggregator_destroy (aggregator_t **self_p)
     if (self->have_command)
         net_frames_close (self->command, 3);
     free (self->outgoing);
+    free (self->batch_scopes);
+    free (self->scope_touched);
     replica_destroy (&self->replica);
     pair_destroy (&self->pair);
     journal_close (&self->journal);
@@ -2091,6 +2166,9 @@ s_handle_ingest (aggregator_t *self)
             self->replies [replies].fd = count >= 2 ? zmq_msg_get (&frames [1], ZMQ_SRCFD) : -1;
         net_frames_close (frames, count < 4 ? count : 4);
     }
+    if (s_queue_batch_end (self))
+        log_error ("AGG550", "out of memory encoding the batch's region summaries: "
+                   "snapshots and the stream will lack some");
     if (self->batch_unjournaled) {
         self->batch_unjournaled = false;
         journal_discard (self->journal);
