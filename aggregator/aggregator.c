@@ -1079,12 +1079,15 @@ s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_
 
 //  Applies what the tally has judged acceptable: on air. Whatever the seat
 //  held for a second look goes (released, or withdrawn by this revision).
+//  checked: tally_check has just accepted it, and what it built is applied
+//  as it is (judged once, not twice)
 static void
 s_apply (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64_t request_id,
-         const char *source, const char *released)
+         const char *source, const char *released, bool checked)
 {
     tally_verdict_t verdict;
-    tally_status_t status = tally_apply (self->tally, &intake->decl, &verdict);
+    tally_status_t status = checked ? tally_apply_checked (self->tally, &intake->decl, &verdict)
+                                    : tally_apply (self->tally, &intake->decl, &verdict);
     if (status == TALLY_REJECTED)
         s_log_rejected (source, verdict.reason, verdict.text);
     else
@@ -1217,7 +1220,7 @@ s_against_held (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake,
     if (intake->message->has_confirmed && intake->message->confirmed) {
         snprintf (text, sizeof text, "released after a second look (held since sequence %llu)",
                   (unsigned long long) held->sequence);
-        s_apply (self, identity, intake, request_id, source, text);
+        s_apply (self, identity, intake, request_id, source, text, false);
     }
     else
         s_held_again (self, identity, intake, request_id, held);
@@ -1278,7 +1281,7 @@ s_judge (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64
             return;
         }
     }
-    s_apply (self, identity, intake, request_id, source, NULL);
+    s_apply (self, identity, intake, request_id, source, NULL, true);
 }
 
 static bool s_vote (aggregator_t *self, const char *who);

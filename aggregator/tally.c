@@ -141,6 +141,7 @@ struct tally {
     uint32_t *scratch_base;
     uint32_t *scratch_base_votes;
     s_held_t preview;           //  what tally_check built last; freed by the next call
+    const declaration_t *checked;   //  what preview was built for (tally_apply_checked)
 };
 
 
@@ -965,6 +966,7 @@ tally_check (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict,
     assert (decl);
     assert (verdict);
     s_held_free (self, &self->preview);
+    self->checked = NULL;
     s_seat_t *seat = NULL;
     tally_status_t status = s_find_seat (self, decl, verdict, &seat);
     if (status != TALLY_ACCEPTED)
@@ -1005,28 +1007,16 @@ tally_check (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict,
         preview->official_turnout = decl->has_ballot_papers && decl->electorate?
             100.0 * (double) decl->ballot_papers / (double) decl->electorate: 0.0;
     }
+    self->checked = decl;
     return s_accepted (self, seat, decl, self->preview.winner, verdict);
 }
 
-tally_status_t
-tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
+//  Puts what s_judge built for an accepted result or rush on air: allocates
+//  what the totals need, then commits (which cannot fail). Takes held.
+static tally_status_t
+s_commit (tally_t *self, s_seat_t *seat, const declaration_t *decl, s_held_t held,
+          tally_verdict_t *verdict)
 {
-    assert (self);
-    assert (decl);
-    assert (verdict);
-    s_held_free (self, &self->preview);
-    s_seat_t *seat = NULL;
-    tally_status_t status = s_find_seat (self, decl, verdict, &seat);
-    if (status != TALLY_ACCEPTED)
-        return status;
-    if (decl->reason == REVISION_RETRACTION)
-        return s_retract (self, seat, decl, verdict);
-
-    //  Allocate all that the commit needs, then commit (which cannot fail)
-    s_held_t held;
-    status = s_judge (self, seat, decl, verdict, &held);
-    if (status != TALLY_ACCEPTED)
-        return status;
     for (size_t s = 0; s < seat->n_scopes; s++)
         if (s_scope_reserve (&self->scopes [seat->scopes [s]], self->n_parties)) {
             s_held_free (self, &held);
@@ -1052,6 +1042,50 @@ tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
     seat->rejected_ballots = decl->rejected_ballots;
     s_seat_contribute (self, seat, +1);
     return s_accepted (self, seat, decl, held.winner, verdict);
+}
+
+tally_status_t
+tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
+{
+    assert (self);
+    assert (decl);
+    assert (verdict);
+    s_held_free (self, &self->preview);
+    self->checked = NULL;
+    s_seat_t *seat = NULL;
+    tally_status_t status = s_find_seat (self, decl, verdict, &seat);
+    if (status != TALLY_ACCEPTED)
+        return status;
+    if (decl->reason == REVISION_RETRACTION)
+        return s_retract (self, seat, decl, verdict);
+    s_held_t held;
+    status = s_judge (self, seat, decl, verdict, &held);
+    if (status != TALLY_ACCEPTED)
+        return status;
+    return s_commit (self, seat, decl, held, verdict);
+}
+
+tally_status_t
+tally_apply_checked (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict)
+{
+    assert (self);
+    assert (decl);
+    assert (verdict);
+    if (self->checked != decl || decl->reason == REVISION_RETRACTION)
+        return tally_apply (self, decl, verdict);
+    //  Judged by tally_check a moment ago: its preview is what tally_apply
+    //  would build, so it is committed as it is (the seat found once more
+    //  by index, not judged again)
+    self->checked = NULL;
+    s_held_t held = self->preview;
+    memset (&self->preview, 0, sizeof self->preview);
+    s_seat_t *seat = NULL;
+    tally_status_t status = s_find_seat (self, decl, verdict, &seat);
+    if (status != TALLY_ACCEPTED) {
+        s_held_free (self, &held);
+        return status;
+    }
+    return s_commit (self, seat, decl, held, verdict);
 }
 
 

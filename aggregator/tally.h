@@ -91,6 +91,13 @@ void tally_destroy (tally_t **self_p);
     verdict's status.                                                         */
 tally_status_t tally_apply (tally_t *self, const declaration_t *decl, tally_verdict_t *verdict);
 
+/*  tally_apply, for a declaration that tally_check has just accepted, with
+    no tally_check or tally_apply since and decl unchanged: commits what the
+    check built instead of judging it again (the same verdict, half the
+    work). For anything else it is tally_apply.                               */
+tally_status_t tally_apply_checked (tally_t *self, const declaration_t *decl,
+                                    tally_verdict_t *verdict);
+
 /*  Seats in the baseline, and how many are declared now.  */
 size_t tally_seats_total (const tally_t *self);
 size_t tally_declared (const tally_t *self);

@@ -1252,6 +1252,59 @@ test_parties_forgotten (void **state)
     tally_destroy (&tally);
 }
 
+//  Judged once: tally_check then tally_apply_checked leaves the tally as
+//  tally_apply alone does, seat by seat and scope by scope, for the whole
+//  night and a revision; and with another check in between it judges anew
+static void
+test_apply_checked (void **state)
+{
+    fixture_t *fixture = *state;
+    tally_t *once = tally_new (fixture->ge2015, &s_bbc);
+    tally_t *twice = s_tally_all (fixture, &s_bbc);
+    assert_non_null (once);
+    for (size_t i = 0; i < fixture->ge2017->n_seats; i++) {
+        declaration_t decl = s_decl (&fixture->ge2017->seats [i], 1);
+        tally_verdict_t checked, applied;
+        seat_view_t preview;
+        assert_int_equal (tally_check (once, &decl, &checked, &preview), TALLY_ACCEPTED);
+        assert_int_equal (tally_apply_checked (once, &decl, &applied), TALLY_ACCEPTED);
+        assert_string_equal (checked.text, applied.text);
+        assert_int_equal (checked.seat, applied.seat);
+    }
+    for (size_t seat = 0; seat < tally_seats_total (once); seat++) {
+        seat_view_t a, b;
+        tally_seat (once, seat, &a);
+        tally_seat (twice, seat, &b);
+        assert_string_equal (a.winner, b.winner);
+        assert_int_equal (a.majority, b.majority);
+        assert_int_equal (a.n_candidates, b.n_candidates);
+        for (size_t c = 0; c < a.n_candidates; c++)
+            assert_int_equal (a.candidates [c].votes, b.candidates [c].votes);
+    }
+    for (size_t scope = 0; scope < tally_scope_count (once); scope++) {
+        scope_view_t a, b;
+        tally_scope (once, scope, &a);
+        tally_scope (twice, scope, &b);
+        assert_int_equal (a.declared, b.declared);
+        assert_int_equal (a.total_votes, b.total_votes);
+        assert_int_equal (a.n_parties, b.n_parties);
+        for (size_t p = 0; p < a.n_parties; p++) {
+            assert_string_equal (a.parties [p].party, b.parties [p].party);
+            assert_int_equal (a.parties [p].seats, b.parties [p].seats);
+        }
+    }
+    //  A check of another declaration in between: what was checked is not
+    //  what is applied, so it is judged again (a duplicate now)
+    declaration_t luton = s_decl (results_find (fixture->ge2017, LUTON_NORTH), 1);
+    declaration_t revised = s_decl (results_find (fixture->ge2017, BUCKINGHAM), 2);
+    tally_verdict_t verdict;
+    assert_int_equal (tally_check (once, &revised, &verdict, NULL), TALLY_ACCEPTED);
+    assert_int_equal (tally_apply_checked (once, &luton, &verdict), TALLY_DUPLICATE);
+    assert_int_equal (tally_apply_checked (once, &revised, &verdict), TALLY_ACCEPTED);
+    tally_destroy (&once);
+    tally_destroy (&twice);
+}
+
 int
 main (void)
 {
@@ -1271,6 +1324,7 @@ main (void)
         cmocka_unit_test (test_big_baseline),
         cmocka_unit_test (test_seat_baseline),
         cmocka_unit_test (test_parties_forgotten),
+        cmocka_unit_test (test_apply_checked),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
