@@ -89,6 +89,19 @@ typedef struct {
     char *reason_list [SCRUTINY_MAX_REASONS];
 } s_reply_t;
 
+//  Copies text into a buffer of size bytes, cut short if it must: what
+//  snprintf (buf, size, "%s", text) did, without parsing a format on the
+//  path every declaration takes
+static void
+s_copy (char *buf, size_t size, const char *text)
+{
+    size_t length = strlen (text);
+    if (length >= size)
+        length = size - 1;
+    memcpy (buf, text, length);
+    buf [length] = 0;
+}
+
 struct aggregator {
     aggregator_config_t config;
     results_t *baseline;
@@ -183,7 +196,7 @@ s_queue (aggregator_t *self, const char *topic, uint8_t *bytes, size_t size)
         self->outgoing_capacity = capacity;
     }
     s_outgoing_t *entry = &self->outgoing [self->n_outgoing++];
-    snprintf (entry->topic, sizeof entry->topic, "%s", topic);
+    s_copy (entry->topic, sizeof entry->topic, topic);
     entry->bytes = bytes;
     entry->size = size;
     return 0;
@@ -860,7 +873,7 @@ s_reply (aggregator_t *self, zmq_msg_t *identity, uint64_t request_id,
     reply->ack.status = status;
     reply->ack.has_code = true;
     reply->ack.code = (Election__RejectCode) reason;
-    snprintf (reply->text, sizeof reply->text, "%s", text ? text : "");
+    s_copy (reply->text, sizeof reply->text, text ? text : "");
     reply->ack.text = reply->text;
     reply->ons_id [0] = 0;
     reply->ack.ons_id = reply->ons_id;
@@ -892,7 +905,7 @@ s_next_revision (const aggregator_t *self, const char *ons_id)
 static void
 s_reply_names (aggregator_t *self, s_reply_t *reply, const intake_t *intake)
 {
-    snprintf (reply->ons_id, sizeof reply->ons_id, "%s", intake->decl.ons_id);
+    s_copy (reply->ons_id, sizeof reply->ons_id, intake->decl.ons_id);
     reply->ack.has_revision = true;
     reply->ack.revision = intake->decl.revision;
     if (tally_seat_find (self->tally, intake->decl.ons_id) >= 0) {
@@ -1105,9 +1118,8 @@ s_apply (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64
             log_info ("AGG308", "%s rev %u from %s: the declaration held for a second look is "
                       "withdrawn", intake->decl.ons_id, intake->decl.revision, source);
     }
-    char text [256];
-    snprintf (text, sizeof text, "%s", released && status == TALLY_ACCEPTED ? released
-                                       : status == TALLY_ACCEPTED ? "accepted" : verdict.text);
+    const char *text = released && status == TALLY_ACCEPTED ? released
+                     : status == TALLY_ACCEPTED ? "accepted" : verdict.text;
     s_reply_verdict (self, identity, request_id, intake, status, verdict.reason, text);
 }
 
@@ -1577,7 +1589,7 @@ s_unavailable (aggregator_t *self, const char *text)
                 reply->ack.has_pair_state = true;
                 reply->ack.pair_state = pair_state (self->pair);
             }
-            snprintf (reply->text, sizeof reply->text, "%s", text);
+            s_copy (reply->text, sizeof reply->text, text);
             unavailable++;
         }
     }

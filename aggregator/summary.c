@@ -6,6 +6,7 @@
 #include "summary.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 _Static_assert ((int) DECL_RESULT == ELECTION__DECLARATION_KIND__KIND_RESULT, "decl_kind_t");
 _Static_assert ((int) DECL_RUSH == ELECTION__DECLARATION_KIND__KIND_RUSH, "decl_kind_t");
@@ -17,22 +18,39 @@ _Static_assert ((int) REVISION_RECOUNT == ELECTION__REVISION_REASON__REASON_RECO
 _Static_assert ((int) REVISION_RETRACTION == ELECTION__REVISION_REASON__REASON_RETRACTION,
                 "revision_reason_t");
 
+//  prefix then name into buf, cut short if it must: snprintf's "%s%s"
+//  without parsing a format on the path every declaration takes
+static void
+s_topic (char *buf, size_t size, const char *prefix, size_t prefix_length, const char *name)
+{
+    if (!size)
+        return;
+    size_t name_length = name ? strlen (name) : 0;
+    if (prefix_length >= size)
+        prefix_length = size - 1;
+    if (name_length >= size - prefix_length)
+        name_length = size - prefix_length - 1;
+    memcpy (buf, prefix, prefix_length);
+    if (name_length)
+        memcpy (buf + prefix_length, name, name_length);
+    buf [prefix_length + name_length] = 0;
+}
+
 void
 summary_seat_topic (const tally_t *tally, size_t seat, char *buf, size_t size)
 {
     seat_view_t view;
     tally_seat (tally, seat, &view);
-    snprintf (buf, size, "seat.%s", view.ons_id);
+    s_topic (buf, size, "seat.", 5, view.ons_id);
 }
 
 void
 summary_scope_topic (const tally_t *tally, size_t scope, char *buf, size_t size)
 {
-    if (scope == 0) {
-        snprintf (buf, size, "national");
-        return;
-    }
-    snprintf (buf, size, "region.%s", tally_scope_name (tally, scope));
+    if (scope == 0)
+        s_topic (buf, size, "national", 8, NULL);
+    else
+        s_topic (buf, size, "region.", 7, tally_scope_name (tally, scope));
 }
 
 static uint8_t *
