@@ -9,6 +9,7 @@ typedef struct {
     char *topic;
     void *value;
     size_t size;
+    size_t room;                /* the size it was put with: the most it may hold */
 } s_entry_t;
 
 struct topic_table {
@@ -69,7 +70,7 @@ topic_table_put (topic_table_t *self, const char *topic, void *value, size_t siz
         if (self->free_fn && entry->value)
             self->free_fn (entry->value);
         entry->value = value;
-        entry->size = size;
+        entry->size = entry->room = size;
         return 0;
     }
     if (self->count == self->capacity) {
@@ -85,8 +86,19 @@ topic_table_put (topic_table_t *self, const char *topic, void *value, size_t siz
         free (name);
         return -1;
     }
-    self->entries [self->count++] = (s_entry_t) { name, value, size };
+    self->entries [self->count++] = (s_entry_t) { name, value, size, size };
     return 0;
+}
+
+void *
+topic_table_overwrite (topic_table_t *self, const char *topic, size_t size)
+{
+    size_t index;
+    if (!strmap_get (self->index, topic, &index) || self->entries [index].room < size
+    ||  !self->entries [index].value)
+        return NULL;
+    self->entries [index].size = size;
+    return self->entries [index].value;
 }
 
 void *

@@ -25,6 +25,12 @@ void topic_table_destroy (topic_table_t **self_p);
     the caller's.                                                            */
 int topic_table_put (topic_table_t *self, const char *topic, void *value, size_t size);
 
+/*  For a topic held whose value was put with size bytes or more: makes
+    size its size and returns the value, for the caller to overwrite in place
+    with the topic's new value (no allocation, and memory already touched);
+    NULL otherwise (put it).                                                 */
+void *topic_table_overwrite (topic_table_t *self, const char *topic, size_t size);
+
 /*  The latest value of topic (its size in *size if not NULL), or NULL.
     Owned by the table; valid until the topic is put again or cleared.      */
 void *topic_table_get (const topic_table_t *self, const char *topic, size_t *size);

@@ -98,6 +98,18 @@ test_put_get_replace_clear (void **state)
     assert_memory_equal (held, b, b_size);
     assert_non_null (clone_server_get (store, "national", NULL));
 
+    //  A smaller one is written over the last in place, and reads back
+    //  as itself, at its own size; then the larger again
+    assert_true (a_size < b_size);
+    assert_int_equal (clone_server_put (store, "seat.E14000800", a_copy, a_size), 0);
+    held = clone_server_get (store, "seat.E14000800", &size);
+    assert_int_equal (size, a_size);
+    assert_memory_equal (held, a_copy, a_size);
+    assert_int_equal (clone_server_put (store, "seat.E14000800", b, b_size), 0);
+    assert_ptr_equal (clone_server_get (store, "seat.E14000800", &size), held);
+    assert_int_equal (size, b_size);
+    assert_memory_equal (held, b, b_size);
+
     //  An empty Update is still an Update
     assert_int_equal (clone_server_put (store, "health", "", 0), 0);
     assert_non_null (clone_server_get (store, "health", &size));
