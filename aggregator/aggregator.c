@@ -1043,16 +1043,20 @@ s_log_rejected (const char *source, el_reason_t reason, const char *text)
 //  Every record goes into the batch's commit this way, with the sequence
 //  just taken and our term: not journalled means not acknowledged, so the
 //  batch fails whole; a standby is sent the very bytes we journal
+//  The declaration goes in as it came, not packed again.
 static void
 s_journal_record (aggregator_t *self, const char *source, int64_t received_at_us,
-                  const Election__Declaration *declaration, char *const *reasons, size_t n_reasons)
+                  const intake_t *intake, char *const *reasons, size_t n_reasons)
 {
     if (!self->journal)
         return;
     size_t size;
     uint64_t term = self->pair ? pair_term (self->pair) : 0;
-    uint8_t *bytes = journal_record_pack (self->sequence, term, received_at_us, source,
-                                          declaration, reasons, n_reasons, &size);
+    uint8_t *bytes = intake->bytes
+        ? journal_record_pack_raw (self->sequence, term, received_at_us, source, intake->bytes,
+                                   intake->size, reasons, n_reasons, &size)
+        : journal_record_pack (self->sequence, term, received_at_us, source, intake->message,
+                               reasons, n_reasons, &size);
     if (!bytes || journal_append (self->journal, bytes, size))
         self->batch_unjournaled = true;
     if (bytes && self->replica && self->n_records < S_BATCH) {
@@ -1072,7 +1076,7 @@ s_journal (aggregator_t *self, const intake_t *intake, const char *source, size_
 {
     self->sequence++;
     tally_seat_sequence (self->tally, seat, self->sequence);
-    s_journal_record (self, source, clock_now_us (), intake->message, NULL, 0);
+    s_journal_record (self, source, clock_now_us (), intake, NULL, 0);
     desk_mark_stale (self->desk);
     if (desk_changed)
         s_queue_desk (self);
@@ -1147,7 +1151,7 @@ s_hold (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake, uint64_
                  EL_REASON_NONE, "out of memory: not recorded, retry");
         return;
     }
-    s_journal_record (self, source, now, intake->message, list, reasons->count);
+    s_journal_record (self, source, now, intake, list, reasons->count);
     s_queue_desk_only (self);
     log_warn ("AGG301", "%s rev %u from %s HELD for a second look, seq %llu: %s%s",
               intake->decl.ons_id, intake->decl.revision, source,
@@ -1247,7 +1251,7 @@ s_withdraw_held (aggregator_t *self, zmq_msg_t *identity, const intake_t *intake
 {
     holds_drop (self->holds, intake->decl.ons_id);
     self->sequence++;
-    s_journal_record (self, source, clock_now_us (), intake->message, NULL, 0);
+    s_journal_record (self, source, clock_now_us (), intake, NULL, 0);
     s_queue_desk_only (self);
     log_info ("AGG310", "%s rev %u from %s accepted, seq %llu: the declaration held for a "
               "second look is withdrawn", intake->decl.ons_id, intake->decl.revision, source,

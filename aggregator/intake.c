@@ -176,6 +176,8 @@ intake_decode (const void *bytes, size_t size, Election__Mode mode,
         return reason;
     }
     intake->message = message;
+    intake->bytes = bytes;
+    intake->size = size;
     return EL_REASON_NONE;
 }
 

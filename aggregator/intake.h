@@ -22,6 +22,8 @@ typedef struct {
     Election__Declaration *message;     /* decoded; owned */
     candidate_t *candidates;            /* views into message; owned array */
     declaration_t decl;                 /* what the tally applies */
+    const void *bytes;                  /* the frame it came in, as it came (borrowed) */
+    size_t size;
 } intake_t;
 
 /*  Decodes and checks bytes. Returns EL_REASON_NONE and fills *intake (free

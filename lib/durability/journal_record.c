@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*  JournalRecord.declaration's number (proto/election.proto); test_journal
+    checks journal_record_pack_raw against journal_record_pack byte for byte */
+#define S_DECLARATION_FIELD 4
+
 uint8_t *
 journal_record_pack (uint64_t sequence, uint64_t term, int64_t received_at_us, const char *source,
                      const Election__Declaration *declaration, char *const *reasons,
@@ -50,6 +54,59 @@ journal_record_pack_exit_poll (uint64_t sequence, uint64_t term, int64_t receive
     uint8_t *bytes = malloc (*size ? *size : 1);
     if (bytes)
         election__journal_record__pack (&record, bytes);
+    return bytes;
+}
+
+//  A varint of value at out; returns its bytes (at most 10)
+static size_t
+s_varint (uint64_t value, uint8_t *out)
+{
+    size_t n = 0;
+    while (value >= 0x80) {
+        out [n++] = (uint8_t) (value | 0x80);
+        value >>= 7;
+    }
+    out [n++] = (uint8_t) value;
+    return n;
+}
+
+uint8_t *
+journal_record_pack_raw (uint64_t sequence, uint64_t term, int64_t received_at_us,
+                         const char *source, const void *declaration, size_t declaration_size,
+                         char *const *reasons, size_t n_reasons, size_t *size)
+{
+    //  The fields before the declaration's (1 to 3), the declaration (4) as
+    //  it came, then those after it (40 and on): protobuf-c's order, and
+    //  concatenated messages are one message
+    Election__JournalRecord before = ELECTION__JOURNAL_RECORD__INIT;
+    before.has_sequence = true;
+    before.sequence = sequence;
+    before.has_received_at_us = true;
+    before.received_at_us = received_at_us;
+    before.source = (char *) source;        //  packing only reads it
+    Election__JournalRecord after = ELECTION__JOURNAL_RECORD__INIT;
+    if (n_reasons) {
+        after.has_held = true;
+        after.held = true;
+        after.n_hold_reasons = n_reasons;
+        after.hold_reasons = (char **) reasons;
+    }
+    after.has_term = term != 0;
+    after.term = term;
+    uint8_t key [11];
+    key [0] = (S_DECLARATION_FIELD << 3) | 2;    //  length-delimited
+    size_t key_size = 1 + s_varint (declaration_size, key + 1);
+    size_t before_size = election__journal_record__get_packed_size (&before);
+    size_t after_size = election__journal_record__get_packed_size (&after);
+    *size = before_size + key_size + declaration_size + after_size;
+    uint8_t *bytes = malloc (*size);
+    if (!bytes)
+        return NULL;
+    election__journal_record__pack (&before, bytes);
+    memcpy (bytes + before_size, key, key_size);
+    if (declaration_size)
+        memcpy (bytes + before_size + key_size, declaration, declaration_size);
+    election__journal_record__pack (&after, bytes + before_size + key_size + declaration_size);
     return bytes;
 }
 

@@ -36,6 +36,16 @@ uint8_t *journal_record_pack_exit_poll (uint64_t sequence, uint64_t term, int64_
                                         const char *source, const Election__ExitPoll *poll,
                                         size_t *size);
 
+/*  journal_record_pack for a declaration as it came on the wire: its
+    packed bytes (declaration_size of them) go into the record as they are,
+    not decoded and packed again. The record reads back as
+    journal_record_pack's would, byte for byte when the declaration's bytes
+    are what protobuf-c packs (the fields in the same order).               */
+uint8_t *journal_record_pack_raw (uint64_t sequence, uint64_t term, int64_t received_at_us,
+                                  const char *source, const void *declaration,
+                                  size_t declaration_size, char *const *reasons,
+                                  size_t n_reasons, size_t *size);
+
 /*  Unpacks one record's payload (as journal_read delivers it). NULL if it
     does not decode or holds neither a declaration nor an exit poll (or
     both): a record is one or the other. A reader that only replays

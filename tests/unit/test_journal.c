@@ -23,6 +23,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 #include "journal.h"
+#include "journal_record.h"
 
 #define S_MAX_RECORDS   64
 #define S_HEADER        "night of the test"
@@ -854,11 +855,70 @@ test_records_are_read_again_and_cut_back (void **state)
     s_seen_free (&seen);
 }
 
+//  A declaration journaled as it came (its bytes) makes the very record
+//  that packing it again made, held or not, in a pair or not; and reads back
+static void
+test_record_of_raw_bytes (void **state)
+{
+    (void) state;
+    Election__Candidate candidates [2] = { ELECTION__CANDIDATE__INIT, ELECTION__CANDIDATE__INIT };
+    Election__Candidate *pointers [2] = { &candidates [0], &candidates [1] };
+    candidates [0].name = "Kelvin Hopkins";
+    candidates [0].party = "Lab";
+    candidates [0].has_votes = true;
+    candidates [0].votes = 29765;
+    candidates [1].name = "Caroline Kerswell";
+    candidates [1].party = "Con";
+    candidates [1].has_votes = true;
+    candidates [1].votes = 15401;
+    Election__Declaration decl = ELECTION__DECLARATION__INIT;
+    decl.election_id = "uk-general";
+    decl.ons_id = "E14000800";
+    decl.has_revision = true;
+    decl.revision = 1;
+    decl.has_electorate = true;
+    decl.electorate = 66811;
+    decl.n_candidates = 2;
+    decl.candidates = pointers;
+    decl.constituency = "Luton North";
+    decl.has_request_id = true;
+    decl.request_id = 300;      //  a varint of two bytes
+    size_t decl_size = election__declaration__get_packed_size (&decl);
+    uint8_t *decl_bytes = malloc (decl_size);
+    assert_non_null (decl_bytes);
+    election__declaration__pack (&decl, decl_bytes);
+    char *reasons [] = { "LD share 45.1%", "turnout 90%" };
+    for (int held = 0; held < 2; held++)
+        for (uint64_t term = 0; term < 2; term++) {
+            size_t size, raw_size;
+            uint8_t *packed = journal_record_pack (1234567, term, 1496962800000000LL, "centre@host",
+                                                   &decl, reasons, held ? 2 : 0, &size);
+            uint8_t *raw = journal_record_pack_raw (1234567, term, 1496962800000000LL, "centre@host",
+                                                    decl_bytes, decl_size, reasons, held ? 2 : 0,
+                                                    &raw_size);
+            assert_non_null (packed);
+            assert_non_null (raw);
+            assert_int_equal (raw_size, size);
+            assert_memory_equal (raw, packed, size);
+            Election__JournalRecord *record = journal_record_unpack (raw, raw_size);
+            assert_non_null (record);
+            assert_int_equal (record->sequence, 1234567);
+            assert_string_equal (record->declaration->ons_id, "E14000800");
+            assert_int_equal (record->declaration->candidates [1]->votes, 15401);
+            assert_int_equal (record->n_hold_reasons, held ? 2 : 0);
+            journal_record_free (&record);
+            free (packed);
+            free (raw);
+        }
+    free (decl_bytes);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_round_trip, s_setup, s_teardown),
+        cmocka_unit_test (test_record_of_raw_bytes),
         cmocka_unit_test_setup_teardown (test_a_reader_that_stops_refuses_the_open, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_one_writer_at_a_time, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_not_a_journal, s_setup, s_teardown),
