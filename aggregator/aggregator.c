@@ -2145,7 +2145,7 @@ s_note_batch (aggregator_t *self, uint64_t sequence_before)
 }
 
 static int
-s_handle_ingest (aggregator_t *self)
+s_handle_batch (aggregator_t *self)
 {
     uint64_t sequence_before = self->sequence;
     if (self->replica && s_active (self) && replica_check_copy (self->replica) == REPLICA_COPY)
@@ -2231,7 +2231,19 @@ s_handle_ingest (aggregator_t *self)
         }
     }
     s_drop_records (self);
+    //  The batch's log lines go out before its acknowledgements do
+    log_release ();
     return s_release (self);
+}
+
+//  One batch, its log lines written at once (one write, not one a line)
+static int
+s_handle_ingest (aggregator_t *self)
+{
+    log_hold ();
+    int rc = s_handle_batch (self);
+    log_release ();
+    return rc;
 }
 
 static void

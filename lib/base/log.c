@@ -38,19 +38,73 @@ log_init (const char *program, log_level_t min_level)
         registered = atexit (log_flush) == 0;
 }
 
-//  One fprintf per line so lines of concurrent processes do not interleave
+//  Lines written while held (log_hold): one write for many at
+//  log_release, or when this is full
+#define S_HELD_BYTES 65536
+static char s_held [S_HELD_BYTES];
+static size_t s_held_size;
+static int s_holding;
+
+//  Writes out what is held, whole lines, in one write (stderr unbuffered)
+static void
+s_spill (void)
+{
+    if (s_held_size)
+        fwrite (s_held, 1, s_held_size, stderr);
+    s_held_size = 0;
+}
+
+//  One write per line (or per held batch of whole lines), so that lines of
+//  concurrent processes do not interleave. The time of day is formatted
+//  once a second, not once a line.
 static void
 s_write (log_level_t level, const char *id, const char *text)
 {
     static const char *names [] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
+    static time_t stamp_of = -1;
+    static char stamp [32];
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    struct tm tm;
-    gmtime_r (&now.tv_sec, &tm);
-    char stamp [32];
-    strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf (stderr, "%s.%03ldZ %s %s %s %s\n", stamp, now.tv_nsec / 1000000L,
-             s_program, names [level], id, text);
+    if (now.tv_sec != stamp_of) {
+        struct tm tm;
+        gmtime_r (&now.tv_sec, &tm);
+        strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        stamp_of = now.tv_sec;
+    }
+    char line [1200];
+    int size = snprintf (line, sizeof line, "%s.%03ldZ %s %s %s %s\n", stamp,
+                         now.tv_nsec / 1000000L, s_program, names [level], id, text);
+    if (size < 0)
+        return;
+    if ((size_t) size >= sizeof line) {
+        size = sizeof line - 1;
+        line [size - 1] = '\n';
+    }
+    if (!s_holding) {
+        fwrite (line, 1, (size_t) size, stderr);
+        return;
+    }
+    if (s_held_size + (size_t) size > S_HELD_BYTES)
+        s_spill ();
+    memcpy (s_held + s_held_size, line, (size_t) size);
+    s_held_size += (size_t) size;
+}
+
+void
+log_hold (void)
+{
+    pthread_mutex_lock (&s_lock);
+    s_holding++;
+    pthread_mutex_unlock (&s_lock);
+}
+
+void
+log_release (void)
+{
+    pthread_mutex_lock (&s_lock);
+    if (s_holding && --s_holding == 0)
+        s_spill ();
+    pthread_mutex_unlock (&s_lock);
 }
 
 //  Says how many lines of a cause were held back, and closes its window
@@ -134,4 +188,7 @@ void
 log_flush (void)
 {
     s_close_windows (true);
+    pthread_mutex_lock (&s_lock);
+    s_spill ();
+    pthread_mutex_unlock (&s_lock);
 }

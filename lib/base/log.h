@@ -29,8 +29,16 @@ void log_init (const char *program, log_level_t min_level);
     calls it now and then, so the count comes even if the cause goes quiet. */
 void log_tick (void);
 
-/*  Says what is held back now, windows ended or not (at exit).  */
+/*  Says what is held back now, windows ended or not (at exit), and writes
+    what log_hold holds.                                                    */
 void log_flush (void);
+
+/*  Between log_hold and log_release, lines are kept (64 KB at most, then
+    written) and written together at log_release: one write for a batch of
+    lines instead of one each. The aggregator holds a batch's lines until
+    just before its acknowledgements go out. Calls nest.                    */
+void log_hold (void);
+void log_release (void);
 
 void log_msg (log_level_t level, const char *id, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

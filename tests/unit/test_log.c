@@ -67,11 +67,39 @@ test_repeats_held_back_and_counted (void **state)
     unlink (S_PATH);
 }
 
+//  Held lines are written together at release, whole and in order (also
+//  past what fits at once: what is held is written first), and not before
+static void
+test_held_lines_written_at_release (void **state)
+{
+    assert_non_null (freopen (S_PATH, "w", stderr));
+    log_init ("test", LOG_INFO);
+    size_t held;
+    log_hold ();
+    log_info ("TST010", "accepted %d", 0);
+    log_hold ();                //  nested: the outer release writes
+    log_info ("TST010", "accepted %d", 1);
+    log_release ();
+    assert_int_equal (s_lines ("TST010", &held), 0);
+    log_release ();
+    assert_int_equal (s_lines ("INFO  TST010 accepted", &held), 2);
+    log_hold ();
+    for (int i = 0; i < 2000; i++)      //  about 100 KB: more than is held at once
+        log_info ("TST011", "accepted %d of a long batch", i);
+    log_release ();
+    assert_int_equal (s_lines ("INFO  TST011 accepted", &held), 2000);
+    assert_int_equal (s_lines ("TST011 accepted 1999 of a long batch", &held), 1);
+    log_info ("TST012", "not held");
+    assert_int_equal (s_lines ("TST012 not held", &held), 1);
+    unlink (S_PATH);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_repeats_held_back_and_counted),
+        cmocka_unit_test (test_held_lines_written_at_release),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
