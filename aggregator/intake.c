@@ -2,6 +2,7 @@
 #include "intake.h"
 #include "names.h"
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,61 @@ s_echo (const char *text, char *buf, size_t size)
     buf [i] = 0;
 }
 
-el_reason_t
-intake_from_message (Election__Declaration *message, intake_t *intake,
-                     char *text, size_t text_size)
+//  Empties an intake but for its arena's bytes (4 KB not worth zeroing)
+static void
+s_clear (intake_t *intake)
 {
-    memset (intake, 0, sizeof *intake);
+    memset (intake, 0, offsetof (intake_t, arena));
+}
+
+//  The arena's allocator (protobuf-c's): 16-byte aligned pieces of the
+//  arena while they fit, then malloc'd blocks chained for s_arena_free
+typedef struct s_block { struct s_block *next; _Alignas (16) uint8_t bytes []; } s_block_t;
+
+static void *
+s_arena_alloc (void *data, size_t size)
+{
+    intake_t *intake = data;
+    size_t rounded = (size + 15) & ~(size_t) 15;
+    if (rounded >= size && rounded <= INTAKE_ARENA - intake->arena_used) {
+        void *piece = intake->arena + intake->arena_used;
+        intake->arena_used += rounded;
+        return piece;
+    }
+    s_block_t *block = malloc (sizeof (s_block_t) + size);
+    if (!block)
+        return NULL;
+    block->next = intake->overflow;
+    intake->overflow = block;
+    return block->bytes;
+}
+
+//  Pieces are freed all at once (s_arena_free), never one by one
+static void
+s_arena_piece_free (void *data, void *pointer)
+{
+    (void) data;
+    (void) pointer;
+}
+
+static void
+s_arena_free (intake_t *intake)
+{
+    s_block_t *block = intake->overflow;
+    while (block) {
+        s_block_t *next = block->next;
+        free (block);
+        block = next;
+    }
+    intake->overflow = NULL;
+    intake->arena_used = 0;
+}
+
+//  The checks and views of a decoded message, into an intake cleared
+//  (whose arena may hold the message)
+static el_reason_t
+s_from_message (Election__Declaration *message, intake_t *intake, char *text, size_t text_size)
+{
     const char *ons_id = message->ons_id ? message->ons_id : "";
     if (!s_text_ok (ons_id, INTAKE_MAX_CODE)
     ||  (message->source_id && !s_text_ok (message->source_id, INTAKE_MAX_NAME))) {
@@ -143,14 +194,24 @@ intake_from_message (Election__Declaration *message, intake_t *intake,
 }
 
 el_reason_t
+intake_from_message (Election__Declaration *message, intake_t *intake,
+                     char *text, size_t text_size)
+{
+    s_clear (intake);
+    return s_from_message (message, intake, text, text_size);
+}
+
+el_reason_t
 intake_decode (const void *bytes, size_t size, Election__Mode mode,
                const char *election_id, intake_t *intake,
                uint64_t *request_id, char *text, size_t text_size)
 {
-    memset (intake, 0, sizeof *intake);
+    s_clear (intake);
     *request_id = 0;
-    Election__Declaration *message = election__declaration__unpack (NULL, size, bytes);
+    ProtobufCAllocator arena = { s_arena_alloc, s_arena_piece_free, intake };
+    Election__Declaration *message = election__declaration__unpack (&arena, size, bytes);
     if (!message) {
+        s_arena_free (intake);
         snprintf (text, text_size, "frame of %zu bytes is not a Declaration", size);
         return EL_REASON_MALFORMED;
     }
@@ -169,10 +230,11 @@ intake_decode (const void *bytes, size_t size, Election__Mode mode,
         reason = EL_REASON_WRONG_ELECTION;
     }
     else
-        reason = intake_from_message (message, intake, text, text_size);
+        reason = s_from_message (message, intake, text, text_size);
     if (reason) {
-        election__declaration__free_unpacked (message, NULL);
-        memset (intake, 0, sizeof *intake);
+        free (intake->candidates);
+        s_arena_free (intake);
+        s_clear (intake);
         return reason;
     }
     intake->message = message;
@@ -184,8 +246,8 @@ intake_decode (const void *bytes, size_t size, Election__Mode mode,
 void
 intake_release (intake_t *intake)
 {
-    if (intake->message)
-        election__declaration__free_unpacked (intake->message, NULL);
+    //  A decoded message is all in the arena (and its overflow)
+    s_arena_free (intake);
     free (intake->candidates);
-    memset (intake, 0, sizeof *intake);
+    s_clear (intake);
 }

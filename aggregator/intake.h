@@ -18,12 +18,20 @@
 #define INTAKE_MAX_REVISION     1000000
 #define INTAKE_MAX_MESSAGE      (256 * 1024)    /* ZMQ_MAXMSGSIZE of the ingest socket */
 
+#define INTAKE_ARENA            4096    /* bytes a decoded declaration takes without malloc */
+
 typedef struct {
     Election__Declaration *message;     /* decoded; owned */
     candidate_t *candidates;            /* views into message; owned array */
     declaration_t decl;                 /* what the tally applies */
     const void *bytes;                  /* the frame it came in, as it came (borrowed) */
     size_t size;
+    //  What intake_decode decodes into: a declaration of ordinary size
+    //  (five candidates take about 700 bytes) needs no malloc, and is
+    //  released at once, not piece by piece. Not to be copied once decoded.
+    size_t arena_used;
+    void *overflow;                     /* blocks past the arena, chained */
+    _Alignas (16) uint8_t arena [INTAKE_ARENA];
 } intake_t;
 
 /*  Decodes and checks bytes. Returns EL_REASON_NONE and fills *intake (free
