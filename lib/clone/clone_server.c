@@ -74,17 +74,23 @@ clone_server_publish (clone_server_t *self, void *publisher, const char *topic,
     const void *kept = topic_table_get (self->topics, topic, &kept_size);
     update_head_t head;
     uint64_t previous = kept && update_head_peek (kept, kept_size, &head) ? head.sequence : 0;
-    uint8_t *chained = malloc (size + UPDATE_HEAD_CHAIN_MAX);
+    uint8_t chain [UPDATE_HEAD_CHAIN_MAX];
+    size_t chain_size = update_head_chain (chain, previous);
+    size_t length = size + chain_size;
+    //  Written over the topic's last update where it fits, as
+    //  clone_server_put does (the previous sequence is read above)
+    uint8_t *held = topic_table_overwrite (self->topics, topic, length);
+    uint8_t *chained = held ? held : malloc (length);
     if (!chained) {
         net_send_str (publisher, topic, ZMQ_SNDMORE);
         zmq_send (publisher, bytes, size, 0);
         return -1;
     }
     memcpy (chained, bytes, size);
-    size_t length = size + update_head_chain (chained + size, previous);
+    memcpy (chained + size, chain, chain_size);
     net_send_str (publisher, topic, ZMQ_SNDMORE);
     zmq_send (publisher, chained, length, 0);
-    if (topic_table_put (self->topics, topic, chained, length)) {
+    if (!held && topic_table_put (self->topics, topic, chained, length)) {
         free (chained);
         return -1;
     }
