@@ -122,6 +122,10 @@ def run(args, bench_args):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bench = [os.path.join(args.build, "bin", "bench"), "--bin-dir", bin_dir] + bench_args
     print("profile-bench: " + " ".join(shlex.quote(a) for a in bench), flush=True)
+    if args.tool == "callgrind" and args.large_seats > INSTRUMENTED_SEATS:
+        print("profile-bench: %d seats are instrumented after their first wave only: the "
+              "large profile will lack the aggregator's loop (--large-seats %d or fewer has it)"
+              % (args.large_seats, INSTRUMENTED_SEATS), flush=True)
     phases = {}     # phase -> {start, end, decls, seconds, pids}
     proc = subprocess.Popen(bench, stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:
