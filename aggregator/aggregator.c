@@ -235,7 +235,8 @@ s_touch_scope (aggregator_t *self, size_t scope)
         }
         for (size_t i = 0; i < self->n_batch_scopes; i++)
             touched [self->batch_scopes [i]] = true;
-        memcpy (scopes, self->batch_scopes, self->n_batch_scopes * sizeof *scopes);
+        if (self->n_batch_scopes)
+            memcpy (scopes, self->batch_scopes, self->n_batch_scopes * sizeof *scopes);
         free (self->scope_touched);
         free (self->batch_scopes);
         self->scope_touched = touched;
