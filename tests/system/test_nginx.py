@@ -105,8 +105,10 @@ class NginxTier(PipelineTest):
         print("test took %.1f s" % (time.monotonic() - started))
 
     def test_nginx_away_then_back_queues_drops_and_resyncs(self):
-        # A queue of 16 KiB: about ten events
-        p, pub, (nginx,) = self.start(extra=("--nchan-buffer-kib", "16"))
+        # A queue of 128 KiB: less than the 59 declarations sent while nginx
+        # is away take (each a seat, its scopes, the UK and the seats whose
+        # projected winner moved: about 10 KiB), more than the last one's burst
+        p, pub, (nginx,) = self.start(extra=("--nchan-buffer-kib", "128"))
         own = EventStream(pub.http + "/events")
         self.assertTrue(health(own)["web_ok"])
         reader = EventStream(nginx.url("/events"))
