@@ -847,6 +847,7 @@ s_content_type (const char *path)
         { ".js",   "text/javascript; charset=utf-8" },
         { ".css",  "text/css; charset=utf-8" },
         { ".json", "application/json" },
+        { ".hexjson", "application/json" },     /* the page's hex map (HexJSON) */
         { ".svg",  "image/svg+xml" },
         { ".png",  "image/png" },
         { ".ico",  "image/x-icon" },

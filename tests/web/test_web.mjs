@@ -198,6 +198,18 @@ function compare(shown, state, label) {
   }
 }
 
+// Errors in a page, but for the 404s the page asks for on purpose: /seats
+// from a server without it (the map then shows declared seats only) and
+// /seat/<id> of a seat that is not (yet) there
+function watchErrors(page, errors) {
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    const url = message.location() && message.location().url || "";
+    if (message.type() === "error" && !(/status of 404/.test(message.text()) && /\/seats?(\/[A-Z0-9]+)?$/.test(url)))
+      errors.push(message.text() + (url ? " (" + url + ")" : ""));
+  });
+}
+
 // Headless Chromium with a fresh profile (the caller closes the context and removes the profile)
 async function browser() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "test-web-chromium-"));
@@ -261,8 +273,7 @@ async function main() {
     const page = context.pages()[0] || await context.newPage();
     const errors = [];
     const foreign = [];
-    page.on("pageerror", (error) => errors.push(String(error)));
-    page.on("console", (message) => { if (message.type() === "error") errors.push(message.text()); });
+    watchErrors(page, errors);
     page.on("request", (request) => { if (!request.url().startsWith(base + "/")) foreign.push(request.url()); });
 
     await page.goto(base + "/", { waitUntil: "load" });
