@@ -15,7 +15,7 @@
   }
   if (params.get("title"))
     document.getElementById("title").textContent = params.get("title");
-  const LAYOUTS = ["full", "lower-third", "side"];
+  const LAYOUTS = ["full", "lower-third", "table", "side"];
   document.body.dataset.layout = LAYOUTS.includes(params.get("layout")) ? params.get("layout") : "full";
   document.body.dataset.theme = params.get("theme") === "light" ? "light" : "dark";
   const SEAT = (params.get("seat") || "").trim().toUpperCase();     // one seat's card
@@ -675,7 +675,7 @@
 
   // -------------------------------------------------- one seat (?seat=)
 
-  const seatView = { seat: null, status: "" };   // status: known, unknown, or "" (asking)
+  const seatView = { seat: null, status: "" };   // status: known, missing (404), or "" (asking)
   let seatLoad = null;
   function loadSeat() {
     if (!SEAT || seatLoad) return;
@@ -687,7 +687,7 @@
         } else if (response.status === 404) {
           // A seat on the map that the server does not list yet is a seat
           // not declared, not an unknown one (a server before desk-view)
-          seatView.status = hexmap.hexes && hexmap.hexes[SEAT] ? "undeclared" : "unknown";
+          seatView.status = "missing";
         }
         schedule();
       })
@@ -701,7 +701,7 @@
     if (!SEAT) return;
     const seat = model.seats.get(SEAT) || seatView.seat;
     const status = seat ? (seat.declared ? "declared" : seat.withdrawn ? "withdrawn" : "undeclared")
-      : seatView.status === "known" ? "undeclared" : seatView.status;
+      : seatView.status !== "missing" ? "" : !hexmap.hexes ? "" : hexmap.hexes[SEAT] ? "undeclared" : "unknown";
     view.dataset.status = status;
     view.dataset.seat = SEAT;
     const key = JSON.stringify(seat) + status + model.all.has(SEAT);

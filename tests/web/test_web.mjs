@@ -1,9 +1,15 @@
 // The live results page in a real browser: starts the real aggregator and
-// publisher (HTTP gateway on a free loopback port), declares part of the
-// 2017 night, opens the page in headless Chromium and checks that what it
-// shows equals GET /state; declares more and checks the page follows; then
-// silences the aggregator and checks the STALE banner. Readiness is always
-// asked for (polling /state, the page's data-sequence), never slept on.
+// publisher (HTTP gateway on a free loopback port); first opens the page on
+// a wrong ?api and a server that never answers (an error banner within 5 s,
+// no figures); declares part of the 2017 night, opens the page in headless
+// Chromium and checks that what it shows equals GET /state; declares more
+// (100 results: the hex map, gains, projection, parliament line, a
+// screenshot) and the rest of the night (hung parliament; no card animated
+// twice); opens each view at 390 px (no sideways scrolling) and 1920 px;
+// then silences the aggregator and checks the STALE banner, on the open page
+// and from the first frame of a new one. Readiness is always asked for
+// (polling /state, the page's data-sequence), never slept on.
+// WEB_DOCS=1 also writes docs/night-100.png and docs/night-end.png.
 //
 // Usage: node test_web.mjs BIN_DIR SOURCE_DIR WORK_DIR
 //   (WORK_DIR/npm holds playwright-core; run.sh sets it up)
@@ -25,7 +31,10 @@ const { chromium } = require("playwright-core");
 const DATA = path.join(sourceDir, "data");
 const ARTIFACTS = path.join(sourceDir, "tests", "artifacts");
 const FIRST = 40;    // seats declared before the page opens
-const SECOND = 60;   // seats declared while it is open
+const SECOND = 60;   // seats declared while it is open (100 in all)
+const DOCS = process.env.WEB_DOCS === "1";
+// Assertions on fields another branch of issue 13 adds: named, so a failure says what it waits for
+const WAITS = { view: " (waits for desk-view)", agg: " (waits for desk-agg)" };
 const started = Date.now();
 const children = [];
 let failures = 0;
@@ -198,6 +207,193 @@ function compare(shown, state, label) {
   }
 }
 
+// "#0087dc" as the browser gives a style's colour back
+function rgb(hex) {
+  const n = parseInt(String(hex || "").slice(1), 16);
+  return "rgb(" + (n >> 16) + ", " + ((n >> 8) & 255) + ", " + (n & 255) + ")";
+}
+
+// The desk's panels as the page shows them (data- attributes)
+function readDesk(page) {
+  return page.evaluate(() => {
+    const hexes = Array.from(document.querySelectorAll("#hexmap .hex")).map((node) => ({
+      id: node.dataset.seat, state: node.dataset.state, winner: node.dataset.winner || "", fill: node.style.fill
+    }));
+    const parliament = document.getElementById("parliament");
+    const projection = document.getElementById("projection-panel");
+    const gains = Array.from(document.querySelectorAll("#gains li[data-seat]"))
+      .sort((a, b) => Number(a.dataset.order) - Number(b.dataset.order)).map((li) => li.dataset.seat);
+    const fullNames = Array.from(document.querySelectorAll("#national-body tr")).map((row) => ({
+      party: row.dataset.party, full: row.querySelector(".party .sr-only")?.textContent
+    }));
+    const live = document.getElementById("live-result");
+    return {
+      hexes,
+      mapShown: !document.getElementById("map-panel").hidden,
+      parliament: parliament.hidden ? null : document.getElementById("parliament-text").textContent,
+      parliamentSource: parliament.dataset.source,
+      projection: projection.hidden ? null : {
+        label: document.getElementById("projection-label").textContent, basis: projection.dataset.basis,
+        basedOn: document.getElementById("projection-basis").dataset.basedOn,
+        verdict: document.getElementById("projection-verdict").textContent,
+        rows: Array.from(document.querySelectorAll("#projection-body tr")).map((row) => ({
+          party: row.dataset.party, seats: Number(row.dataset.seats), low: Number(row.dataset.low),
+          high: Number(row.dataset.high) }))
+      },
+      gains, gainsShown: !document.getElementById("gains-panel").hidden,
+      gainsSource: document.getElementById("gains-panel").dataset.source,
+      fullNames,
+      live: { text: live.textContent, seat: live.dataset.seat, polite: live.getAttribute("aria-live") },
+      overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth
+    };
+  });
+}
+
+// The map, the gains, the projection and the parliament line against the JSON
+async function compareDesk(shown, state, base, label, seats2017) {
+  // 650 hexes, one per seat, coloured as /state says: the winner's colour for
+  // a declared seat, the projected winner's (faded) for one not declared, else grey
+  const ids = shown.hexes.map((h) => h.id);
+  check(shown.mapShown && ids.length === 650 && new Set(ids).size === 650 && ids.every((id) => seats2017.has(id)),
+        label + ": " + ids.length + " hexes (" + new Set(ids).size + " seats), not the 650 of 2017");
+  const seatsAnswer = await fetch(base + "/seats");
+  const everySeat = seatsAnswer.ok ? await seatsAnswer.json() : null;
+  check(everySeat && everySeat.seats.length === 650, label + ": GET /seats " + seatsAnswer.status + WAITS.view);
+  const all = new Map(((everySeat && everySeat.seats) || []).map((seat) => [seat.id, seat]));
+  const declared = new Map(state.constituencies.map((seat) => [seat.id, seat]));
+  const wrong = [];
+  for (const hex of shown.hexes) {
+    const seat = declared.get(hex.id);
+    const other = all.get(hex.id);
+    const want = seat ? { state: "declared", winner: seat.winner, fill: rgb(seat.winner_colour) }
+      : other && other.projected_winner ? { state: "projected", winner: other.projected_winner,
+                                            fill: rgb(other.projected_winner_colour) }
+      : { state: "none", winner: "" };
+    if (hex.state !== want.state || hex.winner !== want.winner || (want.fill && hex.fill !== want.fill))
+      wrong.push(hex.id + " " + JSON.stringify(hex) + " wants " + JSON.stringify(want));
+  }
+  check(!wrong.length, label + ": " + wrong.length + " hexes not as /state says: " + wrong.slice(0, 3).join("; "));
+  check(shown.hexes.filter((h) => h.state === "declared").length === state.declared,
+        label + ": declared hexes differ from " + state.declared);
+  if (everySeat)
+    check(shown.hexes.filter((h) => h.state === "projected").length
+          === everySeat.seats.filter((seat) => !seat.declared && seat.projected_winner).length,
+          label + ": projected hexes differ from /seats");
+
+  // Gains: the JSON's list, in its order
+  check(Array.isArray(state.gains), label + ": state.gains missing" + WAITS.view);
+  const expected = (state.gains || []).map((g) => g.id);
+  check(shown.gainsShown && (!state.gains || JSON.stringify(shown.gains) === JSON.stringify(expected)),
+        label + ": gains on the page " + JSON.stringify(shown.gains) + " vs the JSON's " + JSON.stringify(expected));
+  const gainsAnswer = await fetch(base + "/gains");
+  const gains = gainsAnswer.ok ? await gainsAnswer.json() : null;
+  check(gains && JSON.stringify(gains.gains.map((g) => g.id)) === JSON.stringify(shown.gains),
+        label + ": GET /gains " + gainsAnswer.status + " differs from the page" + WAITS.view);
+  // the page's own reckoning agrees even without the server's list
+  const derived = state.constituencies.filter((seat) => seat.outcome === "gain").map((seat) => seat.id).sort();
+  check(JSON.stringify(shown.gains.slice().sort()) === JSON.stringify(derived), label + ": gains are not the seats that changed hands");
+
+  // The parliament line is the JSON's
+  check(state.parliament && typeof state.parliament.text === "string", label + ": state.parliament missing" + WAITS.view);
+  check(shown.parliament && (!state.parliament || shown.parliament === state.parliament.text),
+        label + ": parliament line \"" + shown.parliament + "\" vs the JSON's \"" + (state.parliament && state.parliament.text) + "\"");
+
+  // The projection: labelled by its basis, "based on N results", seats and ranges as the JSON has them
+  const projection = state.projection;
+  check(projection && projection.parties, label + ": state.projection missing" + WAITS.agg);
+  if (projection && projection.parties) {
+    const want = projection.basis === "exit poll" ? "Exit poll" : projection.basis === "baseline" ? "Projection (last election)" : "Projection";
+    check(shown.projection && shown.projection.label === want && shown.projection.verdict === projection.verdict,
+          label + ": projection panel " + JSON.stringify(shown.projection && shown.projection.label) + " vs basis " + projection.basis);
+    check(!shown.projection || projection.basis !== "results" || Number(shown.projection.basedOn) === projection.based_on,
+          label + ": projection based on " + (shown.projection && shown.projection.basedOn) + " vs " + projection.based_on);
+    const rows = (shown.projection && shown.projection.rows) || [];
+    check(rows.length && rows.every((row, i) => {
+      const p = projection.parties[i];
+      return p && row.party === p.party && row.seats === p.seats && row.low === p.low && row.high === p.high;
+    }), label + ": projection rows " + JSON.stringify(rows.slice(0, 3)) + " vs " + JSON.stringify(projection.parties.slice(0, 3)));
+  }
+
+  // Screen readers hear full party names; the latest result is read out
+  const names = new Map(state.parties.map((p) => [p.party, p.name]));
+  check(shown.fullNames.every((row) => row.party === "Others" || row.full === names.get(row.party)),
+        label + ": full party names " + JSON.stringify(shown.fullNames.slice(0, 3)));
+  const latest = state.constituencies.reduce((a, b) => ((b.declared_at_ms || 0) > (a.declared_at_ms || 0) ? b : a));
+  check(shown.live.polite === "polite" && shown.live.text.includes(latest.name),
+        label + ": aria-live latest result \"" + shown.live.text + "\", latest " + latest.name);
+}
+
+// Pages that record, from their first moment, what a test cannot see
+// afterwards: the connection line's first words, each card's animations,
+// and whether the STALE banner was up in the first frame that showed figures
+const RECORDER = () => {
+  window.__record = { firstConnection: null, animations: {}, firstFrame: null };
+  // the connection line as the parser puts it in, before any task of the page's changes it
+  const parsed = new MutationObserver(() => {
+    const line = document.getElementById("connection");
+    if (line && line.firstChild) {
+      window.__record.firstConnection = line.textContent;
+      parsed.disconnect();
+    }
+  });
+  parsed.observe(document, { childList: true, subtree: true });
+  document.addEventListener("DOMContentLoaded", () => {
+    new MutationObserver(() => {
+      if (!window.__record.firstFrame && document.body.dataset.ready === "true")
+        window.__record.firstFrame = { stale: document.body.dataset.stale === "true",
+                                       bannerShown: !document.getElementById("stale").hidden };
+    }).observe(document.body, { attributes: true, attributeFilter: ["data-ready"] });
+  });
+  document.addEventListener("animationstart", (event) => {
+    const key = event.target.dataset && event.target.dataset.key;
+    if (key && event.animationName === "arrive")
+      window.__record.animations[key] = (window.__record.animations[key] || 0) + 1;
+  });
+};
+
+// Not connected: the page says "Connecting…", then an error within 5 s,
+// and never shows figures ("After 0 of 650", "0 for a majority")
+async function notConnected(context, base, wrongApi, what) {
+  const page = await context.newPage();
+  try {
+    await page.addInitScript(RECORDER);
+    const opened = Date.now();
+    await page.goto(base + "/?api=" + encodeURIComponent(wrongApi), { waitUntil: "load" });
+    await page.waitForFunction(() => document.getElementById("connection").dataset.error === "true", null,
+                               { timeout: 8000 }).catch(() => {});
+    const elapsed = Date.now() - opened;
+    const shown = await page.evaluate(() => ({
+      first: window.__record.firstConnection,
+      line: document.getElementById("connection").textContent,
+      error: document.getElementById("connection").dataset.error,
+      role: document.getElementById("connection").getAttribute("role"),
+      ready: document.body.dataset.ready,
+      text: document.body.innerText
+    }));
+    check(/^Connecting/.test(shown.first || ""), what + ": first said \"" + shown.first + "\", not Connecting");
+    check(shown.error === "true" && elapsed <= 5000 && shown.role === "alert",
+          what + ": error banner after " + elapsed + " ms: \"" + shown.line + "\"");
+    check(shown.ready === "false" && !/After \d+ of|for a majority|Waiting for the first/.test(shown.text),
+          what + ": figures shown while not connected: " + JSON.stringify(shown.text.slice(0, 200)));
+    console.log("test_web: " + what + ": \"" + shown.line + "\" after " + elapsed + " ms");
+  } finally {
+    await page.close();
+  }
+}
+
+// A view of the page at a width, once it shows the state at sequence
+async function view(context, base, query, width, sequence) {
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height: width < 600 ? 844 : 1080 });
+  await page.goto(base + "/" + query, { waitUntil: "load" });
+  await page.waitForFunction((s) => document.body.dataset.ready === "true"
+    && Number(document.body.dataset.sequence) >= s && document.querySelectorAll("#hexmap .hex").length > 0
+    && (document.body.dataset.view !== "seat" || document.getElementById("seat-view").dataset.status !== ""),
+    sequence, { timeout: 20000 });
+  return page;
+}
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
 // Errors in a page, but for the 404s the page asks for on purpose: /seats
 // from a server without it (the map then shows declared seats only) and
 // /seat/<id> of a seat that is not (yet) there
@@ -269,17 +465,31 @@ async function main() {
   check((await fetch(base + "/../etc/passwd")).status === 404, "a path out of the web root is served");
 
   const { context, profile } = await browser();
+  const silent = net.createServer(() => {});     // accepts, never answers
+  const held = [];
+  silent.on("connection", (socket) => held.push(socket));
+  await new Promise((resolve) => silent.listen(0, "127.0.0.1", resolve));
   try {
+    // Not connected: a wrong ?api (nothing listens there), a server that never answers
+    await Promise.all([
+      notConnected(context, base, "http://127.0.0.1:" + await freePort(), "a wrong ?api"),
+      notConnected(context, base, "http://127.0.0.1:" + silent.address().port, "a server that never answers")]);
+
     const page = context.pages()[0] || await context.newPage();
     const errors = [];
     const foreign = [];
     watchErrors(page, errors);
     page.on("request", (request) => { if (!request.url().startsWith(base + "/")) foreign.push(request.url()); });
+    await page.addInitScript(RECORDER);
+    const seats2017 = new Set(order);
 
     await page.goto(base + "/", { waitUntil: "load" });
     await page.waitForFunction((sequence) => document.body.dataset.ready === "true"
       && Number(document.body.dataset.sequence) >= sequence, state.sequence, { timeout: 20000 });
     compare(await readPage(page), await getJson(base + "/state"), "after " + FIRST + " seats");
+    const map = await fetch(base + "/constituencies-2010.hexjson");
+    check(map.ok && /^application\/json/.test(map.headers.get("content-type")),
+          "the hex map is served as " + map.headers.get("content-type"));
 
     // More results while the page is open: it follows the stream
     ingest(path.join(tmp, "second.csv"), endpoint(ingestPort));
@@ -289,8 +499,50 @@ async function main() {
     });
     await page.waitForFunction((sequence) => Number(document.body.dataset.sequence) >= sequence,
                                state.sequence, { timeout: 20000 });
-    compare(await readPage(page), await getJson(base + "/state"), "after " + (FIRST + SECOND) + " seats");
-    await page.screenshot({ path: path.join(ARTIFACTS, "web-live.png") });
+    state = await getJson(base + "/state");
+    compare(await readPage(page), state, "after " + (FIRST + SECOND) + " seats");
+    await compareDesk(await readDesk(page), state, base, "after " + (FIRST + SECOND) + " seats", seats2017);
+    await page.screenshot({ path: path.join(ARTIFACTS, "web-100.png") });
+    if (DOCS) await page.screenshot({ path: path.join(sourceDir, "docs", "night-100.png") });
+
+    // A seat not declared yet is one (not an unknown seat), with its projected winner where there is one
+    const waiting = order.slice(FIRST + SECOND).find((id) => id.startsWith("E"));
+    const undeclared = await view(context, base, "?seat=" + waiting, 1920, state.sequence);
+    const card = await undeclared.evaluate(() => ({
+      status: document.getElementById("seat-view").dataset.status,
+      projected: document.querySelector("#seat-view [data-projected]")?.dataset.projected || null }));
+    const seatNow = await fetch(base + "/seat/" + waiting);
+    const seatJson = seatNow.ok ? await seatNow.json() : null;
+    check(card.status === "undeclared", "?seat=" + waiting + " before its result: " + card.status);
+    check(seatNow.status === 200 && seatJson.declared === false, "GET /seat/" + waiting + " of a seat not declared: " + seatNow.status + WAITS.view);
+    check(!seatJson || card.projected === (seatJson.projected_winner || null),
+          "?seat=" + waiting + " projected " + card.projected + " vs " + (seatJson && seatJson.projected_winner));
+    await undeclared.close();
+
+    // The rest of the night, at full speed
+    subset(path.join(tmp, "rest.csv"), order.slice(FIRST + SECOND));
+    ingest(path.join(tmp, "rest.csv"), endpoint(ingestPort));
+    state = await until("650 seats in /state", async () => {
+      const s = await getJson(base + "/state");
+      return s.declared === 650 && s;
+    }, 60000);
+    await page.waitForFunction((sequence) => Number(document.body.dataset.sequence) >= sequence,
+                               state.sequence, { timeout: 30000 });
+    state = await getJson(base + "/state");
+    compare(await readPage(page), state, "at the end");
+    const end = await readDesk(page);
+    await compareDesk(end, state, base, "at the end", seats2017);
+    check(end.parliament === "HUNG PARLIAMENT \u2014 Con 8 short of 326",
+          "at the end: parliament line \"" + end.parliament + "\"");
+    check(end.overflow <= 0, "1920 px: " + end.overflow + " px of sideways scrolling");
+    const animations = await page.evaluate(() => window.__record.animations);
+    const twice = Object.entries(animations).filter(([, n]) => n > 1);
+    check(Object.keys(animations).length > 0 && twice.length === 0,
+          "cards animated more than once: " + JSON.stringify(twice.slice(0, 5)) + " of " + Object.keys(animations).length);
+    await page.screenshot({ path: path.join(ARTIFACTS, "web-end.png") });
+    if (DOCS) await page.screenshot({ path: path.join(sourceDir, "docs", "night-end.png") });
+
+    await views(context, base, state);
 
     // A browser coming back resumes from the ring; one from nowhere starts with the state
     const fresh = await firstEvent(base);
@@ -307,6 +559,16 @@ async function main() {
     await page.waitForFunction(() => !document.getElementById("stale").hidden, null, { timeout: 20000 });
     check((await readPage(page)).stale, "STALE banner after the aggregator stopped");
     await page.screenshot({ path: path.join(ARTIFACTS, "web-stale.png") });
+    // ... and a page opened now says so from its first frame
+    await until("/state to say upstream_ok false", async () => (await getJson(base + "/state")).upstream_ok === false, 5000)
+      .catch(() => check(false, "/state never says upstream_ok false" + WAITS.view));
+    const late = await context.newPage();
+    await late.addInitScript(RECORDER);
+    await late.goto(base + "/", { waitUntil: "load" });
+    await late.waitForFunction(() => window.__record.firstFrame, null, { timeout: 20000 });
+    const first = await late.evaluate(() => window.__record.firstFrame);
+    check(first.stale && first.bannerShown, "a page opened on a stale feed: first frame " + JSON.stringify(first) + WAITS.view);
+    await late.close();
 
     check(errors.length === 0, "errors in the page: " + errors.join("; "));
     check(foreign.length === 0, "the page fetched from elsewhere: " + foreign.join(", "));
@@ -316,10 +578,102 @@ async function main() {
     await until("the publisher to exit", () => publisher.exited, 10000);
     check(publisher.status === 0, "publisher exit status " + publisher.status + " on SIGTERM");
   } finally {
+    for (const socket of held) socket.destroy();
+    silent.close();
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
   fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+// The views at the night's end: each at 390 px (a phone: no sideways
+// scrolling) and what it must show; the layouts at 1920 px
+async function views(context, base, state) {
+  const at = state.sequence;
+  const phone = 390;
+  const seatId = "E14000800";     // Luton North
+  const seat = await getJson(base + "/seat/" + seatId);
+
+  let page = await view(context, base, "", phone, at);
+  check(await overflow(page) <= 0, "390 px: the night scrolls sideways by " + await overflow(page) + " px");
+  const shown = await readDesk(page);
+  check(shown.hexes.length === 650 && shown.parliament === "HUNG PARLIAMENT \u2014 Con 8 short of 326",
+        "390 px: " + shown.hexes.length + " hexes, \"" + shown.parliament + "\"");
+  // On paper: no banners nor search, nothing wider than the page
+  await page.emulateMedia({ media: "print" });
+  const paper = await page.evaluate(() => ({
+    search: getComputedStyle(document.getElementById("search")).display,
+    background: getComputedStyle(document.body).backgroundColor }));
+  check(paper.search === "none" && paper.background === "rgb(255, 255, 255)", "print: " + JSON.stringify(paper));
+  await page.close();
+
+  page = await view(context, base, "?seat=" + seatId, phone, at);
+  const card = await page.evaluate(() => {
+    const view = document.getElementById("seat-view");
+    return {
+      status: view.dataset.status, visible: !view.hidden, tableHidden: document.querySelector(".night").offsetParent === null,
+      headline: view.querySelector(".seat-headline")?.textContent,
+      majority: Number(view.querySelector("[data-majority]")?.dataset.majority),
+      majorityChange: view.querySelector("[data-majority-change]")?.dataset.majorityChange,
+      swing: view.querySelector("[data-swing]")?.dataset.swing,
+      previous: view.querySelector("[data-previous-winner]")?.dataset.previousWinner,
+      shares: Array.from(view.querySelectorAll(".previous-shares tr")).map((tr) => tr.dataset.party),
+      candidates: Array.from(view.querySelectorAll(".candidates:not(.previous-shares) tr")).map((tr) => tr.dataset.party)
+    };
+  });
+  check(card.status === "declared" && card.visible && card.tableHidden && card.headline === "LAB HOLD"
+        && card.majority === seat.majority && JSON.stringify(card.candidates) === JSON.stringify(seat.candidates.map((c) => c.party)),
+        "?seat=" + seatId + ": " + JSON.stringify(card));
+  check(seat.majority_change !== undefined && seat.previous && seat.swing !== undefined,
+        "GET /seat/" + seatId + " lacks previous / majority_change / swing" + WAITS.agg);
+  if (seat.previous)
+    check(card.previous === seat.previous.winner
+          && JSON.stringify(card.shares) === JSON.stringify(seat.previous.shares.map((p) => p.party)),
+          "?seat=" + seatId + ": previous result " + card.previous + " " + JSON.stringify(card.shares));
+  if (seat.majority_change !== undefined && seat.majority_change !== null)
+    check(Number(card.majorityChange) === seat.majority_change, "?seat=" + seatId + ": majority change " + card.majorityChange);
+  if (seat.swing)
+    check(Number(card.swing) === seat.swing.points, "?seat=" + seatId + ": swing " + card.swing);
+  check(await overflow(page) <= 0, "390 px: the seat card scrolls sideways");
+  await page.close();
+
+  page = await view(context, base, "?seat=E99999999", phone, at);
+  check(await page.evaluate(() => document.getElementById("seat-view").dataset.status) === "unknown",
+        "?seat=E99999999 is not an unknown seat");
+  await page.close();
+
+  // A region's table: its own figures, no majority line
+  const east = state.regions.find((r) => r.scope === "East");
+  page = await view(context, base, "?scope=East", phone, at);
+  const region = await readPage(page);
+  check(east && region.progress === "After " + east.declared + " of " + east.seats_total + " seats"
+        && region.majorityLine === 0
+        && region.rows.filter((r) => r.party !== "Others").every((r) => east.parties.find((p) => p.party === r.party)?.seats === r.seats),
+        "?scope=East: " + region.progress + " " + JSON.stringify(region.rows.slice(0, 3)));
+  check(await overflow(page) <= 0, "390 px: ?scope=East scrolls sideways");
+  await page.close();
+  page = await view(context, base, "?scope=Atlantis", phone, at);
+  check(await page.evaluate(() => !document.getElementById("scope-missing").hidden), "?scope=Atlantis does not say there is none");
+  await page.close();
+
+  // Light theme, the layouts; none scrolls sideways on a phone
+  for (const query of ["?theme=light", "?layout=side", "?layout=lower-third", "?layout=table"]) {
+    page = await view(context, base, query, phone, at);
+    check(await overflow(page) <= 0, "390 px: " + query + " scrolls sideways");
+    if (query === "?theme=light")
+      check(await page.evaluate(() => getComputedStyle(document.body).getPropertyValue("--ink").trim()) === "#10151f",
+            "?theme=light is not light");
+    await page.close();
+  }
+  // The default layout starts at the top; lower-third sits at the bottom
+  for (const [query, top] of [["", true], ["?layout=lower-third", false], ["?layout=side", true]]) {
+    page = await view(context, base, query, 1920, at);
+    const box = await page.evaluate(() => ({ strap: document.querySelector(".strap").getBoundingClientRect().top,
+      map: !document.getElementById("map-panel").hidden && document.getElementById("map-panel").offsetParent !== null }));
+    check(top ? box.strap < 100 : box.strap > 540, "1920 px " + (query || "full") + ": strap at " + box.strap);
+    check(await overflow(page) <= 0, "1920 px: " + query + " scrolls sideways");
+    await page.close();
+  }
 }
 
 // A full gateway (issue 11, item 14): the page is refused (503), says why,
