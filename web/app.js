@@ -1052,6 +1052,12 @@
   }
 
   connect();
-  setTimeout(() => { if (!model.ready) diagnose(); }, NO_ANSWER_MS);
+  // Said at once, then refined by asking the server why
+  setTimeout(() => {
+    if (model.ready) return;
+    if (model.connection === "connecting") model.connection = "noanswer";
+    drawStatus();
+    diagnose();
+  }, NO_ANSWER_MS);
   setInterval(drawStatus, 1000);
 })();

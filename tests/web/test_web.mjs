@@ -392,6 +392,14 @@ async function view(context, base, query, width, sequence) {
     sequence, { timeout: 20000 });
   return page;
 }
+// README's pictures (WEB_DOCS=1): the page at 1440 x 810, a size that stays small as a PNG
+async function docsShot(context, base, sequence, name) {
+  const page = await view(context, base, "", 1440, sequence);
+  await page.setViewportSize({ width: 1440, height: 810 });
+  await page.waitForFunction(() => !document.querySelector(".card.arriving"), null, { timeout: 5000 }).catch(() => {});
+  await page.screenshot({ path: path.join(sourceDir, "docs", name) });
+  await page.close();
+}
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 // Errors in a page, but for the 404s the page asks for on purpose: /seats
@@ -503,7 +511,7 @@ async function main() {
     compare(await readPage(page), state, "after " + (FIRST + SECOND) + " seats");
     await compareDesk(await readDesk(page), state, base, "after " + (FIRST + SECOND) + " seats", seats2017);
     await page.screenshot({ path: path.join(ARTIFACTS, "web-100.png") });
-    if (DOCS) await page.screenshot({ path: path.join(sourceDir, "docs", "night-100.png") });
+    if (DOCS) await docsShot(context, base, state.sequence, "night-100.png");
 
     // A seat not declared yet is one (not an unknown seat), with its projected winner where there is one
     const waiting = order.slice(FIRST + SECOND).find((id) => id.startsWith("E"));
@@ -540,7 +548,7 @@ async function main() {
     check(Object.keys(animations).length > 0 && twice.length === 0,
           "cards animated more than once: " + JSON.stringify(twice.slice(0, 5)) + " of " + Object.keys(animations).length);
     await page.screenshot({ path: path.join(ARTIFACTS, "web-end.png") });
-    if (DOCS) await page.screenshot({ path: path.join(sourceDir, "docs", "night-end.png") });
+    if (DOCS) await docsShot(context, base, state.sequence, "night-end.png");
 
     await views(context, base, state);
 
