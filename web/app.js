@@ -120,7 +120,10 @@
     // Upstream health as of this state: a page opened on a stale feed says so at once
     if (typeof state.upstream_ok === "boolean")
       model.upstreamOk = state.upstream_ok;
-    loadSeats();
+    // A server that sends gains and the parliament line (issue 13) also
+    // lists every seat; an older one would only answer 404
+    if (Array.isArray(state.gains) || state.parliament)
+      loadSeats();
     loadSeat();
   }
 
