@@ -146,7 +146,10 @@
           declared_at_ms: seat.declared_at_ms, sequence: update.sequence
         };
         if (at < 0) model.gains.push(entry);
-        else model.gains[at] = Object.assign(model.gains[at], entry, { sequence: model.gains[at].sequence });
+        else model.gains[at] = entry;
+        // The server's order: declaration time (a seat without one last), then sequence
+        const at_ms = (g) => (typeof g.declared_at_ms === "number" ? g.declared_at_ms : Infinity);
+        model.gains.sort((a, b) => at_ms(a) - at_ms(b) || a.sequence - b.sequence);
       } else if (at >= 0) {
         model.gains.splice(at, 1);
       }
@@ -324,30 +327,32 @@
   // -------------------------------------------------- parliament
 
   // The server's parliament object when it is current; else the same
-  // words worked out from the national table (a server before desk-view)
+  // words worked out as the server does (lib/view/parliament.c) from the
+  // national table, which every sequence brings: the state's object is
+  // only as new as the last GET /state
   function parliament() {
     const p = model.parliament;
     if (p && p.declared === model.declared && p.text)
       return p;
-    if (!model.declared || !model.majorityLine || !model.parties.length)
+    const line = model.majorityLine, total = model.seatsTotal, declared = model.declared;
+    // parties come most seats first, then most votes
+    const largest = model.parties.find((x) => x.seats > 0);
+    if (!declared || !line || !largest)
       return null;
-    const sorted = model.parties.slice().sort((a, b) => b.seats - a.seats);
-    const largest = sorted[0];
-    const complete = model.declared === model.seatsTotal;
-    const needed = sorted.filter((x) => x.seats > 0)
-      .map((x) => ({ party: x.party, seats: x.seats, needed: Math.max(0, model.majorityLine - x.seats) }));
+    const complete = total > 0 && declared >= total;
+    const needed = model.parties.filter((x) => x.seats > 0)
+      .map((x) => ({ party: x.party, name: x.name, seats: x.seats, needed: Math.max(0, line - x.seats) }));
+    const code = largest.party, seats = largest.seats;
+    const tally = " (" + declared + " of " + total + " declared)";
     let text;
-    if (complete)
-      text = largest.seats >= model.majorityLine
-        ? largest.party + " majority of " + (2 * largest.seats - model.seatsTotal)
-        : "HUNG PARLIAMENT \u2014 " + largest.party + " " + (model.majorityLine - largest.seats)
-          + " short of " + model.majorityLine;
-    else if (largest.seats >= model.majorityLine)
-      text = largest.party + " have a majority (" + largest.seats + " seats; " + model.declared + " of "
-        + model.seatsTotal + " declared)";
+    if (seats >= line)
+      text = complete ? code + " majority of " + (2 * seats - total)
+        : code + " have a majority: " + seats + " seats" + tally;
+    else if (seats + (total - declared) < line)
+      text = complete ? "HUNG PARLIAMENT \u2014 " + code + " " + (line - seats) + " short of " + line
+        : "HUNG PARLIAMENT \u2014 no party can reach " + line + tally;
     else
-      text = largest.party + " need " + (model.majorityLine - largest.seats) + " more for a majority ("
-        + model.declared + " of " + model.seatsTotal + " declared)";
+      text = code + " need " + (line - seats) + " more for a majority" + tally;
     return { text, needed, complete, derived: true };
   }
 
@@ -360,12 +365,12 @@
     text.textContent = p.text;
     text.dataset.text = p.text;
     panel.dataset.complete = !!p.complete;
-    panel.dataset.hung = p.complete ? String(/^HUNG/.test(p.text)) : "";
+    panel.dataset.hung = String(/^HUNG/.test(p.text));
     panel.dataset.source = p.derived ? "page" : "server";
     const needed = document.getElementById("needed");
     needed.replaceChildren(...(p.complete ? [] : (p.needed || []).slice(0, 4).map((n) =>
       el("li", { "data-party": n.party, "data-needed": n.needed, style: colours(n.party) },
-        partyLabel(n.party), " ", n.seats, " \u00b7 ",
+        partyLabel(n.party, n.name), " ", n.seats, " \u00b7 ",
         n.needed > 0 ? "needs " + n.needed : "majority"))));
   }
 
@@ -886,7 +891,12 @@
 
   // Applies an update that comes in order; false if one is missing before it
   function deliver(kind, update) {
-    if (update.sequence <= model.sequence)
+    // A projection the aggregator held back (its cost rule) comes later
+    // under the sequence already published, with the projected winners it
+    // changed: news, though its sequence is not
+    const late = update.sequence === model.sequence
+      && (kind === "projection" || (kind === "seat" && update.seat && !update.seat.declared));
+    if (update.sequence <= model.sequence && !late)
       return true;                  // the state already holds it
     if (update.sequence > model.sequence + 1)
       return false;                 // the national update of a sequence in between never came
