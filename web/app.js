@@ -399,6 +399,11 @@
         : "From the last election's result, until results come in";
       based.dataset.basedOn = "";
     }
+    // Per nation: declared so far, and projected among the rest
+    const nations = shown === "projection" && projection.nations || [];
+    document.getElementById("projection-nations").replaceChildren(...nations.map((n) =>
+      el("li", { "data-nation": n.nation, "data-declared": n.declared, "data-projected": n.projected },
+        n.nation + " ", el("strong", {}, n.declared), " declared + " + n.projected + " projected of " + n.seats_total)));
     const parties = shown === "projection" ? projection.parties : poll.parties;
     document.getElementById("projection-body").replaceChildren(...parties.slice(0, ROWS).map((p) =>
       el("tr", { "data-party": p.party, "data-seats": p.seats, "data-low": p.low, "data-high": p.high,
