@@ -681,6 +681,27 @@ async function views(context, base, state) {
     page = await view(context, base, query, 1920, at);
     const box = await page.evaluate(() => ({ strap: document.querySelector(".strap").getBoundingClientRect().top,
       map: !document.getElementById("map-panel").hidden && document.getElementById("map-panel").offsetParent !== null }));
+    if (!query) {
+      // The map by keyboard: one tab stop, arrow keys walk it, the seat is
+      // said; Enter opens its card. A pointer on a hex says it too.
+      const before = await page.evaluate(() => {
+        const hex = document.querySelector('#hexmap .hex[tabindex="0"]');
+        hex.focus();
+        return hex.dataset.seat;
+      });
+      await page.keyboard.press("ArrowRight");
+      const walked = await page.evaluate(() => ({ focus: document.activeElement.dataset.seat,
+        info: document.getElementById("hex-info").dataset.seat, text: document.getElementById("hex-info").textContent,
+        stops: document.querySelectorAll('#hexmap .hex[tabindex="0"]').length }));
+      check(walked.focus && walked.focus !== before && walked.info === walked.focus && walked.stops === 1
+            && / /.test(walked.text), "the map by keyboard: " + JSON.stringify(walked) + " from " + before);
+      await page.hover('#hexmap .hex[data-seat="' + seatId + '"]');
+      check(/^Luton North: Labour hold/.test(await page.evaluate(() => document.getElementById("hex-info").textContent)),
+            "hovering Luton North's hex does not say it");
+      await page.focus('#hexmap .hex[data-seat="' + walked.focus + '"]');
+      await Promise.all([page.waitForURL(/\?seat=/), page.keyboard.press("Enter")]);
+      check(new URL(page.url()).searchParams.get("seat") === walked.focus, "Enter on a hex opens " + page.url());
+    }
     check(top ? box.strap < 100 : box.strap > 540, "1920 px " + (query || "full") + ": strap at " + box.strap);
     check(await overflow(page) <= 0, "1920 px: " + query + " scrolls sideways");
     await page.close();
