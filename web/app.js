@@ -136,7 +136,7 @@
     else
       model.seats.delete(seat.id);   // not declared yet, or a retraction
     if (model.gains) {
-      // The server's list, kept as it would keep it: a new gain at the end
+      // The server's list, kept as it keeps it (lib/view/state_json.c)
       const at = model.gains.findIndex((g) => g.id === seat.id);
       if (seat.declared && seat.outcome === "gain") {
         const entry = {
@@ -173,8 +173,11 @@
   }
 
   function onProjection(update) {
-    if (update.projection !== undefined) model.projection = update.projection;
-    if (update.exit_poll !== undefined) model.exitPoll = update.exit_poll;
+    if (update.projection === undefined) return;
+    model.projection = update.projection;
+    // the exit poll behind it, if any (the state carries it beside)
+    if (update.projection && update.projection.exit_poll !== undefined)
+      model.exitPoll = update.projection.exit_poll;
   }
 
   function onHealth(update) {
