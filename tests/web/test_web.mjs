@@ -40,6 +40,13 @@ const children = [];
 let failures = 0;
 let checks = 0;
 
+// How long each part takes (the suite's time is tight): one line each
+let lap = Date.now();
+function stage(name) {
+  console.log("test_web: " + name + " in " + ((Date.now() - lap) / 1000).toFixed(1) + " s");
+  lap = Date.now();
+}
+
 function check(ok, what) {
   checks++;
   if (!ok) {
@@ -461,30 +468,32 @@ async function main() {
   });
   check(state.declared === 0 && state.seats_total === 650, "fresh state " + state.declared + "/" + state.seats_total);
 
-  ingest(path.join(tmp, "first.csv"), endpoint(ingestPort));
-  state = await until(FIRST + " seats in /state", async () => {
-    const s = await getJson(base + "/state");
-    return s.declared === FIRST && s;
-  });
-
-  // The API beside the page: one seat, an unknown seat, CORS
-  const some = state.constituencies[0];
-  const one = await fetch(base + "/seat/" + some.id);
-  check(one.status === 200 && one.headers.get("access-control-allow-origin") === "*", "GET /seat status and CORS");
-  check(JSON.stringify(await one.json()) === JSON.stringify(some), "GET /seat/" + some.id + " differs from /state");
-  check((await fetch(base + "/seat/E99999999")).status === 404, "GET /seat of an unknown seat is not 404");
-  check((await fetch(base + "/../etc/passwd")).status === 404, "a path out of the web root is served");
-
   const { context, profile } = await browser();
   const silent = net.createServer(() => {});     // accepts, never answers
   const held = [];
   silent.on("connection", (socket) => held.push(socket));
   await new Promise((resolve) => silent.listen(0, "127.0.0.1", resolve));
   try {
-    // Not connected: a wrong ?api (nothing listens there), a server that never answers
-    await Promise.all([
+    // Not connected: a wrong ?api (nothing listens there), a server that
+    // never answers; meanwhile, the first results
+    const offline = Promise.all([
       notConnected(context, base, "http://127.0.0.1:" + await freePort(), "a wrong ?api"),
       notConnected(context, base, "http://127.0.0.1:" + silent.address().port, "a server that never answers")]);
+    ingest(path.join(tmp, "first.csv"), endpoint(ingestPort));
+    state = await until(FIRST + " seats in /state", async () => {
+      const s = await getJson(base + "/state");
+      return s.declared === FIRST && s;
+    });
+
+    // The API beside the page: one seat, an unknown seat, CORS
+    const some = state.constituencies[0];
+    const one = await fetch(base + "/seat/" + some.id);
+    check(one.status === 200 && one.headers.get("access-control-allow-origin") === "*", "GET /seat status and CORS");
+    check(JSON.stringify(await one.json()) === JSON.stringify(some), "GET /seat/" + some.id + " differs from /state");
+    check((await fetch(base + "/seat/E99999999")).status === 404, "GET /seat of an unknown seat is not 404");
+    check((await fetch(base + "/../etc/passwd")).status === 404, "a path out of the web root is served");
+    await offline;
+    stage("not connected (two pages), 40 results");
 
     const page = context.pages()[0] || await context.newPage();
     const errors = [];
@@ -498,6 +507,7 @@ async function main() {
     await page.waitForFunction((sequence) => document.body.dataset.ready === "true"
       && Number(document.body.dataset.sequence) >= sequence, state.sequence, { timeout: 20000 });
     compare(await readPage(page), await getJson(base + "/state"), "after " + FIRST + " seats");
+    stage("the page at 40 results");
     const map = await fetch(base + "/constituencies-2010.hexjson");
     check(map.ok && /^application\/json/.test(map.headers.get("content-type")),
           "the hex map is served as " + map.headers.get("content-type"));
@@ -515,6 +525,7 @@ async function main() {
     await compareDesk(await readDesk(page), state, base, "after " + (FIRST + SECOND) + " seats", seats2017);
     await page.screenshot({ path: path.join(ARTIFACTS, "web-100.png") });
     if (DOCS) await docsShot(context, base, state.sequence, "night-100.png");
+    stage("100 results");
 
     // A seat not declared yet is one (not an unknown seat), with its projected winner where there is one
     const waiting = order.slice(FIRST + SECOND).find((id) => id.startsWith("E"));
@@ -529,6 +540,7 @@ async function main() {
     check(!seatJson || card.projected === (seatJson.projected_winner || null),
           "?seat=" + waiting + " projected " + card.projected + " vs " + (seatJson && seatJson.projected_winner));
     await undeclared.close();
+    stage("a seat not declared");
 
     // The rest of the night, at full speed
     subset(path.join(tmp, "rest.csv"), order.slice(FIRST + SECOND));
@@ -552,8 +564,10 @@ async function main() {
           "cards animated more than once: " + JSON.stringify(twice.slice(0, 5)) + " of " + Object.keys(animations).length);
     await page.screenshot({ path: path.join(ARTIFACTS, "web-end.png") });
     if (DOCS) await docsShot(context, base, state.sequence, "night-end.png");
+    stage("the rest of the night");
 
     await views(context, base, state);
+    stage("the views at 390 and 1920 px");
 
     // A browser coming back resumes from the ring; one from nowhere starts with the state
     const fresh = await firstEvent(base);
@@ -580,6 +594,7 @@ async function main() {
     const first = await late.evaluate(() => window.__record.firstFrame);
     check(first.stale && first.bannerShown, "a page opened on a stale feed: first frame " + JSON.stringify(first) + WAITS.view);
     await late.close();
+    stage("STALE");
 
     check(errors.length === 0, "errors in the page: " + errors.join("; "));
     check(foreign.length === 0, "the page fetched from elsewhere: " + foreign.join(", "));
@@ -598,90 +613,101 @@ async function main() {
 }
 
 // The views at the night's end: each at 390 px (a phone: no sideways
-// scrolling) and what it must show; the layouts at 1920 px
+// scrolling) and what it must show; the layouts at 1920 px. Each view is a
+// page of its own; three at a time, to keep the test short.
 async function views(context, base, state) {
   const at = state.sequence;
   const phone = 390;
   const seatId = "E14000800";     // Luton North
   const seat = await getJson(base + "/seat/" + seatId);
-
-  let page = await view(context, base, "", phone, at);
-  check(await overflow(page) <= 0, "390 px: the night scrolls sideways by " + await overflow(page) + " px");
-  const shown = await readDesk(page);
-  check(shown.hexes.length === 650 && shown.parliament === "HUNG PARLIAMENT \u2014 Con 8 short of 326",
-        "390 px: " + shown.hexes.length + " hexes, \"" + shown.parliament + "\"");
-  // On paper: no banners nor search, nothing wider than the page
-  await page.emulateMedia({ media: "print" });
-  const paper = await page.evaluate(() => ({
-    search: getComputedStyle(document.getElementById("search")).display,
-    background: getComputedStyle(document.body).backgroundColor }));
-  check(paper.search === "none" && paper.background === "rgb(255, 255, 255)", "print: " + JSON.stringify(paper));
-  await page.close();
-
-  page = await view(context, base, "?seat=" + seatId, phone, at);
-  const card = await page.evaluate(() => {
-    const view = document.getElementById("seat-view");
-    return {
-      status: view.dataset.status, visible: !view.hidden, tableHidden: document.querySelector(".night").offsetParent === null,
-      headline: view.querySelector(".seat-headline")?.textContent,
-      majority: Number(view.querySelector("[data-majority]")?.dataset.majority),
-      majorityChange: view.querySelector("[data-majority-change]")?.dataset.majorityChange,
-      swing: view.querySelector("[data-swing]")?.dataset.swing,
-      previous: view.querySelector("[data-previous-winner]")?.dataset.previousWinner,
-      shares: Array.from(view.querySelectorAll(".previous-shares tr")).map((tr) => tr.dataset.party),
-      candidates: Array.from(view.querySelectorAll(".candidates:not(.previous-shares) tr")).map((tr) => tr.dataset.party)
-    };
+  const east = state.regions.find((r) => r.scope === "East");
+  const tasks = [];
+  const task = (query, width, body) => tasks.push(async () => {
+    const page = await view(context, base, query, width, at);
+    try {
+      await body(page);
+    } finally {
+      await page.close();
+    }
   });
-  check(card.status === "declared" && card.visible && card.tableHidden && card.headline === "LAB HOLD"
-        && card.majority === seat.majority && JSON.stringify(card.candidates) === JSON.stringify(seat.candidates.map((c) => c.party)),
-        "?seat=" + seatId + ": " + JSON.stringify(card));
-  check(seat.majority_change !== undefined && seat.previous && seat.swing !== undefined,
-        "GET /seat/" + seatId + " lacks previous / majority_change / swing" + WAITS.agg);
-  if (seat.previous)
-    check(card.previous === seat.previous.winner
-          && JSON.stringify(card.shares) === JSON.stringify(seat.previous.shares.map((p) => p.party)),
-          "?seat=" + seatId + ": previous result " + card.previous + " " + JSON.stringify(card.shares));
-  if (seat.majority_change !== undefined && seat.majority_change !== null)
-    check(Number(card.majorityChange) === seat.majority_change, "?seat=" + seatId + ": majority change " + card.majorityChange);
-  if (seat.swing)
-    check(Number(card.swing) === seat.swing.points, "?seat=" + seatId + ": swing " + card.swing);
-  check(await overflow(page) <= 0, "390 px: the seat card scrolls sideways");
-  await page.close();
 
-  page = await view(context, base, "?seat=E99999999", phone, at);
-  check(await page.evaluate(() => document.getElementById("seat-view").dataset.status) === "unknown",
-        "?seat=E99999999 is not an unknown seat");
-  await page.close();
+  task("", phone, async (page) => {
+    check(await overflow(page) <= 0, "390 px: the night scrolls sideways by " + await overflow(page) + " px");
+    const shown = await readDesk(page);
+    check(shown.hexes.length === 650 && shown.parliament === "HUNG PARLIAMENT \u2014 Con 8 short of 326",
+          "390 px: " + shown.hexes.length + " hexes, \"" + shown.parliament + "\"");
+    // On paper: no banners nor search, black on white
+    await page.emulateMedia({ media: "print" });
+    const paper = await page.evaluate(() => ({
+      search: getComputedStyle(document.getElementById("search")).display,
+      background: getComputedStyle(document.body).backgroundColor }));
+    check(paper.search === "none" && paper.background === "rgb(255, 255, 255)", "print: " + JSON.stringify(paper));
+  });
+
+  task("?seat=" + seatId, phone, async (page) => {
+    const card = await page.evaluate(() => {
+      const view = document.getElementById("seat-view");
+      return {
+        status: view.dataset.status, visible: !view.hidden, tableHidden: document.querySelector(".night").offsetParent === null,
+        headline: view.querySelector(".seat-headline")?.textContent,
+        majority: Number(view.querySelector("[data-majority]")?.dataset.majority),
+        majorityChange: view.querySelector("[data-majority-change]")?.dataset.majorityChange,
+        swing: view.querySelector("[data-swing]")?.dataset.swing,
+        previous: view.querySelector("[data-previous-winner]")?.dataset.previousWinner,
+        shares: Array.from(view.querySelectorAll(".previous-shares tr")).map((tr) => tr.dataset.party),
+        candidates: Array.from(view.querySelectorAll(".candidates:not(.previous-shares) tr")).map((tr) => tr.dataset.party)
+      };
+    });
+    check(card.status === "declared" && card.visible && card.tableHidden && card.headline === "LAB HOLD"
+          && card.majority === seat.majority && JSON.stringify(card.candidates) === JSON.stringify(seat.candidates.map((c) => c.party)),
+          "?seat=" + seatId + ": " + JSON.stringify(card));
+    check(seat.majority_change !== undefined && seat.previous && seat.swing !== undefined,
+          "GET /seat/" + seatId + " lacks previous / majority_change / swing" + WAITS.agg);
+    if (seat.previous)
+      check(card.previous === seat.previous.winner
+            && JSON.stringify(card.shares) === JSON.stringify(seat.previous.shares.map((p) => p.party)),
+            "?seat=" + seatId + ": previous result " + card.previous + " " + JSON.stringify(card.shares));
+    if (seat.majority_change !== undefined && seat.majority_change !== null)
+      check(Number(card.majorityChange) === seat.majority_change, "?seat=" + seatId + ": majority change " + card.majorityChange);
+    if (seat.swing)
+      check(Number(card.swing) === seat.swing.points, "?seat=" + seatId + ": swing " + card.swing);
+    check(await overflow(page) <= 0, "390 px: the seat card scrolls sideways");
+  });
+
+  task("?seat=E99999999", phone, async (page) => {
+    check(await page.evaluate(() => document.getElementById("seat-view").dataset.status) === "unknown",
+          "?seat=E99999999 is not an unknown seat");
+  });
 
   // A region's table: its own figures, no majority line
-  const east = state.regions.find((r) => r.scope === "East");
-  page = await view(context, base, "?scope=East", phone, at);
-  const region = await readPage(page);
-  check(east && region.progress === "After " + east.declared + " of " + east.seats_total + " seats"
-        && region.majorityLine === 0
-        && region.rows.filter((r) => r.party !== "Others").every((r) => east.parties.find((p) => p.party === r.party)?.seats === r.seats),
-        "?scope=East: " + region.progress + " " + JSON.stringify(region.rows.slice(0, 3)));
-  check(await overflow(page) <= 0, "390 px: ?scope=East scrolls sideways");
-  await page.close();
-  page = await view(context, base, "?scope=Atlantis", phone, at);
-  check(await page.evaluate(() => !document.getElementById("scope-missing").hidden), "?scope=Atlantis does not say there is none");
-  await page.close();
+  task("?scope=East", phone, async (page) => {
+    const region = await readPage(page);
+    check(east && region.progress === "After " + east.declared + " of " + east.seats_total + " seats"
+          && region.majorityLine === 0
+          && region.rows.filter((r) => r.party !== "Others").every((r) => east.parties.find((p) => p.party === r.party)?.seats === r.seats),
+          "?scope=East: " + region.progress + " " + JSON.stringify(region.rows.slice(0, 3)));
+    check(await overflow(page) <= 0, "390 px: ?scope=East scrolls sideways");
+  });
+  task("?scope=Atlantis", phone, async (page) => {
+    check(await page.evaluate(() => !document.getElementById("scope-missing").hidden), "?scope=Atlantis does not say there is none");
+  });
 
   // Light theme, the layouts; none scrolls sideways on a phone
-  for (const query of ["?theme=light", "?layout=side", "?layout=lower-third", "?layout=table"]) {
-    page = await view(context, base, query, phone, at);
-    check(await overflow(page) <= 0, "390 px: " + query + " scrolls sideways");
-    if (query === "?theme=light")
-      check(await page.evaluate(() => getComputedStyle(document.body).getPropertyValue("--ink").trim()) === "#10151f",
-            "?theme=light is not light");
-    await page.close();
-  }
+  for (const query of ["?theme=light", "?layout=side", "?layout=lower-third", "?layout=table"])
+    task(query, phone, async (page) => {
+      check(await overflow(page) <= 0, "390 px: " + query + " scrolls sideways");
+      if (query === "?theme=light")
+        check(await page.evaluate(() => getComputedStyle(document.body).getPropertyValue("--ink").trim()) === "#10151f",
+              "?theme=light is not light");
+    });
+
   // The default layout starts at the top; lower-third sits at the bottom
-  for (const [query, top] of [["", true], ["?layout=lower-third", false], ["?layout=side", true]]) {
-    page = await view(context, base, query, 1920, at);
-    const box = await page.evaluate(() => ({ strap: document.querySelector(".strap").getBoundingClientRect().top,
-      map: !document.getElementById("map-panel").hidden && document.getElementById("map-panel").offsetParent !== null }));
-    if (!query) {
+  for (const [query, top] of [["", true], ["?layout=lower-third", false], ["?layout=side", true]])
+    task(query, 1920, async (page) => {
+      const box = await page.evaluate(() => ({ strap: document.querySelector(".strap").getBoundingClientRect().top }));
+      check(await overflow(page) <= 0, "1920 px: " + (query || "full") + " scrolls sideways");
+      check(top ? box.strap < 100 : box.strap > 540, "1920 px " + (query || "full") + ": strap at " + box.strap);
+      if (query) return;
       // The map by keyboard: one tab stop, arrow keys walk it, the seat is
       // said; Enter opens its card. A pointer on a hex says it too.
       const before = await page.evaluate(() => {
@@ -701,11 +727,10 @@ async function views(context, base, state) {
       await page.focus('#hexmap .hex[data-seat="' + walked.focus + '"]');
       await Promise.all([page.waitForURL(/\?seat=/), page.keyboard.press("Enter")]);
       check(new URL(page.url()).searchParams.get("seat") === walked.focus, "Enter on a hex opens " + page.url());
-    }
-    check(top ? box.strap < 100 : box.strap > 540, "1920 px " + (query || "full") + ": strap at " + box.strap);
-    check(await overflow(page) <= 0, "1920 px: " + query + " scrolls sideways");
-    await page.close();
-  }
+    });
+
+  for (let i = 0; i < tasks.length; i += 3)
+    await Promise.all(tasks.slice(i, i + 3).map((run) => run()));
 }
 
 // A full gateway (issue 11, item 14): the page is refused (503), says why,
@@ -774,7 +799,9 @@ function stopAll() {
 try {
   await main();
   stopAll();
+  lap = Date.now();
   await refusedThenServed();
+  stage("a full gateway");
 } catch (error) {
   failures++;
   console.error("FAIL: " + (error && error.stack || error));
