@@ -745,7 +745,7 @@
         facts.push(el("span", {}, "Majority ", el("strong", { "data-majority": seat.majority }, number(seat.majority)),
           seat.majority_change !== undefined && seat.majority_change !== null
             ? el("span", { "data-majority-change": seat.majority_change, className: trend(seat.majority_change) },
-                 " (" + signed(seat.majority_change, 0) + ")") : null));
+                 " (" + signed(seat.majority_change, 0).replace(/\d+/, (d) => number(d)) + ")") : null));
         facts.push("Turnout " + percent(seat.turnout));
       }
       if (seat.swing && seat.swing.from && seat.swing.to)
