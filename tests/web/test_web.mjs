@@ -34,7 +34,7 @@ const FIRST = 40;    // seats declared before the page opens
 const SECOND = 60;   // seats declared while it is open (100 in all)
 const DOCS = process.env.WEB_DOCS === "1";
 // Assertions on fields another branch of issue 13 adds: named, so a failure says what it waits for
-const WAITS = { view: " (waits for desk-view)", agg: " (waits for desk-agg)" };
+const WAITS = { view: " (waits for desk-view)", agg: " (waits for desk-agg: every seat from the start, seat context, projection)" };
 const started = Date.now();
 const children = [];
 let failures = 0;
@@ -265,7 +265,8 @@ async function compareDesk(shown, state, base, label, seats2017) {
         label + ": " + ids.length + " hexes (" + new Set(ids).size + " seats), not the 650 of 2017");
   const seatsAnswer = await fetch(base + "/seats");
   const everySeat = seatsAnswer.ok ? await seatsAnswer.json() : null;
-  check(everySeat && everySeat.seats.length === 650, label + ": GET /seats " + seatsAnswer.status + WAITS.view);
+  check(everySeat && everySeat.seats.length === 650, label + ": GET /seats " + seatsAnswer.status + " with "
+        + (everySeat ? everySeat.seats.length : 0) + " seats, not all 650" + WAITS.agg);
   const all = new Map(((everySeat && everySeat.seats) || []).map((seat) => [seat.id, seat]));
   const declared = new Map(state.constituencies.map((seat) => [seat.id, seat]));
   const wrong = [];
@@ -536,7 +537,7 @@ async function main() {
     const seatNow = await fetch(base + "/seat/" + waiting);
     const seatJson = seatNow.ok ? await seatNow.json() : null;
     check(card.status === "undeclared", "?seat=" + waiting + " before its result: " + card.status);
-    check(seatNow.status === 200 && seatJson.declared === false, "GET /seat/" + waiting + " of a seat not declared: " + seatNow.status + WAITS.view);
+    check(seatNow.status === 200 && seatJson.declared === false, "GET /seat/" + waiting + " of a seat not declared: " + seatNow.status + WAITS.agg);
     check(!seatJson || card.projected === (seatJson.projected_winner || null),
           "?seat=" + waiting + " projected " + card.projected + " vs " + (seatJson && seatJson.projected_winner));
     await undeclared.close();
