@@ -74,6 +74,7 @@
     exitPoll: null,
     gains: null,            // the server's list, in declaration order; null: derived from seats
     upstreamOk: true,
+    staleSource: null,      // the tier that is not live (health's stale_source)
     pair: null,
     connected: false,
     connection: "connecting",   // or open, noanswer, full, unreachable, error (body data-connection)
@@ -183,6 +184,7 @@
   function onHealth(update) {
     const heartbeat = update.heartbeat || {};
     model.upstreamOk = heartbeat.upstream_ok !== false;
+    model.staleSource = heartbeat.stale_source || null;
     // a pair of aggregators: which one is active, and whether it has a copy
     model.pair = heartbeat.pair || null;
     model.mode = update.mode || model.mode;
@@ -807,7 +809,8 @@
     document.body.dataset.stale = stale;
     document.getElementById("stale-reason").textContent =
       !model.connected ? "lost contact with the results server"
-      : !model.upstreamOk ? "the results feed has gone quiet"
+      : !model.upstreamOk ? (model.staleSource === "aggregator" ? "new results are not being recorded upstream"
+                             : "the results feed has gone quiet")
       : "no word from the results server";
     const badge = document.getElementById("mode-badge");
     badge.hidden = !model.mode || model.mode === "live";
