@@ -177,6 +177,14 @@ class NginxTier(PipelineTest):
             shown = json.loads(page.stdout.readline() or "null")
             self.assertIsNotNone(shown, page.stderr.read() if page.poll() is not None else "")
             self.assertEqual((shown["sequence"], shown["declared"]), (60, 60))
+            # the hex map comes from the page's directory, every seat and the gains through the cache
+            self.assertEqual((shown["hexes"], shown["declaredHexes"]), (650, 60))
+            status, headers, body = http_get(nginx.url("/constituencies-2010.hexjson"))
+            self.assertEqual((status, headers.get("Content-Type", "").split(";")[0]), (200, "application/json"))
+            status, _, body = http_get(nginx.url("/seats"))
+            self.assertEqual((status, len(json.loads(body)["seats"])), (200, 650))
+            status, _, body = http_get(nginx.url("/gains"))
+            self.assertEqual((status, len(json.loads(body)["gains"])), (200, shown["gains"]))
             self.assertEqual(shown["errors"], [])
             self.assertEqual(page.wait(30), 0)
         finally:

@@ -1,8 +1,8 @@
 // The results page in headless Chromium at a URL, for tests that serve it
 // from elsewhere (test_nginx: the page behind nginx + nchan). Prints one JSON
 // line when the page shows the state at FIRST or later, then another at
-// SECOND or later: what the page shows (its data- attributes), the
-// connection it says it has, and any error in it. Exit 1 on a timeout.
+// SECOND or later: what the page shows (its data- attributes, the hex
+// map's hexes), the connection it says it has, and any error in it. Exit 1 on a timeout.
 // Usage: node page_check.mjs NPM_DIR URL FIRST SECOND
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -24,12 +24,17 @@ try {
   await page.goto(url, { waitUntil: "load" });
   for (const sequence of [Number(first), Number(second)]) {
     await page.waitForFunction((s) => document.body.dataset.ready === "true"
-      && Number(document.body.dataset.sequence) >= s, sequence, { timeout: 30000 });
+      && Number(document.body.dataset.sequence) >= s && document.querySelectorAll("#hexmap .hex").length > 0,
+      sequence, { timeout: 30000 });
     const shown = await page.evaluate(() => ({
       sequence: Number(document.body.dataset.sequence),
       declared: Number(document.getElementById("declared").dataset.declared),
       connection: document.body.dataset.connection,
-      stale: document.body.dataset.stale
+      stale: document.body.dataset.stale,
+      // the hex map, read from the page's own directory
+      hexes: document.querySelectorAll("#hexmap .hex").length,
+      declaredHexes: document.querySelectorAll('#hexmap .hex[data-state="declared"]').length,
+      gains: document.querySelectorAll("#gains li[data-seat]").length
     }));
     console.log(JSON.stringify(Object.assign(shown, { errors })));
   }
