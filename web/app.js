@@ -144,7 +144,9 @@
           id: seat.id, name: seat.name, winner: seat.winner, winner_name: seat.winner_name,
           winner_colour: seat.winner_colour, previous_winner: seat.previous_winner,
           previous_winner_name: seat.previous && seat.previous.winner_name || null,
-          declared_at_ms: seat.declared_at_ms, sequence: update.sequence
+          declared_at_ms: seat.declared_at_ms,
+          // the sequence its declaration went out under, as the server lists it
+          sequence: typeof seat.declared_sequence === "number" ? seat.declared_sequence : update.sequence
         };
         if (at < 0) model.gains.push(entry);
         else model.gains[at] = entry;
