@@ -1041,6 +1041,21 @@ s_log_rejected (const char *source, el_reason_t reason, const char *text)
     log_warn ("AGG022", "rejected from %s (%s): %s", source, el_reason_text (reason), text);
 }
 
+//  A packed record (NULL: it could not be packed) into the batch's commit,
+//  and kept for the standby; takes the bytes
+static void
+s_batch_record (aggregator_t *self, uint8_t *bytes, size_t size)
+{
+    if (!bytes || journal_append (self->journal, bytes, size))
+        self->batch_unjournaled = true;
+    if (bytes && self->replica && self->n_records < S_BATCH) {
+        self->records [self->n_records] = bytes;
+        self->record_sizes [self->n_records++] = size;
+    }
+    else
+        free (bytes);
+}
+
 //  Every record goes into the batch's commit this way, with the sequence
 //  just taken and our term: not journalled means not acknowledged, so the
 //  batch fails whole; a standby is sent the very bytes we journal
@@ -1058,14 +1073,7 @@ s_journal_record (aggregator_t *self, const char *source, int64_t received_at_us
                                    intake->size, reasons, n_reasons, &size)
         : journal_record_pack (self->sequence, term, received_at_us, source, intake->message,
                                reasons, n_reasons, &size);
-    if (!bytes || journal_append (self->journal, bytes, size))
-        self->batch_unjournaled = true;
-    if (bytes && self->replica && self->n_records < S_BATCH) {
-        self->records [self->n_records] = bytes;
-        self->record_sizes [self->n_records++] = size;
-    }
-    else
-        free (bytes);
+    s_batch_record (self, bytes, size);
 }
 
 //  Journalling what the tally accepted: it takes the next sequence and goes
@@ -1384,14 +1392,7 @@ s_journal_exit_poll (aggregator_t *self, const char *source, const Election__Exi
     uint64_t term = self->pair ? pair_term (self->pair) : 0;
     uint8_t *bytes = journal_record_pack_exit_poll (self->sequence, term, clock_now_us (), source,
                                                     poll, &size);
-    if (!bytes || journal_append (self->journal, bytes, size))
-        self->batch_unjournaled = true;
-    if (bytes && self->replica && self->n_records < S_BATCH) {
-        self->records [self->n_records] = bytes;
-        self->record_sizes [self->n_records++] = size;
-    }
-    else
-        free (bytes);
+    s_batch_record (self, bytes, size);
 }
 
 //  "exit-poll" (payload ExitPoll): an editor's exit poll, seats per party.

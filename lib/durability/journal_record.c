@@ -9,6 +9,27 @@
     checks journal_record_pack_raw against journal_record_pack byte for byte */
 #define S_DECLARATION_FIELD 4
 
+//  A record's own fields (what every kind of record has), packed into a
+//  new buffer with whatever the caller set in record
+static uint8_t *
+s_pack (Election__JournalRecord *record, uint64_t sequence, uint64_t term,
+        int64_t received_at_us, const char *source, size_t *size)
+{
+    record->has_sequence = true;
+    record->sequence = sequence;
+    record->has_term = term != 0;
+    record->term = term;
+    record->has_received_at_us = true;
+    record->received_at_us = received_at_us;
+    //  protobuf-c's structs take non-const pointers; packing only reads them
+    record->source = (char *) source;
+    *size = election__journal_record__get_packed_size (record);
+    uint8_t *bytes = malloc (*size ? *size : 1);
+    if (bytes)
+        election__journal_record__pack (record, bytes);
+    return bytes;
+}
+
 uint8_t *
 journal_record_pack (uint64_t sequence, uint64_t term, int64_t received_at_us, const char *source,
                      const Election__Declaration *declaration, char *const *reasons,
@@ -21,20 +42,8 @@ journal_record_pack (uint64_t sequence, uint64_t term, int64_t received_at_us, c
         record.n_hold_reasons = n_reasons;
         record.hold_reasons = (char **) reasons;
     }
-    record.has_sequence = true;
-    record.sequence = sequence;
-    record.has_term = term != 0;
-    record.term = term;
-    record.has_received_at_us = true;
-    record.received_at_us = received_at_us;
-    //  protobuf-c's structs take non-const pointers; packing only reads them
-    record.source = (char *) source;
     record.declaration = (Election__Declaration *) declaration;
-    *size = election__journal_record__get_packed_size (&record);
-    uint8_t *bytes = malloc (*size ? *size : 1);
-    if (bytes)
-        election__journal_record__pack (&record, bytes);
-    return bytes;
+    return s_pack (&record, sequence, term, received_at_us, source, size);
 }
 
 uint8_t *
@@ -42,19 +51,8 @@ journal_record_pack_exit_poll (uint64_t sequence, uint64_t term, int64_t receive
                                const char *source, const Election__ExitPoll *poll, size_t *size)
 {
     Election__JournalRecord record = ELECTION__JOURNAL_RECORD__INIT;
-    record.has_sequence = true;
-    record.sequence = sequence;
-    record.has_term = term != 0;
-    record.term = term;
-    record.has_received_at_us = true;
-    record.received_at_us = received_at_us;
-    record.source = (char *) source;
     record.exit_poll = (Election__ExitPoll *) poll;
-    *size = election__journal_record__get_packed_size (&record);
-    uint8_t *bytes = malloc (*size ? *size : 1);
-    if (bytes)
-        election__journal_record__pack (&record, bytes);
-    return bytes;
+    return s_pack (&record, sequence, term, received_at_us, source, size);
 }
 
 //  A varint of value at out; returns its bytes (at most 10)
