@@ -262,14 +262,17 @@ class Partition(PairBase):
     the other by a third; the clients' namespace forwards nothing. Cutting
     the third link partitions the aggregators while the clients reach both."""
 
-    LINKS = (("dur-a", "ac-a", "10.77.1.1", "dur-c", "ac-c", "10.77.1.2"),
-             ("dur-b", "bc-b", "10.77.2.1", "dur-c", "bc-c", "10.77.2.2"),
-             ("dur-a", "ab-a", "10.77.3.1", "dur-b", "ab-b", "10.77.3.2"))
+    # Named for this run: namespaces are the machine's, and another run of
+    # the suite may be making its own at the same time
+    A, B, C = ("dur-%s-%d" % (x, os.getpid()) for x in "abc")
+    LINKS = ((A, "ac-a", "10.77.1.1", C, "ac-c", "10.77.1.2"),
+             (B, "bc-b", "10.77.2.1", C, "bc-c", "10.77.2.2"),
+             (A, "ab-a", "10.77.3.1", B, "ab-b", "10.77.3.2"))
 
     def setUp(self):
         super().setUp()
         self.tearDownNamespaces()
-        for ns in ("dur-a", "dur-b", "dur-c"):
+        for ns in (self.A, self.B, self.C):
             s_ip("netns", "add", ns)
             s_ip("-n", ns, "link", "set", "lo", "up")
         for ns1, dev1, ip1, ns2, dev2, ip2 in self.LINKS:
@@ -279,7 +282,7 @@ class Partition(PairBase):
                 s_ip("-n", ns, "link", "set", dev, "up")
 
     def tearDownNamespaces(self):
-        for ns in ("dur-a", "dur-b", "dur-c"):
+        for ns in (self.A, self.B, self.C):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
     def tearDown(self):
@@ -287,12 +290,12 @@ class Partition(PairBase):
         self.tearDownNamespaces()
 
     def test_a_partition_between_the_two_never_makes_two_answers(self):
-        clients = ("ip", "netns", "exec", "dur-c")
+        clients = ("ip", "netns", "exec", self.C)
         times = self.night_times(12)
         reference = self.reference_state(times)
         pair = Pair(self.workdir, hosts=[
-            {"client": "10.77.1.1", "peer": "10.77.3.1", "wrap": ("ip", "netns", "exec", "dur-a")},
-            {"client": "10.77.2.1", "peer": "10.77.3.2", "wrap": ("ip", "netns", "exec", "dur-b")}])
+            {"client": "10.77.1.1", "peer": "10.77.3.1", "wrap": ("ip", "netns", "exec", self.A)},
+            {"client": "10.77.2.1", "peer": "10.77.3.2", "wrap": ("ip", "netns", "exec", self.B)}])
         pair.start(0)
         pair.start(1)
         self.assertEqual(pair.active(wrap=clients), 0)
@@ -302,7 +305,7 @@ class Partition(PairBase):
                                                  "--give-up", "60", "--json"], stdout_apart=True, wrap=clients)
         wait_for(lambda: "AGG407" in pair.log(0) or night.proc.poll() is not None, 30, "the night under way")
         # The link between the two goes; centres and screens still reach both
-        s_ip("-n", "dur-a", "link", "set", "ab-a", "down")
+        s_ip("-n", self.A, "link", "set", "ab-a", "down")
         wait_for(lambda: "AGG409 standby LOST" in pair.log(0), 30, "the active to find its standby lost")
         health = pair.health(wrap=clients)
         self.assertEqual((health["pair"]["role"], health["pair"]["state"], health["pair"]["copy"]),
@@ -324,7 +327,7 @@ class Partition(PairBase):
         self.assertEqual((summary["accepted"], summary["not_acknowledged"]), (650, 0))
         self.assertNotIn("AGG403", pair.log(1))     # the standby never took over
         # The link comes back: the standby catches up and is a copy again
-        s_ip("-n", "dur-a", "link", "set", "ab-a", "up")
+        s_ip("-n", self.A, "link", "set", "ab-a", "up")
         self.assertEqual(pair.active(wrap=clients, timeout=60), 0)
         final = pair.state(min_sequence=651, wrap=clients)
         corrected = next(c for c in final["constituencies"] if c["id"] == first_seat)
