@@ -194,8 +194,9 @@ s_cut (guard_t *self, s_peer_t *peer, const char *why)
     peer->cut = true;
     self->live--;
     self->cut_count++;
-    shutdown (peer->fd, SHUT_RDWR);
+    //  Said before it is done: whoever sees the connection end can read why
     log_warn ("NET001", "%s: cut the connection from %s: %s", self->limits.name, peer->address, why);
+    shutdown (peer->fd, SHUT_RDWR);
 }
 
 //  ---------------------------------------------------------------------
