@@ -8,16 +8,34 @@
 #include <stdlib.h>
 #include <time.h>
 
+//  When the record was received, as UTC text
+static void
+s_received_at (const Election__JournalRecord *record, char *when, size_t size)
+{
+    time_t seconds = (time_t) (record->received_at_us / 1000000);
+    struct tm tm;
+    gmtime_r (&seconds, &tm);
+    strftime (when, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+//  One JSON line on stdout; takes the object (NULL: nothing printed)
+static void
+s_print_json (json_t *line)
+{
+    char *text = line ? json_dumps (line, JSON_COMPACT) : NULL;
+    if (text)
+        puts (text);
+    free (text);
+    json_decref (line);
+}
+
 //  An exit poll's record: who sent it, and the seats per party
 static void
 s_print_exit_poll (const Election__JournalRecord *record, bool json)
 {
     const Election__ExitPoll *poll = record->exit_poll;
-    time_t seconds = (time_t) (record->received_at_us / 1000000);
-    struct tm tm;
-    gmtime_r (&seconds, &tm);
     char when [32];
-    strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    s_received_at (record, when, sizeof when);
     if (json) {
         json_t *parties = json_array ();
         for (size_t i = 0; i < poll->n_parties; i++)
@@ -26,11 +44,7 @@ s_print_exit_poll (const Election__JournalRecord *record, bool json)
         json_t *line = json_pack ("{s:I, s:s, s:s?, s:s?, s:s, s:o}",
             "sequence", (json_int_t) record->sequence, "received_at", when, "source", record->source,
             "election_id", poll->election_id, "kind", "exit poll", "exit_poll", parties);
-        char *text = line ? json_dumps (line, JSON_COMPACT) : NULL;
-        if (text)
-            puts (text);
-        free (text);
-        json_decref (line);
+        s_print_json (line);
         return;
     }
     printf ("%6llu %s exit poll:", (unsigned long long) record->sequence, when);
@@ -55,11 +69,8 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
         return 0;
     }
     const Election__Declaration *d = record->declaration;
-    time_t seconds = (time_t) (record->received_at_us / 1000000);
-    struct tm tm;
-    gmtime_r (&seconds, &tm);
     char when [32];
-    strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    s_received_at (record, when, sizeof when);
     //  As in the state's JSON: no reason (a first declaration) is null
     const char *kind = names_kind (d->kind);
     const char *reason = names_reason (d->reason);
@@ -87,11 +98,7 @@ s_print_record (void *arg, const uint8_t *payload, size_t size)
         json_object_set_new (line, "confirmed", json_boolean (d->has_confirmed && d->confirmed));
         if (d->note)
             json_object_set_new (line, "note", json_string (d->note));
-        char *text = json_dumps (line, JSON_COMPACT);
-        if (text)
-            puts (text);
-        free (text);
-        json_decref (line);
+        s_print_json (line);
     }
     else {
         printf ("%6llu %s %-10s %s rev %u %s%s%s, %zu candidates, from %s%s%s%s\n",
